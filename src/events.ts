@@ -1,0 +1,201 @@
+import type { AudioFrame } from './audio/frame.js';
+import type { ErrorCode, ErrorStage } from './errors.js';
+
+/**
+ * The one vocabulary that flows through every chain. Each operator maps the events it owns and passes
+ * the rest on untouched, so operators compose in any order that makes sense.
+ *
+ * ```
+ * caller audio ─► vad ─► chunk ─► transcribe ─► llmStream ─► sentences ─► tts ─► sink
+ *  audio.in       speech.*  utterance.chunk  transcript  assistant.text   assistant.audio
+ * ```
+ *
+ * `turnId` names the caller utterance an event belongs to (assigned by `vad`: `turn-1`, `turn-2`, ...);
+ * the assistant's reply to that utterance carries the same id, so metrics, logs and history line up.
+ */
+export type PipelineEvent =
+  | AudioInEvent
+  | SpeechStartedEvent
+  | SpeechEndedEvent
+  | UtteranceChunkEvent
+  | TranscriptEvent
+  | AssistantTextEvent
+  | ToolCallEvent
+  | ToolResultEvent
+  | AssistantDoneEvent
+  | AssistantAudioEvent
+  | InterruptionEvent
+  | MetricEvent
+  | ErrorEvent;
+
+export type PipelineEventType = PipelineEvent['type'];
+
+/** Caller audio, as it arrives. */
+export interface AudioInEvent {
+  readonly type: 'audio.in';
+  readonly frame: AudioFrame;
+  /** Set by `vad` while the frame belongs to an utterance. */
+  readonly turnId?: string;
+}
+
+export interface SpeechStartedEvent {
+  readonly type: 'speech.started';
+  readonly turnId: string;
+  /** Audio time (ms from stream start) where speech began, pre-speech padding excluded. */
+  readonly audioMs: number;
+}
+
+export type SpeechEndReason = 'silence' | 'max_length' | 'end_of_stream';
+
+export interface SpeechEndedEvent {
+  readonly type: 'speech.ended';
+  readonly turnId: string;
+  /** Audio time where speech ended (the last speech frame, before the end-of-turn silence). */
+  readonly audioMs: number;
+  readonly reason: SpeechEndReason;
+}
+
+/** A piece of one utterance's audio, emitted while the caller speaks (what a chunked upload needs). */
+export interface UtteranceChunkEvent {
+  readonly type: 'utterance.chunk';
+  readonly turnId: string;
+  /** 0, 1, 2 ... within the utterance. */
+  readonly index: number;
+  readonly samples: Int16Array;
+  readonly sampleRate: AudioFrame['sampleRate'];
+  readonly startMs: number;
+  /** True on the utterance's last chunk (which may be empty). */
+  readonly final: boolean;
+}
+
+export interface TranscriptEvent {
+  readonly type: 'transcript';
+  readonly turnId: string;
+  readonly text: string;
+  /** Partial transcripts may be revised; the final one is the utterance's text. */
+  readonly final: boolean;
+  /** ISO-639-1 code, detected or hinted. */
+  readonly language?: string;
+}
+
+export interface AssistantTextEvent {
+  readonly type: 'assistant.text';
+  readonly turnId: string;
+  readonly delta: string;
+  /**
+   * Set by `sentences` on text that ends at a boundary where speech can start; deltas straight from a
+   * model have no `segment`.
+   */
+  readonly segment?: boolean;
+}
+
+export interface ToolCallEvent {
+  readonly type: 'tool.call';
+  readonly turnId: string;
+  readonly callId: string;
+  readonly name: string;
+  /** JSON text, as the model produced it. */
+  readonly arguments: string;
+}
+
+export interface ToolResultEvent {
+  readonly type: 'tool.result';
+  readonly turnId: string;
+  readonly callId: string;
+  readonly name: string;
+  /** What the model is told: the handler's result as JSON, or the error it threw. */
+  readonly output: string;
+  readonly isError: boolean;
+}
+
+export interface TokenUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+}
+
+export interface AssistantDoneEvent {
+  readonly type: 'assistant.done';
+  readonly turnId: string;
+  /** The reply's whole text as generated (what was heard is in `interruption`). */
+  readonly text: string;
+  readonly usage?: TokenUsage;
+  readonly finishReason?: string;
+}
+
+export interface AssistantAudioEvent {
+  readonly type: 'assistant.audio';
+  readonly turnId: string;
+  readonly frame: AudioFrame;
+  /** Text spoken in this frame, from the synthesizer's alignment, when it has one. */
+  readonly text?: string;
+}
+
+export interface InterruptionEvent {
+  readonly type: 'interruption';
+  /** The turn whose reply was cut. */
+  readonly turnId: string;
+  /** The caller turn that cut it. */
+  readonly byTurnId: string;
+  /** Reply audio actually played before the cut, in ms. */
+  readonly playedMs: number;
+  /** The part of the reply the caller heard; history keeps only this. */
+  readonly heardText: string;
+}
+
+export type MetricName =
+  | 'speech_end' // value: audio time of the end of speech
+  | 'transcript_final' // value: ms from end of speech to the final transcript
+  | 'llm_first_token' // value: ms from end of speech
+  | 'tts_first_byte' // value: ms from end of speech
+  | 'first_audio_out' // value: ms from end of speech to the first reply audio leaving the chain
+  | 'stage_duration' // value: ms a stage took; `stage` says which
+  | 'rate_limits';
+
+export interface MetricEvent {
+  readonly type: 'metric';
+  readonly turnId: string;
+  readonly name: MetricName;
+  readonly valueMs: number;
+  readonly stage?: ErrorStage;
+  /** Scheduler time when the metric was taken. */
+  readonly atMs: number;
+  readonly detail?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** A typed, user-safe error. The chain goes on after it: the next turn still works. */
+export interface ErrorEvent {
+  readonly type: 'error';
+  /** The utterance it affected, when there is one. */
+  readonly turnId?: string;
+  readonly code: ErrorCode;
+  readonly stage: ErrorStage;
+  /** Readable, with no secret in it. */
+  readonly message: string;
+  readonly retryable: boolean;
+  /** True when the error ended the utterance without a transcript (the utterance is not lost silently). */
+  readonly utteranceLost?: boolean;
+}
+
+/** Narrows an event by its `type`, for `filter(isEvent('transcript'))`. */
+export function isEvent<T extends PipelineEventType>(type: T) {
+  return (event: PipelineEvent): event is Extract<PipelineEvent, { type: T }> => event.type === type;
+}
+
+export type EventOf<T extends PipelineEventType> = Extract<PipelineEvent, { type: T }>;
+
+/** Builds the `error` event for an error, with its message already free of secrets. */
+export function errorEvent(
+  err: { code: ErrorCode; stage: ErrorStage; message: string; retryable?: boolean },
+  turnId?: string,
+  utteranceLost?: boolean,
+): ErrorEvent {
+  return {
+    type: 'error',
+    ...(turnId === undefined ? {} : { turnId }),
+    code: err.code,
+    stage: err.stage,
+    message: err.message,
+    retryable: err.retryable ?? false,
+    ...(utteranceLost === undefined ? {} : { utteranceLost }),
+  };
+}
