@@ -24,6 +24,7 @@ export type PipelineEvent =
   | ToolResultEvent
   | AssistantDoneEvent
   | AssistantAudioEvent
+  | ReplyCancelEvent
   | InterruptionEvent
   | MetricEvent
   | ErrorEvent;
@@ -53,6 +54,11 @@ export interface SpeechEndedEvent {
   /** Audio time where speech ended (the last speech frame, before the end-of-turn silence). */
   readonly audioMs: number;
   readonly reason: SpeechEndReason;
+  /**
+   * Audio time when the end was decided (`audioMs` + the end-of-turn silence). With audio paced at real
+   * time, the wall time of the true end of speech is `now - (decidedAudioMs - audioMs)`.
+   */
+  readonly decidedAudioMs: number;
 }
 
 /** A piece of one utterance's audio, emitted while the caller speaks (what a chunked upload needs). */
@@ -128,6 +134,18 @@ export interface AssistantAudioEvent {
   readonly frame: AudioFrame;
   /** Text spoken in this frame, from the synthesizer's alignment, when it has one. */
   readonly text?: string;
+}
+
+/**
+ * Tells the operators downstream to drop the reply to `turnId` now: `llmStream` aborts its request, `tts`
+ * stops and reports what was heard with an `interruption` event. Emitted by the barge-in policy when the
+ * caller speaks over a reply, or when a new turn makes a reply stale.
+ */
+export interface ReplyCancelEvent {
+  readonly type: 'reply.cancel';
+  readonly turnId: string;
+  readonly byTurnId: string;
+  readonly reason: 'barge_in' | 'new_turn';
 }
 
 export interface InterruptionEvent {
