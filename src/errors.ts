@@ -34,6 +34,8 @@ export interface RxVoiceErrorInit {
   message: string;
   retryable?: boolean;
   status?: number;
+  /** How long the provider asked us to wait before retrying (from `retry-after-ms` / `retry-after`). */
+  retryAfterMs?: number;
   cause?: unknown;
 }
 
@@ -43,6 +45,7 @@ export class RxVoiceError extends Error {
   readonly stage: ErrorStage;
   readonly retryable: boolean;
   readonly status?: number;
+  readonly retryAfterMs?: number;
 
   constructor(init: RxVoiceErrorInit) {
     super(redactSecrets(init.message), init.cause === undefined ? undefined : { cause: init.cause });
@@ -51,6 +54,7 @@ export class RxVoiceError extends Error {
     this.stage = init.stage;
     this.retryable = init.retryable ?? false;
     if (init.status !== undefined) this.status = init.status;
+    if (init.retryAfterMs !== undefined) this.retryAfterMs = init.retryAfterMs;
   }
 }
 
