@@ -1,0 +1,168 @@
+import WebSocket, { type RawData } from 'ws';
+import { errorEvent, type PipelineEvent } from '../events.js';
+import { RxVoiceError } from '../errors.js';
+import { bytesToSamples, CLIENT_SAMPLE_RATES, muLawDecode } from './codec.js';
+import { OutboundAudioPolicy, type SessionHost } from './session-host.js';
+import { isClientEvent, PipelineRun } from './session.js';
+import type { AllowOptions, PipelineName, WireFormat } from './types.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export interface StartMessage {
+  readonly type: 'start';
+  readonly version: 1;
+  readonly format: WireFormat;
+  readonly pipeline: PipelineName;
+  readonly voice?: string;
+  readonly language?: string;
+  readonly systemPrompt?: string;
+}
+
+export type ClientMessage =
+  | StartMessage
+  | { readonly type: 'playback'; readonly turnId: string; readonly playedMs: number }
+  | { readonly type: 'stop' };
+
+/** Checks a `start` message against the protocol and what the server allows; returns the reason on refusal. */
+export function parseStart(message: Record<string, unknown>, allow: AllowOptions | undefined): StartMessage | string {
+  if (message.version !== PROTOCOL_VERSION) return `unsupported protocol version ${String(message.version)} (this server speaks ${PROTOCOL_VERSION})`;
+  const format = message.format as Record<string, unknown> | undefined;
+  if (!format || typeof format !== 'object') return 'start.format is required';
+  const { encoding, sampleRate } = format;
+  if (encoding !== 'pcm16' && encoding !== 'mulaw') return `unsupported encoding ${String(encoding)} (pcm16 or mulaw)`;
+  if (!(CLIENT_SAMPLE_RATES as readonly unknown[]).includes(sampleRate)) return `unsupported sample rate ${String(sampleRate)} (8000, 16000, 24000 or 48000)`;
+  if (encoding === 'mulaw' && sampleRate !== 8000) return 'mulaw is 8000 Hz only';
+  const pipelines = allow?.pipelines ?? ['cascaded', 'realtime'];
+  const pipeline = message.pipeline ?? pipelines[0];
+  if (pipeline !== 'cascaded' && pipeline !== 'realtime') return `unknown pipeline ${String(pipeline)}`;
+  if (!pipelines.includes(pipeline)) return `pipeline ${pipeline} is not allowed here (${pipelines.join(', ')})`;
+  for (const key of ['voice', 'language', 'systemPrompt'] as const) {
+    if (message[key] !== undefined && typeof message[key] !== 'string') return `start.${key} must be a string`;
+  }
+  const voice = message.voice as string | undefined;
+  const language = message.language as string | undefined;
+  const systemPrompt = message.systemPrompt as string | undefined;
+  if (voice !== undefined && allow?.voices && !allow.voices.includes(voice)) return `voice ${voice} is not allowed here`;
+  if (language !== undefined && allow?.languages && !allow.languages.includes(language)) return `language ${language} is not allowed here`;
+  if (systemPrompt !== undefined && !allow?.systemPrompt) return 'this server does not accept a client system prompt';
+  return {
+    type: 'start',
+    version: PROTOCOL_VERSION,
+    format: { encoding, sampleRate: sampleRate as WireFormat['sampleRate'] },
+    pipeline,
+    ...(voice === undefined ? {} : { voice }),
+    ...(language === undefined ? {} : { language }),
+    ...(systemPrompt === undefined ? {} : { systemPrompt }),
+  };
+}
+
+const protocolError = (message: string) =>
+  errorEvent(new RxVoiceError({ code: 'bad_message', stage: 'transport', message }));
+
+/**
+ * The rxvoice protocol v1 (spec in docs/server.md): JSON `start`, binary caller audio, JSON `playback`
+ * reports and `stop` in; binary reply audio (announced per turn by `audio.start`) and JSON events out.
+ */
+export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
+  let run: PipelineRun | undefined;
+  let format: WireFormat | undefined;
+  let oddByte: number | undefined;
+  let stopping = false;
+
+  const sendJson = (value: unknown): void => host.gate.sendEvent(JSON.stringify(value));
+  const refuse = (reason: string): void => {
+    sendJson(protocolError(reason));
+    ws.close(1008, reason.slice(0, 120));
+  };
+
+  const startCall = async (start: StartMessage): Promise<void> => {
+    format = start.format;
+    const recorder = await host.openRecorder();
+    const audio = new OutboundAudioPolicy(format, host, recorder, (turnId) => sendJson({ type: 'audio.start', turnId, format }));
+    run = new PipelineRun(
+      host.factory,
+      {
+        pipeline: start.pipeline,
+        outputFormat: start.format,
+        sessionId: host.id,
+        transport: 'rxvoice',
+        ...(start.voice === undefined ? {} : { voice: start.voice }),
+        ...(start.language === undefined ? {} : { language: start.language }),
+        ...host.systemPromptFor(start.systemPrompt),
+      },
+      start.format.sampleRate,
+      (event: PipelineEvent) => {
+        if (event.type === 'assistant.audio') {
+          const bytes = audio.encode(event);
+          if (bytes) host.gate.sendAudio(bytes, bytes.length);
+          return;
+        }
+        audio.observe(event);
+        if (isClientEvent(event)) sendJson(event);
+      },
+      recorder,
+    );
+    host.attach(run, recorder);
+    sendJson({ type: 'started', version: PROTOCOL_VERSION, sessionId: host.id, pipeline: start.pipeline, format: start.format });
+  };
+
+  const onText = (text: string): void => {
+    let message: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      message = parsed as Record<string, unknown>;
+    } catch {
+      sendJson(protocolError('messages must be JSON objects'));
+      return;
+    }
+    switch (message.type) {
+      case 'start': {
+        if (run || format) return void sendJson(protocolError('start was already received'));
+        const start = parseStart(message, host.allow);
+        if (typeof start === 'string') return refuse(start);
+        void startCall(start).catch((err: unknown) => refuse(err instanceof Error ? err.message : String(err)));
+        return;
+      }
+      case 'playback': {
+        const { turnId, playedMs } = message;
+        if (typeof turnId !== 'string' || typeof playedMs !== 'number' || !Number.isFinite(playedMs) || playedMs < 0) {
+          return void sendJson(protocolError('playback needs turnId (string) and playedMs (number >= 0)'));
+        }
+        run?.playback.reportPlayed(turnId, playedMs);
+        return;
+      }
+      case 'stop':
+        stopping = true;
+        void host.finish('call ended');
+        return;
+      default:
+        sendJson(protocolError(`unknown message type ${String(message.type)}`));
+    }
+  };
+
+  const onBinary = (data: Buffer): void => {
+    if (!format || !run) {
+      if (!format) refuse('send start before audio');
+      return; // start is being processed (recorder opening): too early, dropped
+    }
+    if (stopping) return;
+    if (format.encoding === 'mulaw') return run.push(muLawDecode(data));
+    let bytes: Buffer = data;
+    if (oddByte !== undefined) {
+      bytes = Buffer.concat([Buffer.from([oddByte]), data]);
+      oddByte = undefined;
+    }
+    if (bytes.length % 2 === 1) {
+      oddByte = bytes[bytes.length - 1];
+      bytes = bytes.subarray(0, bytes.length - 1);
+    }
+    run.push(bytesToSamples(bytes));
+  };
+
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    if (isBinary) onBinary(buf);
+    else onText(buf.toString('utf8'));
+  });
+}

@@ -1,0 +1,155 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { redactSecrets } from '../errors.js';
+import { handleRxvoiceSession } from './rxvoice-protocol.js';
+import { isAuthorized, isOriginAllowed, isValidTwilioSignature } from './security.js';
+import { SessionHost } from './session-host.js';
+import { defaultStaticDir, serveStatic } from './static.js';
+import { handleTwilioSession } from './twilio.js';
+import type { RunningServer, ServeOptions } from './types.js';
+
+export const STREAM_PATH = '/v1/stream';
+export const TWILIO_PATH = '/twilio';
+
+const DEFAULTS = {
+  maxMessageBytes: 256 * 1024,
+  maxSessions: 100,
+  idleTimeoutMs: 30_000,
+  maxBufferedBytes: 1024 * 1024,
+  finishGraceMs: 15_000,
+};
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  503: 'Service Unavailable',
+};
+
+/** Answers an upgrade with a plain HTTP error: the client gets a status and a reason, and no socket. */
+function refuseUpgrade(socket: Duplex, status: number, reason: string, headers: Readonly<Record<string, string>> = {}): void {
+  const body = JSON.stringify({ error: reason });
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,
+    'Connection: close',
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+}
+
+/**
+ * Serves pipelines behind sockets: the rxvoice protocol on `/v1/stream`, Twilio Media Streams on
+ * `/twilio`, and the browser page on `/`. Every connection gets its own pipeline from `pipelineFactory`.
+ * Checks run before the upgrade, so a refused client gets an HTTP status and never a socket.
+ */
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const limits = { ...DEFAULTS, ...options.limits };
+  const log = (line: string): void => options.log?.(redactSecrets(line));
+  const staticDir = options.staticDir === false ? undefined : (options.staticDir ?? defaultStaticDir());
+  const sessions = new Map<string, SessionHost>();
+  let reserved = 0; // upgrades accepted but not yet open, so a burst cannot overshoot maxSessions
+  let closing = false;
+
+  const http = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path === '/healthz') {
+      res.writeHead(closing ? 503 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: !closing, sessions: sessions.size }));
+      return;
+    }
+    void (staticDir ? serveStatic(staticDir, req, res) : Promise.resolve(false)).then((served) => {
+      if (!served) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes });
+
+  const twilioUrl = (req: IncomingMessage, url: URL): string => {
+    const base = options.twilio?.publicBaseUrl ?? `wss://${req.headers.host ?? 'localhost'}`;
+    return `${base.replace(/\/$/, '')}${url.pathname}${url.search}`;
+  };
+
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://x');
+    const transport = url.pathname === STREAM_PATH ? 'rxvoice' : url.pathname === TWILIO_PATH ? 'twilio' : undefined;
+    if (!transport) return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${url.pathname}`);
+    if (closing) return refuseUpgrade(socket, 503, 'server shutting down', { 'Retry-After': '5' });
+    if (!isOriginAllowed(options.allowedOrigins, req.headers.origin)) return refuseUpgrade(socket, 403, 'origin not allowed');
+    if (transport === 'twilio' && options.twilio?.authToken) {
+      const signature = req.headers['x-twilio-signature'];
+      if (!isValidTwilioSignature(options.twilio.authToken, typeof signature === 'string' ? signature : undefined, twilioUrl(req, url))) {
+        return refuseUpgrade(socket, 401, 'invalid X-Twilio-Signature');
+      }
+    } else if (!isAuthorized(options.auth, req, url)) {
+      return refuseUpgrade(socket, 401, 'authentication required: Authorization: Bearer <token> or ?token=<signed token>', {
+        'WWW-Authenticate': 'Bearer',
+      });
+    }
+    if (sessions.size + reserved >= limits.maxSessions) {
+      return refuseUpgrade(socket, 503, `session limit reached (${limits.maxSessions} live sessions)`, { 'Retry-After': '5' });
+    }
+    reserved++;
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      reserved--;
+      const id = randomUUID();
+      const host = new SessionHost(ws, {
+        id,
+        transport,
+        factory: options.pipelineFactory,
+        allow: options.allow,
+        systemPrompt: options.systemPrompt,
+        recording: options.recording,
+        maxBufferedBytes: limits.maxBufferedBytes,
+        idleTimeoutMs: limits.idleTimeoutMs,
+        finishGraceMs: limits.finishGraceMs,
+        log,
+      });
+      sessions.set(id, host);
+      log(`session ${id}: ${transport} connected`);
+      ws.once('close', (code: number) => {
+        sessions.delete(id);
+        log(`session ${id}: closed (${code})`);
+      });
+      ws.on('error', (err: Error) => log(`session ${id}: socket error: ${err.message}`));
+      if (transport === 'rxvoice') handleRxvoiceSession(ws, host);
+      else handleTwilioSession(ws, host);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = http.address() as AddressInfo;
+  const hostName = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${hostName}:${address.port}`,
+    port: address.port,
+    sessions: () => [...sessions.values()].map((s) => s.stats()),
+    async close(deadlineMs = 10_000) {
+      if (closing) return;
+      closing = true;
+      const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+      const live = [...sessions.values()];
+      for (const session of live) session.gate.sendEvent(JSON.stringify({ type: 'shutdown', deadlineMs }));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(live.map((s) => s.closed)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs))),
+      ]);
+      clearTimeout(timer);
+      for (const session of sessions.values()) session.close(1001, 'server shutting down');
+      await Promise.all([...sessions.values()].map((s) => s.closed));
+      http.closeAllConnections();
+      await stopped;
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { Subject, type Subscription } from 'rxjs';
+import type { AudioFrame, SampleRate } from '../audio/frame.js';
+import { errorEvent, type PipelineEvent } from '../events.js';
+import { toRxVoiceError } from '../errors.js';
+import { PlaybackClock } from '../playback.js';
+import { InboundFramer } from './inbound.js';
+import type { CallRecorder } from './recording.js';
+import type { PipelineChoice, PipelineFactory } from './types.js';
+
+/**
+ * One call's pipeline: caller audio goes in as 20 ms frames, events come out to the transport. A factory
+ * that throws, or a pipeline that errors, becomes an `error` event rather than a dead socket.
+ */
+export class PipelineRun {
+  readonly playback = new PlaybackClock();
+  readonly done: Promise<void>;
+  private readonly inbound = new Subject<AudioFrame>();
+  private readonly framer: InboundFramer;
+  private subscription: Subscription | undefined;
+  private readonly startedAt = Date.now();
+  private ended = false;
+
+  constructor(
+    factory: PipelineFactory,
+    choice: Omit<PipelineChoice, 'playback'>,
+    private readonly inputRate: SampleRate,
+    onEvent: (event: PipelineEvent) => void,
+    private readonly recorder?: CallRecorder,
+  ) {
+    this.framer = new InboundFramer(inputRate);
+    let resolveDone!: () => void;
+    this.done = new Promise((resolve) => (resolveDone = resolve));
+    const emit = (event: PipelineEvent): void => {
+      recorder?.event(event, this.elapsedMs());
+      onEvent(event);
+    };
+    try {
+      const pipeline = factory({ ...choice, playback: this.playback });
+      this.subscription = this.inbound.pipe(pipeline).subscribe({
+        next: emit,
+        error: (err: unknown) => {
+          emit(errorEvent(toRxVoiceError(err, 'pipeline')));
+          resolveDone();
+        },
+        complete: () => resolveDone(),
+      });
+    } catch (err) {
+      emit(errorEvent(toRxVoiceError(err, 'pipeline')));
+      resolveDone();
+    }
+  }
+
+  elapsedMs(): number {
+    return Date.now() - this.startedAt;
+  }
+
+  /** Caller audio in the session's input format, already decoded to PCM16. */
+  push(samples: Int16Array): void {
+    if (this.ended) return;
+    this.recorder?.caller(samples, this.inputRate);
+    for (const frame of this.framer.push(samples)) this.inbound.next(frame);
+  }
+
+  get receivedMs(): number {
+    return this.framer.receivedMs;
+  }
+
+  /** The caller is done: the pipeline finishes its last turn, then completes. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const frame of this.framer.flush()) this.inbound.next(frame);
+    this.inbound.complete();
+  }
+
+  /** Tears the pipeline down now (aborting provider requests and sockets). */
+  dispose(): void {
+    this.ended = true;
+    this.subscription?.unsubscribe();
+  }
+}
+
+/** Events a client gets as JSON: everything but raw audio (which goes as audio) and internal chunks. */
+export function isClientEvent(event: PipelineEvent): boolean {
+  return event.type !== 'audio.in' && event.type !== 'utterance.chunk' && event.type !== 'assistant.audio';
+}

@@ -1,0 +1,159 @@
+import WebSocket, { type RawData } from 'ws';
+import type { PipelineEvent } from '../events.js';
+import { muLawDecode } from './codec.js';
+import { OutboundAudioPolicy, type SessionHost } from './session-host.js';
+import { PipelineRun } from './session.js';
+import type { PipelineName, WireFormat } from './types.js';
+
+/** Twilio Media Streams messages we read (protocols.md section 6.1); numbers arrive as strings. */
+interface TwilioInbound {
+  readonly event: 'connected' | 'start' | 'media' | 'mark' | 'dtmf' | 'stop' | string;
+  readonly streamSid?: string;
+  readonly sequenceNumber?: string;
+  readonly start?: {
+    readonly streamSid?: string;
+    readonly callSid?: string;
+    readonly accountSid?: string;
+    readonly tracks?: readonly string[];
+    readonly customParameters?: Readonly<Record<string, string>>;
+    readonly mediaFormat?: { readonly encoding?: string; readonly sampleRate?: number; readonly channels?: number };
+  };
+  readonly media?: { readonly track?: string; readonly chunk?: string; readonly timestamp?: string; readonly payload?: string };
+  readonly mark?: { readonly name?: string };
+  readonly dtmf?: { readonly track?: string; readonly digit?: string };
+}
+
+const TWILIO_FORMAT: WireFormat = { encoding: 'mulaw', sampleRate: 8000 };
+/** Outbound media chunk: 20 ms of 8 kHz mu-law, Twilio's own framing. */
+const CHUNK_BYTES = 160;
+/** A timestamp this far beyond the audio received so far is a gap (jitter below it is ignored). */
+const GAP_TOLERANCE_MS = 10;
+
+/**
+ * One Twilio call over a bidirectional Media Stream. Caller audio: base64 mu-law 8 kHz, gaps in
+ * `media.timestamp` filled with silence. Reply audio: `media` chunks of 160 bytes, each followed by a
+ * `mark` named `<turnId>:<ms played once it is reached>`; Twilio echoes a mark when the audio before it has
+ * played, which feeds the PlaybackClock. On barge-in the server sends `clear`; Twilio then echoes the
+ * pending marks too, so marks of a cleared turn are ignored (they were discarded, not heard).
+ */
+export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
+  let streamSid: string | undefined;
+  let run: PipelineRun | undefined;
+  let audio: OutboundAudioPolicy | undefined;
+  const sentMs = new Map<string, number>();
+  const cleared = new Set<string>();
+
+  const send = (value: unknown): void => host.gate.sendEvent(JSON.stringify(value));
+
+  const sendReplyAudio = (turnId: string, bytes: Buffer): void => {
+    for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES) {
+      const piece = bytes.subarray(offset, offset + CHUNK_BYTES);
+      const message = JSON.stringify({ event: 'media', streamSid, media: { payload: piece.toString('base64') } });
+      if (!host.gate.sendAudio(message, piece.length)) continue;
+      const played = (sentMs.get(turnId) ?? 0) + (piece.length / 8000) * 1000;
+      sentMs.set(turnId, played);
+      send({ event: 'mark', streamSid, mark: { name: `${turnId}:${Math.round(played)}` } });
+    }
+  };
+
+  const onEvent = (event: PipelineEvent): void => {
+    if (event.type === 'assistant.audio') {
+      const bytes = audio?.encode(event);
+      if (bytes && bytes.length > 0) sendReplyAudio(event.turnId, bytes);
+      return;
+    }
+    audio?.observe(event);
+  };
+
+  const onStart = async (message: TwilioInbound): Promise<void> => {
+    const start = message.start ?? {};
+    streamSid = start.streamSid ?? message.streamSid;
+    const fmt = start.mediaFormat;
+    if (!streamSid || (fmt && (fmt.encoding !== 'audio/x-mulaw' || fmt.sampleRate !== 8000))) {
+      host.close(1008, 'expected a start with streamSid and audio/x-mulaw 8000');
+      return;
+    }
+    const params = start.customParameters ?? {};
+    const allowed = host.allow?.pipelines ?? ['cascaded', 'realtime'];
+    const asked = params.pipeline as PipelineName | undefined;
+    const pipeline = asked && allowed.includes(asked) ? asked : allowed[0]!;
+    const voice = params.voice && (!host.allow?.voices || host.allow.voices.includes(params.voice)) ? params.voice : undefined;
+    const language = params.language && (!host.allow?.languages || host.allow.languages.includes(params.language)) ? params.language : undefined;
+    const recorder = await host.openRecorder();
+    recorder?.note({ role: 'call', streamSid, callSid: start.callSid, customParameters: params }, 0);
+    audio = new OutboundAudioPolicy(TWILIO_FORMAT, host, recorder, () => {}, (turnId) => {
+      // Barge-in: flush what Twilio still queues for the caller.
+      cleared.add(turnId);
+      send({ event: 'clear', streamSid });
+    });
+    run = new PipelineRun(
+      host.factory,
+      {
+        pipeline,
+        outputFormat: TWILIO_FORMAT,
+        sessionId: host.id,
+        transport: 'twilio',
+        customParameters: params,
+        ...(voice ? { voice } : {}),
+        ...(language ? { language } : {}),
+        ...host.systemPromptFor(undefined),
+      },
+      8000,
+      onEvent,
+      recorder,
+    );
+    host.attach(run, recorder);
+  };
+
+  const onMedia = (message: TwilioInbound): void => {
+    const media = message.media;
+    if (!run || !media?.payload || (media.track !== undefined && media.track !== 'inbound')) return;
+    const timestamp = Number(media.timestamp);
+    if (Number.isFinite(timestamp) && timestamp > run.receivedMs + GAP_TOLERANCE_MS) {
+      // Twilio skipped audio (packet loss): keep audio time aligned with the call's clock.
+      run.push(new Int16Array(Math.round(((timestamp - run.receivedMs) * 8000) / 1000)));
+    }
+    run.push(muLawDecode(Buffer.from(media.payload, 'base64')));
+  };
+
+  const onMark = (message: TwilioInbound): void => {
+    const name = message.mark?.name;
+    const match = name ? /^(.*):(\d+)$/.exec(name) : null;
+    if (!match || !run) return;
+    const [, turnId, ms] = match;
+    if (!cleared.has(turnId!)) run.playback.reportPlayed(turnId!, Number(ms));
+  };
+
+  let queue: Promise<void> = Promise.resolve();
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    if (isBinary) return;
+    let message: TwilioInbound;
+    try {
+      message = JSON.parse(data.toString()) as TwilioInbound;
+    } catch {
+      return; // Twilio only sends JSON; anything else is noise
+    }
+    // `start` opens the recorder asynchronously: keep the messages behind it in order.
+    queue = queue
+      .then(async () => {
+      switch (message.event) {
+        case 'start':
+          if (!run) await onStart(message);
+          return;
+        case 'media':
+          return onMedia(message);
+        case 'mark':
+          return onMark(message);
+        case 'dtmf':
+          host.note({ role: 'dtmf', digit: message.dtmf?.digit });
+          return;
+        case 'stop':
+          void host.finish('call ended');
+          return;
+        default:
+          return; // 'connected' and future events
+      }
+      })
+      .catch((err: unknown) => host.close(1011, err instanceof Error ? err.message.slice(0, 100) : 'internal error'));
+  });
+}

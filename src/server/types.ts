@@ -1,0 +1,127 @@
+import type { OperatorFunction } from 'rxjs';
+import type { AudioFrame } from '../audio/frame.js';
+import type { PipelineEvent } from '../events.js';
+import type { PlaybackClock } from '../playback.js';
+import type { ClientSampleRate } from './codec.js';
+
+export type PipelineName = 'cascaded' | 'realtime';
+
+/** Audio on the socket, both ways: PCM16 little-endian at 8/16/24/48 kHz, or G.711 mu-law at 8 kHz. */
+export interface WireFormat {
+  readonly encoding: 'pcm16' | 'mulaw';
+  readonly sampleRate: ClientSampleRate;
+}
+
+/** What one connection asked for, after the server checked it against `allow`. */
+export interface PipelineChoice {
+  readonly pipeline: PipelineName;
+  readonly voice?: string;
+  readonly language?: string;
+  readonly systemPrompt?: string;
+  /** The format the client wants audio back in (the server resamples/encodes the pipeline's frames). */
+  readonly outputFormat: WireFormat;
+  /** Per-session clock: the transport feeds it what the caller really heard (Twilio marks, browser reports). */
+  readonly playback: PlaybackClock;
+  /** Unique per session; handy as the sandbox call id. */
+  readonly sessionId: string;
+  readonly transport: 'rxvoice' | 'twilio';
+  /** Twilio `start.customParameters`, when the call came from Twilio. */
+  readonly customParameters?: Readonly<Record<string, string>>;
+}
+
+/** Builds a fresh pipeline for each connection. */
+export type PipelineFactory = (choice: PipelineChoice) => OperatorFunction<AudioFrame, PipelineEvent>;
+
+export interface AllowOptions {
+  /** Pipelines a client may pick (default both); the first is used when a Twilio call names none. */
+  readonly pipelines?: readonly PipelineName[];
+  /** Voices a client may pick; omitted = any. */
+  readonly voices?: readonly string[];
+  /** Languages a client may pick; omitted = any. */
+  readonly languages?: readonly string[];
+  /** Whether a client may send its own system prompt (default false: the server's prompt is used). */
+  readonly systemPrompt?: boolean;
+}
+
+export interface AuthOptions {
+  /** Accepted `Authorization: Bearer <token>` values. */
+  readonly bearerTokens?: readonly string[];
+  /** HMAC secret for `?token=` query tokens made by `signToken` (browsers cannot set headers on a WebSocket). */
+  readonly tokenSecret?: string;
+}
+
+export interface TwilioOptions {
+  /** When set, `X-Twilio-Signature` is checked on the WebSocket upgrade (HMAC-SHA1 of the full URL). */
+  readonly authToken?: string;
+  /**
+   * The public URL Twilio used (scheme + host), when the server sits behind a proxy: the signature covers
+   * the URL Twilio saw, not the one Node sees. Default: `wss://` + Host header.
+   */
+  readonly publicBaseUrl?: string;
+}
+
+export interface RecordingOptions {
+  /** Directory for `<sessionId>.wav` (stereo: left caller, right assistant) and `<sessionId>.jsonl`. */
+  readonly dir: string;
+  /** Sample rate of the WAV (default 16000). */
+  readonly sampleRate?: 8000 | 16000 | 24000 | 48000;
+  /** Assistant audio queued ahead of the caller clock before it is dropped, in ms (default 60000). */
+  readonly maxQueuedMs?: number;
+}
+
+export interface LimitOptions {
+  /** Largest WebSocket message accepted, in bytes (default 256 KiB); larger closes the socket with 1009. */
+  readonly maxMessageBytes?: number;
+  /** Live sessions at once (default 100); the next upgrade gets HTTP 503. */
+  readonly maxSessions?: number;
+  /** A socket that sends nothing for this long is closed with 4408 (default 30000 ms). */
+  readonly idleTimeoutMs?: number;
+  /**
+   * Outbound bytes a session may have queued in its socket (default 1 MiB). Above it, reply audio is
+   * dropped (counted, and an `error` event tells the client once); above twice it, the session is closed
+   * with 1008 because even events no longer drain.
+   */
+  readonly maxBufferedBytes?: number;
+}
+
+export interface ServeOptions {
+  /** Default 0 (a free port). */
+  readonly port?: number;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  readonly pipelineFactory: PipelineFactory;
+  readonly allow?: AllowOptions;
+  /** Used when the client sends none (and always when `allow.systemPrompt` is false). */
+  readonly systemPrompt?: string;
+  readonly auth?: AuthOptions;
+  /** Browser origins allowed to connect (`Origin` header); omitted = any. Requests without Origin pass. */
+  readonly allowedOrigins?: readonly string[];
+  readonly limits?: LimitOptions;
+  readonly twilio?: TwilioOptions;
+  readonly recording?: RecordingOptions;
+  /** Directory of the browser page (default: the package's `examples/browser`); false = no page. */
+  readonly staticDir?: string | false;
+  /** Log lines (already free of secrets); default silent. */
+  readonly log?: (line: string) => void;
+}
+
+export interface SessionStats {
+  readonly id: string;
+  readonly transport: 'rxvoice' | 'twilio';
+  readonly bufferedAmount: number;
+  readonly maxBufferedAmount: number;
+  readonly droppedAudioBytes: number;
+  readonly sentAudioBytes: number;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  /** Live sessions and their outbound queues. */
+  sessions(): SessionStats[];
+  /**
+   * Stops accepting, lets live calls finish for up to `deadlineMs` (default 10000), then closes the rest
+   * with 1001 "server shutting down".
+   */
+  close(deadlineMs?: number): Promise<void>;
+}
