@@ -25,6 +25,7 @@ export type PipelineEvent =
   | AssistantDoneEvent
   | AssistantAudioEvent
   | ReplyCancelEvent
+  | ReplyResumeEvent
   | InterruptionEvent
   | MetricEvent
   | ErrorEvent;
@@ -148,6 +149,18 @@ export interface ReplyCancelEvent {
   readonly reason: 'barge_in' | 'new_turn';
 }
 
+/**
+ * Undoes a false interruption: the caller's speech that cut the reply to `turnId` turned out to be no
+ * words (a cough, an "mhm"), so `tts` speaks the part of that reply the caller has not heard yet.
+ * Emitted by `bargeIn`.
+ */
+export interface ReplyResumeEvent {
+  readonly type: 'reply.resume';
+  readonly turnId: string;
+  /** The caller turn whose speech was a false interruption. */
+  readonly byTurnId: string;
+}
+
 export interface InterruptionEvent {
   readonly type: 'interruption';
   /** The turn whose reply was cut. */
@@ -158,6 +171,11 @@ export interface InterruptionEvent {
   readonly playedMs: number;
   /** The part of the reply the caller heard; history keeps only this. */
   readonly heardText: string;
+  /**
+   * Set on the report that closes a RESUMED reply (after `reply.resume`): `heardText` is then all the caller
+   * heard of the reply across the cut, which is longer than the first report's. The last report wins.
+   */
+  readonly resumed?: boolean;
 }
 
 export type MetricName =

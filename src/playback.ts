@@ -10,14 +10,20 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
  * `min(now - firstFrameTime, emittedMs)`.
  */
 export class PlaybackClock {
-  private readonly turns = new Map<string, { firstAt: number; emittedMs: number; reportedMs?: number }>();
+  private readonly turns = new Map<
+    string,
+    { firstAt: number; emittedMs: number; reportedMs?: number; complete?: boolean; firstEmitAt?: number }
+  >();
 
   constructor(private readonly scheduler: SchedulerLike = asyncScheduler) {}
 
   emitted(turnId: string, durationMs: number): void {
     const turn = this.turns.get(turnId);
-    if (turn) turn.emittedMs += durationMs;
-    else this.turns.set(turnId, { firstAt: this.scheduler.now(), emittedMs: durationMs });
+    const now = this.scheduler.now();
+    if (turn) {
+      turn.emittedMs += durationMs;
+      turn.firstEmitAt ??= now;
+    } else this.turns.set(turnId, { firstAt: now, emittedMs: durationMs, firstEmitAt: now });
   }
 
   reportPlayed(turnId: string, playedMs: number): void {
@@ -30,7 +36,7 @@ export class PlaybackClock {
     const turn = this.turns.get(turnId);
     if (!turn) return 0;
     if (turn.reportedMs !== undefined) return Math.min(turn.reportedMs, Math.max(turn.emittedMs, turn.reportedMs));
-    return Math.max(0, Math.min(this.scheduler.now() - turn.firstAt, turn.emittedMs));
+    return Math.max(0, Math.min(this.scheduler.now() - (turn.firstEmitAt ?? turn.firstAt), turn.emittedMs));
   }
 
   emittedMs(turnId: string): number {
@@ -41,6 +47,45 @@ export class PlaybackClock {
   isPlaying(turnId: string): boolean {
     const turn = this.turns.get(turnId);
     return turn !== undefined && this.playedMs(turnId) < turn.emittedMs;
+  }
+
+  /** Scheduler time when the turn's first audio was emitted, if any was. */
+  startedAt(turnId: string): number | undefined {
+    return this.turns.get(turnId)?.firstEmitAt;
+  }
+
+  /** All of the turn's reply audio has been emitted (or the reply ended without audio): no more will come. */
+  markComplete(turnId: string): void {
+    const turn = this.turns.get(turnId);
+    if (turn) turn.complete = true;
+    else this.turns.set(turnId, { firstAt: this.scheduler.now(), emittedMs: 0, complete: true });
+  }
+
+  isComplete(turnId: string): boolean {
+    return this.turns.get(turnId)?.complete === true;
+  }
+
+  /**
+   * The reply is still going: its audio is not all emitted yet (`markComplete` not called), or what was
+   * emitted is still playing. A turn the clock never heard of is not active.
+   */
+  isActive(turnId: string): boolean {
+    const turn = this.turns.get(turnId);
+    return turn !== undefined && (turn.complete !== true || this.isPlaying(turnId));
+  }
+
+  /**
+   * The reply was cut (barge-in): the sink drops what it had not played, so what was played is all there
+   * is. Returns the played ms at the cut.
+   */
+  cut(turnId: string): number {
+    const played = this.playedMs(turnId);
+    const turn = this.turns.get(turnId) ?? { firstAt: this.scheduler.now(), emittedMs: 0 };
+    turn.emittedMs = played;
+    turn.reportedMs = played;
+    turn.complete = true;
+    this.turns.set(turnId, turn);
+    return played;
   }
 
   forget(turnId: string): void {
