@@ -1,0 +1,62 @@
+import type { SandboxMessage, SandboxReply } from './context.js';
+import type { ReplyRule, Scenario, ScenarioUtterance } from './types.js';
+
+/** Transcripts used when no scenario gives one: cycled in order, so runs are repeatable. */
+export const DEFAULT_UTTERANCES: readonly ScenarioUtterance[] = [
+  { transcript: 'Hello, can you hear me?', language: 'en' },
+  { transcript: 'What is the weather like in Paris today?', language: 'en' },
+  { transcript: 'Thanks, that is all for now.', language: 'en' },
+];
+
+function matches(rule: ReplyRule, text: string): boolean {
+  try {
+    return new RegExp(rule.match, 'i').test(text);
+  } catch {
+    return false; // a broken regex in a scenario matches nothing rather than crashing the server
+  }
+}
+
+function lastIndexOfRole(messages: readonly SandboxMessage[], role: SandboxMessage['role']): number {
+  for (let i = messages.length - 1; i >= 0; i -= 1) if (messages[i]?.role === role) return i;
+  return -1;
+}
+
+function clip(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
+}
+
+/** The assistant's answer without a matching rule: short, spoken-style, 1-3 sentences. */
+export function defaultReply(userText: string): string {
+  const text = clip(userText.replace(/[.?!]+$/, ''), 120);
+  if (!text) return "Sorry, I didn't catch that. Could you say it again?";
+  if (/^(hi|hello|hey|good (morning|afternoon|evening))\b/i.test(text)) {
+    return "Hello! I'm the rxvoice sandbox assistant. How can I help you today?";
+  }
+  if (/\b(thanks|thank you|bye|goodbye)\b/i.test(text)) return "You're welcome. Have a great day!";
+  if (/\?$/.test(userText.trim()) || /^(what|who|where|when|why|how|can|could|is|are|do|does)\b/i.test(text)) {
+    return `Good question. You asked: ${text}? I'm the rxvoice sandbox, so I can't look that up, but a real model would answer here.`;
+  }
+  return `I heard you say: ${text}. I'm the rxvoice sandbox, standing in for a real model. What else can I do for you?`;
+}
+
+/**
+ * Decides the assistant's reply from a scenario: the first rule whose regex matches the last user message;
+ * after a tool result, that rule's `afterTool` with `{result}` replaced by the tool's output.
+ */
+export function scenarioReply(scenario: Scenario | undefined, messages: readonly SandboxMessage[]): SandboxReply {
+  const rules = scenario?.replies ?? [];
+  const userIndex = lastIndexOfRole(messages, 'user');
+  const userText = userIndex >= 0 ? (messages[userIndex]?.content ?? '') : '';
+  const rule = rules.find((r) => matches(r, userText));
+  const last = messages[messages.length - 1];
+
+  if (last?.role === 'tool') {
+    const result = last.content;
+    if (rule?.afterTool !== undefined) return { kind: 'text', text: rule.afterTool.split('{result}').join(result) };
+    return { kind: 'text', text: `Done. The ${last.toolName ?? 'tool'} returned: ${clip(result, 160)}.` };
+  }
+  if (rule?.toolCall) return { kind: 'tool_call', name: rule.toolCall.name, arguments: JSON.stringify(rule.toolCall.arguments) };
+  if (rule?.reply !== undefined) return { kind: 'text', text: rule.reply };
+  return { kind: 'text', text: scenario?.defaultReply ?? defaultReply(userText) };
+}

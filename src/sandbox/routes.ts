@@ -1,0 +1,41 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson } from './errors.js';
+import { handleChat } from './http/chat.js';
+import { handleTranscription } from './http/transcriptions.js';
+import type { SandboxState } from './state.js';
+
+const AZURE_DEPLOYMENT = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|audio\/transcriptions)$/;
+
+/**
+ * The OpenAI and Azure OpenAI HTTP routes. Resolves false when the path is none of them.
+ * OpenAI: /v1/...; Azure v1: /openai/v1/... (model = deployment in the body); Azure classic:
+ * /openai/deployments/{deployment}/...?api-version=... (the path names the deployment).
+ */
+export async function routeHttp(state: SandboxState, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+  const path = url.pathname.replace(/\/+$/, '');
+  const method = req.method ?? 'GET';
+
+  if (method === 'GET' && (path === '' || path === '/health')) {
+    sendJson(res, 200, { sandbox: true, label: state.label, profile: state.profile.name });
+    return true;
+  }
+  if (method !== 'POST') return false;
+
+  if (path === '/v1/chat/completions') return run(handleChat(state, req, res, url, { flavor: 'openai' }));
+  if (path === '/v1/audio/transcriptions') return run(handleTranscription(state, req, res, url, { flavor: 'openai' }));
+  if (path === '/openai/v1/chat/completions') return run(handleChat(state, req, res, url, { flavor: 'azure' }));
+  if (path === '/openai/v1/audio/transcriptions') return run(handleTranscription(state, req, res, url, { flavor: 'azure' }));
+  const classic = AZURE_DEPLOYMENT.exec(path);
+  if (classic) {
+    const deployment = decodeURIComponent(classic[1] ?? '');
+    const route = { flavor: 'azure' as const, deployment };
+    if (classic[2] === 'chat/completions') return run(handleChat(state, req, res, url, route));
+    return run(handleTranscription(state, req, res, url, route));
+  }
+  return false;
+}
+
+async function run(handled: Promise<void>): Promise<true> {
+  await handled;
+  return true;
+}

@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createElevenLabsHandler } from './elevenlabs/index.js';
+import { notFoundBody, sendJson, sendProviderError } from './errors.js';
+import { type ProfileName, resolveProfile } from './profiles.js';
+import { createRealtimeHandler } from './realtime/index.js';
+import { type SandboxStats, SandboxState } from './state.js';
+import type { LatencyProfile, Scenario } from './types.js';
+import { parseScenario } from './scenario.js';
+import { routeHttp } from './routes.js';
+
+export interface SandboxOptions {
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 'instant'. */
+  readonly profile?: ProfileName | LatencyProfile;
+  /** A scenario object, or the path of a scenario JSON file. */
+  readonly scenario?: Scenario | string;
+  /** When set, only this key is accepted; otherwise any non-empty key is. */
+  readonly apiKey?: string;
+  /** Realtime session limit (default 60 min, as OpenAI's). */
+  readonly maxSessionMs?: number;
+}
+
+export interface Sandbox {
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  /** url + '/v1', for `new OpenAI({ baseURL })`. */
+  readonly openaiBaseURL: string;
+  /** For `new AzureOpenAI({ endpoint })`. */
+  readonly azureEndpoint: string;
+  readonly elevenlabsBaseURL: string;
+  /** ws://127.0.0.1:PORT */
+  readonly wsURL: string;
+  readonly port: number;
+  readonly profile: LatencyProfile;
+  readonly stats: SandboxStats;
+  /** Replaces the scenario; utterance positions and request counters start again. */
+  setScenario(scenario: Scenario): void;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_SESSION_MS = 60 * 60 * 1000;
+
+function loadScenario(scenario: Scenario | string | undefined): Scenario | undefined {
+  if (typeof scenario !== 'string') return scenario;
+  return parseScenario(JSON.parse(readFileSync(scenario, 'utf8')) as unknown, scenario);
+}
+
+/** Starts the sandbox: one HTTP server, one port, every vendor surface (HTTP routes and WebSockets). */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const profile = resolveProfile(options.profile);
+  const scenario = loadScenario(options.scenario);
+  const state = new SandboxState({
+    profile,
+    maxSessionMs: options.maxSessionMs ?? DEFAULT_MAX_SESSION_MS,
+    ...(scenario ? { scenario } : {}),
+    ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+  });
+  const realtime = createRealtimeHandler(state);
+  const elevenlabs = createElevenLabsHandler(state);
+  const sockets = new Set<Socket>();
+
+  const server: Server = createServer((req, res) => {
+    void handleRequest(req, res).catch((err: unknown) => {
+      // A bug in a route must answer 500, not kill the server every test shares.
+      if (!res.headersSent) sendProviderError(res, 'openai', 500, { message: `Sandbox error: ${String(err)}`, type: 'server_error' });
+      else res.destroy();
+    });
+  });
+
+  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sandbox.local');
+    if (await elevenlabs.handleHttp(req, res, url)) return;
+    if (await routeHttp(state, req, res, url)) return;
+    const flavor = url.pathname.startsWith('/openai/') ? 'azure' : 'openai';
+    req.resume();
+    sendJson(res, 404, notFoundBody(flavor, req.method ?? 'GET', url.pathname));
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (realtime.handleUpgrade(req, socket, head)) return;
+    if (elevenlabs.handleUpgrade(req, socket, head)) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n' + JSON.stringify(notFoundBody('openai', 'GET', req.url ?? '/')));
+    socket.destroy();
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url,
+    openaiBaseURL: `${url}/v1`,
+    azureEndpoint: url,
+    elevenlabsBaseURL: url,
+    wsURL: `ws://${host}:${address.port}`,
+    port: address.port,
+    profile,
+    stats: state.stats,
+    setScenario: (next: Scenario) => state.setScenario(next),
+    close: () => {
+      closing ??= (async () => {
+        await Promise.allSettled([realtime.close(), elevenlabs.close()]);
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const socket of sockets) socket.destroy();
+        await closed;
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { SampleRate } from '../audio/frame.js';
+import { checkKey } from './auth.js';
+import type { AuthFailure, SandboxContext, SandboxMessage, SandboxReply, SynthesizedSpeech } from './context.js';
+import { parseFault } from './faults.js';
+import { DEFAULT_UTTERANCES, scenarioReply } from './replies.js';
+import { synthesizeSpeech } from './speech.js';
+import type { FaultKind, FaultSpec, LatencyProfile, Scenario, SandboxSurface } from './types.js';
+
+/** One transcription upload as the sandbox saw it; times are `performance.now()` in the server's process. */
+export interface TranscriptionUploadStat {
+  readonly callKey: string;
+  /** When the request headers arrived. */
+  readonly startedAt: number;
+  /** When the first body byte arrived. */
+  firstByteAt?: number;
+  /** When the body ended (undefined while uploading, or if the client went away). */
+  endAt?: number;
+  /** When the sandbox started its answer (status line sent). */
+  respondedAt?: number;
+  bytesReceived: number;
+  /** Audio bytes of the `file` part (after the WAV header, if any). */
+  audioBytes: number;
+  status?: number;
+  fault?: FaultKind;
+}
+
+export interface InjectedFaultStat {
+  readonly surface: SandboxSurface;
+  /** 1-based request number on its surface. */
+  readonly request: number;
+  readonly kind: FaultKind;
+  readonly source: 'request' | 'scenario';
+}
+
+/** What tests observe about the sandbox. Live objects: read them after the requests you care about. */
+export interface SandboxStats {
+  /** Requests counted per surface (each HTTP request, TTS socket and realtime session counts once). */
+  readonly requests: Record<SandboxSurface, number>;
+  readonly transcriptions: TranscriptionUploadStat[];
+  readonly faults: InjectedFaultStat[];
+}
+
+export interface SandboxStateOptions {
+  readonly profile: LatencyProfile;
+  readonly scenario?: Scenario;
+  readonly apiKey?: string;
+  readonly maxSessionMs: number;
+  readonly label?: string;
+}
+
+/** Scenario position, counters and fault rules: the one `SandboxContext` every surface shares. */
+export class SandboxState implements SandboxContext {
+  readonly profile: LatencyProfile;
+  readonly label: string;
+  readonly maxSessionMs: number;
+  readonly stats: SandboxStats;
+  private scenario: Scenario | undefined;
+  private readonly apiKey: string | undefined;
+  private readonly positions = new Map<string, number>();
+
+  constructor(options: SandboxStateOptions) {
+    this.profile = options.profile;
+    this.label = options.label ?? 'rxvoice-sandbox';
+    this.maxSessionMs = options.maxSessionMs;
+    this.scenario = options.scenario;
+    this.apiKey = options.apiKey;
+    this.stats = {
+      requests: { chat: 0, transcribe: 0, tts: 0, tts_ws: 0, realtime: 0 },
+      transcriptions: [],
+      faults: [],
+    };
+  }
+
+  /** Replaces the scenario and restarts every call's utterance position and request counts. */
+  setScenario(scenario: Scenario | undefined): void {
+    this.scenario = scenario;
+    this.positions.clear();
+    for (const key of Object.keys(this.stats.requests) as SandboxSurface[]) this.stats.requests[key] = 0;
+  }
+
+  checkAuth(vendor: 'openai' | 'azure' | 'elevenlabs', headers: IncomingHttpHeaders, query: URLSearchParams): AuthFailure | undefined {
+    return checkKey(vendor, this.apiKey, headers, query);
+  }
+
+  /** The transcript `nextUtterance` would return, without consuming it (for faulted requests). */
+  peekUtterance(callKey: string): { transcript: string; language: string } {
+    const position = this.positions.get(callKey) ?? 0;
+    const scripted = this.scenario?.utterances ?? [];
+    const utterance =
+      position < scripted.length ? scripted[position] : DEFAULT_UTTERANCES[(position - scripted.length) % DEFAULT_UTTERANCES.length];
+    return { transcript: utterance?.transcript ?? '', language: utterance?.language ?? 'en' };
+  }
+
+  nextUtterance(callKey: string): { transcript: string; language: string } {
+    const utterance = this.peekUtterance(callKey);
+    this.positions.set(callKey, (this.positions.get(callKey) ?? 0) + 1);
+    return utterance;
+  }
+
+  reply(messages: readonly SandboxMessage[]): SandboxReply {
+    return scenarioReply(this.scenario, messages);
+  }
+
+  takeFault(surface: SandboxSurface, requestFault: string | undefined): FaultSpec | undefined {
+    this.stats.requests[surface] += 1;
+    const request = this.stats.requests[surface];
+    const fromRequest = parseFault(requestFault);
+    if (fromRequest) {
+      this.stats.faults.push({ surface, request, kind: fromRequest.kind, source: 'request' });
+      return fromRequest;
+    }
+    const rule = (this.scenario?.faults ?? []).find((r) => {
+      if (r.surface !== surface) return false;
+      if (r.request === undefined) return true;
+      const count = r.count ?? 1;
+      return request >= r.request && request < r.request + count;
+    });
+    if (!rule) return undefined;
+    this.stats.faults.push({ surface, request, kind: rule.fault.kind, source: 'scenario' });
+    return rule.fault;
+  }
+
+  synthesize(text: string, sampleRate: SampleRate, options?: { language?: string; speed?: number }): Promise<SynthesizedSpeech> {
+    return synthesizeSpeech(text, sampleRate, options);
+  }
+}

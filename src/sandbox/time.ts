@@ -1,0 +1,18 @@
+/** Waits `ms` (0 resolves on the next macrotask); resolves early, without error, when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, Math.max(0, ms));
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Delay between paced items (tokens, audio chunks); 0 per second means unpaced. */
+export function paceMs(perSecond: number): number {
+  return perSecond > 0 ? 1000 / perSecond : 0;
+}
