@@ -1,0 +1,132 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { AudioFrame } from '../src/audio/frame.js';
+import { errorEvent, type PipelineEvent } from '../src/events.js';
+import { toRxVoiceError } from '../src/errors.js';
+import { VadEngine, type SpeechDetectorOptions } from '../src/vad/detector.js';
+import type { VadTransition } from '../src/vad/state-machine.js';
+
+export { createSpeechDetector, type SpeechDetector, type SpeechDetectorOptions } from '../src/vad/detector.js';
+export type { SpeechProbabilityModel } from '../src/vad/silero.js';
+export type { VadConfig, VadTransition } from '../src/vad/state-machine.js';
+
+/**
+ * Options of `vad`. Defaults: positiveThreshold 0.5, negativeThreshold 0.35, minSpeechMs 250,
+ * silenceMs 500 (end-of-turn delay), prePaddingMs 300, maxUtteranceMs 30000, Silero v4 probabilities.
+ */
+export type VadOptions = SpeechDetectorOptions;
+
+const END = Symbol('end');
+
+/**
+ * Voice activity detection, streaming, frame by frame: passes every frame on as `audio.in` and marks
+ * utterances with `speech.started` / `speech.ended` (turn ids `turn-1`, `turn-2`, ...). Frames at any
+ * supported rate are resampled to 16 kHz inside; the model sees 32 ms windows.
+ *
+ * `speech.started` comes once speech has lasted `minSpeechMs` (its `audioMs` is the real start, earlier);
+ * audio frames from then until `speech.ended` carry the `turnId`. `speech.ended` comes `silenceMs` after
+ * the last speech (reason `silence`), when the source completes mid-utterance (`end_of_stream`), or at
+ * `maxUtteranceMs` (`max_length`; a caller still talking gets a new turn at once).
+ *
+ * ```
+ * frames:  -a-b-c-d-e-f-g-h-|        probabilities: a .1, b .9, c .9, ... f .1, g .1, h .1
+ * events:  -a-(Sb)-c-d-e-f-(gE)-h-|  S = speech.started turn-1, E = speech.ended turn-1 (silence)
+ * ```
+ *
+ * Events come out in input order even when the model answers asynchronously. A frame at an unsupported
+ * rate becomes an `error` event (`unsupported_sample_rate`) and the stream goes on. Unsubscribing
+ * releases the model's state.
+ */
+export function vad(options: VadOptions = {}): OperatorFunction<AudioFrame, PipelineEvent> {
+  return (source) =>
+    new Observable<PipelineEvent>((subscriber) => {
+      const engine = new VadEngine(options);
+      const queue: (AudioFrame | typeof END)[] = [];
+      let busy = false;
+      let turnCount = 0;
+      let turnId: string | undefined;
+
+      const apply = (frame: AudioFrame | undefined, transitions: readonly VadTransition[]) => {
+        let audioSent = frame === undefined;
+        const sendAudio = () => {
+          if (audioSent) return;
+          audioSent = true;
+          subscriber.next(turnId === undefined ? { type: 'audio.in', frame: frame! } : { type: 'audio.in', frame: frame!, turnId });
+        };
+        for (const t of transitions) {
+          if (t.type === 'start') {
+            turnId = `turn-${++turnCount}`;
+            subscriber.next({ type: 'speech.started', turnId, audioMs: t.audioMs });
+          } else if (turnId !== undefined) {
+            sendAudio(); // the frame that completed the silence still belongs to the utterance
+            subscriber.next({ type: 'speech.ended', turnId, audioMs: t.audioMs, reason: t.reason, decidedAudioMs: t.decidedAudioMs });
+            turnId = undefined;
+          }
+        }
+        sendAudio();
+      };
+
+      const fail = (err: unknown, frame: AudioFrame | undefined) => {
+        const e = toRxVoiceError(err, 'vad');
+        subscriber.next(errorEvent(e, turnId));
+        // A frame the vad could not read is dropped; one the model failed on is still caller audio.
+        if (frame && e.code !== 'unsupported_sample_rate' && e.code !== 'bad_audio') apply(frame, []);
+      };
+
+      const drain = () => {
+        while (!busy && queue.length > 0 && !subscriber.closed) {
+          const item = queue.shift()!;
+          const frame = item === END ? undefined : item;
+          let result: VadTransition[] | Promise<VadTransition[]>;
+          try {
+            result = frame ? engine.push(frame) : engine.finish();
+          } catch (err) {
+            fail(err, frame);
+            if (!frame) subscriber.complete();
+            continue;
+          }
+          if (Array.isArray(result)) {
+            apply(frame, result);
+            if (!frame) subscriber.complete();
+            continue;
+          }
+          busy = true;
+          result.then(
+            (transitions) => {
+              busy = false;
+              if (subscriber.closed) return;
+              apply(frame, transitions);
+              if (!frame) subscriber.complete();
+              drain();
+            },
+            (err: unknown) => {
+              busy = false;
+              if (subscriber.closed) return;
+              fail(err, frame);
+              if (!frame) subscriber.complete();
+              drain();
+            },
+          );
+        }
+      };
+
+      const sub = source.subscribe({
+        next(frame) {
+          queue.push(frame);
+          drain();
+        },
+        error(err: unknown) {
+          subscriber.error(err);
+        },
+        complete() {
+          queue.push(END);
+          drain();
+        },
+      });
+
+      return () => {
+        sub.unsubscribe();
+        queue.length = 0;
+        void engine.release().catch(() => undefined);
+      };
+    });
+}

@@ -1,0 +1,230 @@
+import { type AudioFrame } from '../audio/frame.js';
+import { pcm16ToFloat32 } from '../audio/pcm.js';
+import { assertSampleRate } from '../audio/reframe.js';
+import { createResampler, type StreamingResampler } from '../audio/resample.js';
+import { RxVoiceError, toRxVoiceError } from '../errors.js';
+import { SILERO_FRAME_SAMPLES, SILERO_SAMPLE_RATE, SileroModel, type SpeechProbabilityModel } from './silero.js';
+import { VadStateMachine, type VadConfig, type VadTransition } from './state-machine.js';
+
+const WINDOW_MS = (SILERO_FRAME_SAMPLES * 1000) / SILERO_SAMPLE_RATE; // 32 ms
+
+export interface SpeechDetectorOptions extends Partial<VadConfig> {
+  /**
+   * Where speech probabilities come from: a model instance (tests script one with `scriptedVad`), or a
+   * factory called once per stream. Default: Silero v4, one recurrent state per stream.
+   */
+  readonly probabilities?: SpeechProbabilityModel | (() => SpeechProbabilityModel | Promise<SpeechProbabilityModel>);
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+function isPromise<T>(v: MaybePromise<T>): v is Promise<T> {
+  return typeof (v as Promise<T> | undefined)?.then === 'function';
+}
+
+/**
+ * The streaming vad engine: any supported rate in, 16 kHz 512-sample windows to the model, probabilities
+ * to the state machine. Results are synchronous when the model is (scripted tests in virtual time) and a
+ * Promise otherwise. Calls must not overlap: wait for one `push` before the next.
+ */
+export class VadEngine {
+  readonly machine: VadStateMachine;
+  private model: SpeechProbabilityModel | undefined;
+  private loading: Promise<void> | undefined;
+  private loadError: RxVoiceError | undefined;
+  private loadErrorReported = false;
+  private resampler: StreamingResampler | undefined;
+  private readonly window = new Float32Array(SILERO_FRAME_SAMPLES);
+  private filled = 0;
+  private windowsDone = 0;
+  private baseMs: number | undefined;
+  private released = false;
+
+  constructor(private readonly options: SpeechDetectorOptions = {}) {
+    this.machine = new VadStateMachine(options);
+    const source = options.probabilities;
+    if (source === undefined) {
+      this.loading = SileroModel.load().then(
+        (m) => this.adopt(m),
+        (err: unknown) => this.fail(err),
+      );
+    } else if (typeof source === 'function') {
+      try {
+        const made = source();
+        if (isPromise(made)) this.loading = made.then((m) => this.adopt(m), (err: unknown) => this.fail(err));
+        else this.model = made;
+      } catch (err) {
+        this.fail(err);
+      }
+    } else {
+      this.model = source;
+    }
+  }
+
+  private adopt(model: SpeechProbabilityModel): void {
+    this.loading = undefined;
+    if (this.released) void model.release?.();
+    else this.model = model;
+  }
+
+  private fail(err: unknown): void {
+    this.loading = undefined;
+    this.loadError = toRxVoiceError(err, 'vad');
+  }
+
+  /** Audio time the engine has consumed so far (end of the last complete window). */
+  get processedMs(): number {
+    return (this.baseMs ?? 0) + this.windowsDone * WINDOW_MS;
+  }
+
+  /** Feeds one frame; returns the transitions decided by the windows it completed. */
+  push(frame: AudioFrame): MaybePromise<VadTransition[]> {
+    assertSampleRate(frame.sampleRate, 'vad');
+    this.baseMs ??= frame.startMs;
+    let pcm16: Int16Array;
+    if (frame.sampleRate === SILERO_SAMPLE_RATE && !this.resampler) {
+      pcm16 = frame.samples;
+    } else {
+      const chunks: Int16Array[] = [];
+      if (this.resampler && this.resampler.fromRate !== frame.sampleRate) {
+        chunks.push(this.resampler.flush()); // a rate change: finish the old run continuously
+        this.resampler = undefined;
+      }
+      if (frame.sampleRate !== SILERO_SAMPLE_RATE) {
+        this.resampler ??= createResampler(frame.sampleRate, SILERO_SAMPLE_RATE);
+        chunks.push(this.resampler.push(frame.samples));
+      } else {
+        chunks.push(frame.samples);
+      }
+      pcm16 = concat(chunks);
+    }
+    return this.run(this.cut(pcm16));
+  }
+
+  /** The stream ended: the held-back tail is processed (zero-padded window) and an open utterance closed. */
+  finish(): MaybePromise<VadTransition[]> {
+    const tail = this.resampler ? this.resampler.flush() : new Int16Array(0);
+    this.resampler = undefined;
+    const windows = this.cut(tail);
+    const endMs = this.processedMs + (this.filled * 1000) / SILERO_SAMPLE_RATE + windows.length * WINDOW_MS;
+    if (this.filled > 0) {
+      this.window.fill(0, this.filled);
+      windows.push(this.window.slice());
+      this.filled = 0;
+    }
+    const close = (ts: VadTransition[]) => [...ts, ...this.machine.end(endMs)];
+    const result = this.run(windows);
+    return isPromise(result) ? result.then(close) : close(result);
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    const model = this.model;
+    this.model = undefined;
+    await model?.release?.();
+  }
+
+  /** Splits 16 kHz samples into complete windows (copies), keeping the remainder for later. */
+  private cut(pcm16: Int16Array): Float32Array[] {
+    const windows: Float32Array[] = [];
+    const floats = pcm16ToFloat32(pcm16);
+    let i = 0;
+    while (i < floats.length) {
+      const n = Math.min(SILERO_FRAME_SAMPLES - this.filled, floats.length - i);
+      this.window.set(floats.subarray(i, i + n), this.filled);
+      this.filled += n;
+      i += n;
+      if (this.filled === SILERO_FRAME_SAMPLES) {
+        windows.push(this.window.slice());
+        this.filled = 0;
+      }
+    }
+    return windows;
+  }
+
+  private run(windows: Float32Array[]): MaybePromise<VadTransition[]> {
+    if (windows.length === 0) return [];
+    if (this.loading) return this.loading.then(() => this.run(windows));
+    if (this.released) return [];
+    if (this.loadError) {
+      // Report a model that cannot load once; afterwards frames pass with no speech decisions.
+      this.windowsDone += windows.length;
+      if (this.loadErrorReported) return [];
+      this.loadErrorReported = true;
+      throw this.loadError;
+    }
+    const model = this.model!;
+    const out: VadTransition[] = [];
+    for (let i = 0; i < windows.length; i++) {
+      const p = model.process(windows[i]!);
+      if (isPromise(p)) return this.runAsync(model, windows, i, p, out);
+      this.decide(p, out);
+    }
+    return out;
+  }
+
+  private async runAsync(
+    model: SpeechProbabilityModel,
+    windows: Float32Array[],
+    from: number,
+    first: Promise<number>,
+    out: VadTransition[],
+  ): Promise<VadTransition[]> {
+    this.decide(await first, out);
+    for (let i = from + 1; i < windows.length; i++) {
+      if (this.released) break;
+      this.decide(await model.process(windows[i]!), out);
+    }
+    return out;
+  }
+
+  private decide(p: number, out: VadTransition[]): void {
+    const startMs = this.processedMs;
+    this.windowsDone++;
+    for (const t of this.machine.push(Number.isFinite(p) ? p : 0, startMs, WINDOW_MS)) out.push(t);
+  }
+}
+
+function concat(chunks: Int16Array[]): Int16Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+export interface SpeechDetector {
+  /** Feeds a frame (any supported rate); resolves with the transitions it caused. Calls are queued in order. */
+  push(frame: AudioFrame): Promise<VadTransition[]>;
+  /** End of the audio: closes an open utterance (`end_of_stream`). */
+  end(): Promise<VadTransition[]>;
+  /** True while inside an utterance. */
+  readonly speaking: boolean;
+  release(): Promise<void>;
+}
+
+/**
+ * A plain-callback streaming detector (no RxJS), for servers that hold audio in their own buffers, such as
+ * the sandbox's realtime server VAD.
+ */
+export function createSpeechDetector(options: SpeechDetectorOptions = {}): SpeechDetector {
+  const engine = new VadEngine(options);
+  let chain: Promise<unknown> = Promise.resolve();
+  const enqueue = (step: () => MaybePromise<VadTransition[]>): Promise<VadTransition[]> => {
+    const next = chain.then(step);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  return {
+    push: (frame) => enqueue(() => engine.push(frame)),
+    end: () => enqueue(() => engine.finish()),
+    get speaking() {
+      return engine.machine.speaking;
+    },
+    release: () => engine.release(),
+  };
+}

@@ -1,0 +1,3 @@
+export * from './state-machine.js';
+export * from './silero.js';
+export * from './detector.js';

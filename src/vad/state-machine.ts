@@ -1,0 +1,163 @@
+/**
+ * The vad's decisions, without a model: fed one speech probability per model window, it says when an
+ * utterance starts and ends. Pure and synchronous, so marble tests drive it with scripted numbers and the
+ * fixture tests drive it with Silero.
+ *
+ * - Hysteresis: a window is speech when p >= positiveThreshold; once speaking, windows stay speech down to
+ *   negativeThreshold; a window below it starts the end-of-turn silence count.
+ * - minSpeechMs: speech must add up to this before `start` is reported (a cough never opens an
+ *   utterance); the reported start is the real one, the first speech window.
+ * - silenceMs: the end-of-turn delay: pauses shorter than this do not end the utterance.
+ * - maxUtteranceMs: an utterance this long is ended (`max_length`); if the caller is still speaking a new
+ *   one starts at once.
+ */
+
+export interface VadConfig {
+  readonly positiveThreshold: number;
+  readonly negativeThreshold: number;
+  readonly minSpeechMs: number;
+  readonly silenceMs: number;
+  readonly prePaddingMs: number;
+  readonly maxUtteranceMs: number;
+}
+
+export const DEFAULT_VAD_CONFIG: VadConfig = {
+  positiveThreshold: 0.5,
+  negativeThreshold: 0.35,
+  minSpeechMs: 250,
+  silenceMs: 500,
+  prePaddingMs: 300,
+  maxUtteranceMs: 30_000,
+};
+
+export type VadTransition =
+  | {
+      readonly type: 'start';
+      /** Audio time of the first speech window. */
+      readonly audioMs: number;
+      /** `audioMs - prePaddingMs`, not before the stream start: where the utterance's audio begins. */
+      readonly paddedStartMs: number;
+    }
+  | {
+      readonly type: 'end';
+      /** Audio time of the end of the last speech window. */
+      readonly audioMs: number;
+      /** Audio time when the end was decided (end of the window that completed the silence). */
+      readonly decidedAudioMs: number;
+      readonly reason: 'silence' | 'max_length' | 'end_of_stream';
+    };
+
+type Phase = 'silence' | 'pending' | 'speech';
+
+export class VadStateMachine {
+  readonly config: VadConfig;
+  private phase: Phase = 'silence';
+  private startMs = 0;
+  private speechMs = 0;
+  private lastSpeechEndMs = 0;
+  /** True after a window below negativeThreshold, until one above positiveThreshold. */
+  private trailing = false;
+  private streamStartMs: number | undefined;
+
+  constructor(config: Partial<VadConfig> = {}) {
+    this.config = { ...DEFAULT_VAD_CONFIG, ...stripUndefined(config) };
+    if (this.config.negativeThreshold > this.config.positiveThreshold) {
+      throw new RangeError('negativeThreshold must not exceed positiveThreshold');
+    }
+  }
+
+  /** True between `start` and `end`. */
+  get speaking(): boolean {
+    return this.phase === 'speech';
+  }
+
+  /** Feeds one window's speech probability; returns the transitions it caused, in order. */
+  push(probability: number, frameStartMs: number, frameDurMs: number): VadTransition[] {
+    const c = this.config;
+    const endMs = frameStartMs + frameDurMs;
+    this.streamStartMs ??= frameStartMs;
+    const out: VadTransition[] = [];
+    switch (this.phase) {
+      case 'silence':
+        if (probability >= c.positiveThreshold) {
+          this.phase = 'pending';
+          this.startMs = frameStartMs;
+          this.speechMs = frameDurMs;
+          this.lastSpeechEndMs = endMs;
+          this.trailing = false;
+          this.confirm(out);
+        }
+        break;
+      case 'pending':
+        if (this.isSpeech(probability)) {
+          this.speechMs += frameDurMs;
+          this.lastSpeechEndMs = endMs;
+          this.confirm(out);
+        } else if (endMs - this.lastSpeechEndMs >= c.silenceMs) {
+          this.phase = 'silence'; // too little speech before the silence: a cough, a click
+        }
+        break;
+      case 'speech':
+        if (this.isSpeech(probability)) {
+          this.lastSpeechEndMs = endMs;
+        } else if (endMs - this.lastSpeechEndMs >= c.silenceMs) {
+          out.push({ type: 'end', audioMs: this.lastSpeechEndMs, decidedAudioMs: endMs, reason: 'silence' });
+          this.phase = 'silence';
+          break;
+        }
+        if (endMs - this.startMs >= c.maxUtteranceMs) {
+          const audioMs = this.trailing ? this.lastSpeechEndMs : endMs;
+          out.push({ type: 'end', audioMs, decidedAudioMs: endMs, reason: 'max_length' });
+          if (this.trailing) {
+            this.phase = 'silence';
+          } else {
+            // Still talking: the next utterance starts right here, already confirmed.
+            this.startMs = endMs;
+            this.lastSpeechEndMs = endMs;
+            out.push({ type: 'start', audioMs: endMs, paddedStartMs: endMs });
+          }
+        }
+        break;
+    }
+    return out;
+  }
+
+  /** The stream ended: closes an open utterance (`end_of_stream`). A pending one is dropped. */
+  end(atMs: number): VadTransition[] {
+    const wasSpeaking = this.phase === 'speech';
+    this.phase = 'silence';
+    if (!wasSpeaking) return [];
+    return [{ type: 'end', audioMs: this.lastSpeechEndMs, decidedAudioMs: Math.max(atMs, this.lastSpeechEndMs), reason: 'end_of_stream' }];
+  }
+
+  reset(): void {
+    this.phase = 'silence';
+    this.trailing = false;
+    this.streamStartMs = undefined;
+  }
+
+  /** Hysteresis: positive threshold to enter or resume, negative threshold to leave. */
+  private isSpeech(p: number): boolean {
+    const c = this.config;
+    if (p >= c.positiveThreshold) {
+      this.trailing = false;
+      return true;
+    }
+    if (p < c.negativeThreshold) {
+      this.trailing = true;
+      return false;
+    }
+    return !this.trailing;
+  }
+
+  private confirm(out: VadTransition[]): void {
+    if (this.speechMs < this.config.minSpeechMs) return;
+    this.phase = 'speech';
+    const paddedStartMs = Math.max(this.streamStartMs ?? 0, this.startMs - this.config.prePaddingMs);
+    out.push({ type: 'start', audioMs: this.startMs, paddedStartMs });
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
