@@ -71,7 +71,7 @@ export function expectRefused(url: string, options: WebSocket.ClientOptions = {}
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
-    ws.once('error', () => {});
+    ws.once('error', (err) => reject(err));
   });
 }
 
