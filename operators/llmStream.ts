@@ -2,7 +2,7 @@ import { asyncScheduler, Observable, timer, type OperatorFunction, type Schedule
 import { Conversation } from '../src/conversation.js';
 import { RxVoiceError, toRxVoiceError } from '../src/errors.js';
 import { errorEvent, type PipelineEvent, type TokenUsage } from '../src/events.js';
-import type { ChatModel, ChatToolCall } from '../src/providers/types.js';
+import type { ChatChunk, ChatModel, ChatToolCall } from '../src/providers/types.js';
 import { toToolSpec, type ToolDefinition } from '../src/tools.js';
 import { retryDelayMs, type RetryOptions } from './transcribe.js';
 
@@ -62,7 +62,7 @@ export function llmStream(options: LlmStreamOptions): OperatorFunction<PipelineE
       const startRound = (attempt: number): void => {
         const calls = new Map<number, { id: string; name: string; args: string }>();
         let gotChunk = false;
-        let done = false;
+        let done: Extract<ChatChunk, { type: 'done' }> | undefined;
         round = options.chatModel
           .stream({
             messages: conversation.messages(),
@@ -86,16 +86,13 @@ export function llmStream(options: LlmStreamOptions): OperatorFunction<PipelineE
                   args: call.args + chunk.argumentsDelta,
                 });
               } else {
-                done = true;
+                done = chunk;
                 if (chunk.usage) {
                   usage = {
                     inputTokens: (usage?.inputTokens ?? 0) + chunk.usage.inputTokens,
                     outputTokens: (usage?.outputTokens ?? 0) + chunk.usage.outputTokens,
                   };
                 }
-                const assembled = [...calls.entries()].sort(([a], [b]) => a - b).map(([index, c]) => toCall(turnId, toolRounds, index, c));
-                if (assembled.length === 0) finish(chunk.finishReason);
-                else runTools(assembled, chunk.finishReason);
               }
             },
             error: (err: unknown) => {
@@ -109,7 +106,14 @@ export function llmStream(options: LlmStreamOptions): OperatorFunction<PipelineE
               out.complete();
             },
             complete: () => {
-              if (done || out.closed) return;
+              // Acted on at completion, so the finished request is released, not aborted.
+              if (out.closed) return;
+              if (done) {
+                const assembled = [...calls.entries()].sort(([a], [b]) => a - b).map(([index, c]) => toCall(turnId, toolRounds, index, c));
+                if (assembled.length === 0) finish(done.finishReason);
+                else runTools(assembled, done.finishReason);
+                return;
+              }
               out.next(errorEvent(new RxVoiceError({ code: 'protocol', stage: 'llm', message: 'the chat stream ended without finishing' }), turnId));
               out.complete();
             },

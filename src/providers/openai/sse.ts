@@ -2,7 +2,8 @@ import { createParser } from 'eventsource-parser';
 
 /**
  * Reads a `text/event-stream` body and hands each event's `data` to `onData` as it arrives. `onData`
- * returns `true` to stop reading (e.g. at `[DONE]`). Resolves when the body ends or reading stopped.
+ * returns `true` to stop handing on events (e.g. at `[DONE]`); the rest of the body is still drained so the
+ * connection goes back to the pool instead of being destroyed. Resolves when the body ends.
  */
 export async function readSse(body: AsyncIterable<Uint8Array | string>, onData: (data: string) => boolean | void): Promise<void> {
   let stop = false;
@@ -13,7 +14,6 @@ export async function readSse(body: AsyncIterable<Uint8Array | string>, onData: 
   });
   const decoder = new TextDecoder();
   for await (const chunk of body) {
-    parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
-    if (stop) return;
+    if (!stop) parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
   }
 }
