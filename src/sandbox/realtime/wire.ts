@@ -1,0 +1,65 @@
+import type { Protocol } from './config.js';
+
+/** A server event as it goes on the wire (always a JSON object with `type` and `event_id`). */
+export type ServerEvent = { readonly type: string } & Record<string, unknown>;
+
+/**
+ * The beta protocol is the GA engine under other names (protocols.md 1.7): the engine speaks GA and this
+ * layer renames events, content-part types and response fields on the way out.
+ */
+const BETA_EVENT_NAMES: Readonly<Record<string, string>> = {
+  'response.output_audio.delta': 'response.audio.delta',
+  'response.output_audio.done': 'response.audio.done',
+  'response.output_audio_transcript.delta': 'response.audio_transcript.delta',
+  'response.output_audio_transcript.done': 'response.audio_transcript.done',
+  'response.output_text.delta': 'response.text.delta',
+  'response.output_text.done': 'response.text.done',
+  'conversation.item.added': 'conversation.item.created',
+};
+
+/** Events that do not exist in the beta protocol. */
+const GA_ONLY = new Set(['conversation.item.done']);
+
+const BETA_PART_TYPES: Readonly<Record<string, string>> = { output_text: 'text', output_audio: 'audio' };
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function betaPart(part: unknown): unknown {
+  if (!isObject(part) || typeof part.type !== 'string') return part;
+  const renamed = BETA_PART_TYPES[part.type];
+  return renamed === undefined ? part : { ...part, type: renamed };
+}
+
+function betaItem(item: unknown): unknown {
+  if (!isObject(item) || !Array.isArray(item.content)) return item;
+  return { ...item, content: item.content.map(betaPart) };
+}
+
+function betaResponse(response: unknown): unknown {
+  if (!isObject(response)) return response;
+  const { output_modalities: modalities, audio, output, ...rest } = response;
+  const audioOut = isObject(audio) && isObject(audio.output) ? audio.output : undefined;
+  return {
+    ...rest,
+    ...(Array.isArray(modalities) ? { modalities: modalities.includes('audio') ? ['text', 'audio'] : ['text'] } : {}),
+    ...(audioOut ? { voice: audioOut.voice, output_audio_format: betaFormat(audioOut.format) } : {}),
+    output: Array.isArray(output) ? output.map(betaItem) : output,
+  };
+}
+
+function betaFormat(format: unknown): string {
+  if (!isObject(format)) return 'pcm16';
+  return format.type === 'audio/pcmu' ? 'g711_ulaw' : format.type === 'audio/pcma' ? 'g711_alaw' : 'pcm16';
+}
+
+/** The event as the session's protocol names it, or undefined when that protocol has no such event. */
+export function forProtocol(event: ServerEvent, protocol: Protocol): ServerEvent | undefined {
+  if (protocol === 'ga') return event;
+  if (GA_ONLY.has(event.type)) return undefined;
+  const out: Json = { ...event, type: BETA_EVENT_NAMES[event.type] ?? event.type };
+  if ('part' in out) out.part = betaPart(out.part);
+  if ('item' in out) out.item = betaItem(out.item);
+  if ('response' in out) out.response = betaResponse(out.response);
+  return out as ServerEvent;
+}

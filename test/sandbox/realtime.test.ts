@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendAudio, openSdk, speechWithSilence, startRealtimeSandbox, type RealtimeSandbox } from './realtime-harness.js';
+
+let sandbox: RealtimeSandbox;
+beforeAll(async () => {
+  sandbox = await startRealtimeSandbox({
+    scenario: {
+      utterances: [{ transcript: 'What is the weather in Paris?' }, { transcript: 'Tell me a joke.' }],
+      replies: [{ match: 'weather', toolCall: { name: 'get_weather', arguments: { city: 'Paris' } }, afterTool: 'It is {result} in Paris.' }],
+    },
+  });
+});
+afterAll(async () => {
+  await sandbox.close();
+});
+
+describe('realtime GA with the official SDK', () => {
+  it('sends session.created first and session.updated with the full effective config', async () => {
+    const { rt, log, opened } = openSdk(sandbox.openaiBaseURL);
+    await opened;
+    const created = await log.waitFor('session.created');
+    expect(log.events[0]?.type).toBe('session.created');
+    const session = created.session as Record<string, unknown>;
+    expect(String(session.id)).toMatch(/^sess_/);
+    expect(String(created.event_id)).toMatch(/^event_/);
+    rt.send({
+      type: 'session.update',
+      session: {
+        type: 'realtime',
+        output_modalities: ['text'],
+        instructions: 'Be brief.',
+        audio: { input: { turn_detection: { type: 'server_vad', silence_duration_ms: 400 } } },
+      },
+    });
+    const updated = await log.waitFor('session.updated');
+    const s = updated.session as { output_modalities: string[]; instructions: string; audio: { input: { turn_detection: { silence_duration_ms: number; prefix_padding_ms: number } } } };
+    expect(s.output_modalities).toEqual(['text']);
+    expect(s.instructions).toBe('Be brief.');
+    expect(s.audio.input.turn_detection.silence_duration_ms).toBe(400);
+    expect(s.audio.input.turn_detection.prefix_padding_ms).toBe(300);
+    rt.close();
+  });
+
+  it('answers a text conversation item with a text response in protocol order', async () => {
+    const { rt, log, opened } = openSdk(sandbox.openaiBaseURL);
+    await opened;
+    rt.send({ type: 'session.update', session: { type: 'realtime', output_modalities: ['text'] } });
+    rt.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Tell me a joke.' }] } });
+    rt.send({ type: 'response.create' });
+    const done = await log.waitFor('response.done');
+    const response = done.response as { status: string; usage: { total_tokens: number }; output: { content: { type: string; text: string }[] }[] };
+    expect(response.status).toBe('completed');
+    expect(response.usage.total_tokens).toBeGreaterThan(0);
+    const types = log.types();
+    const order = [
+      'response.created',
+      'response.output_item.added',
+      'conversation.item.added',
+      'response.content_part.added',
+      'response.output_text.delta',
+      'response.output_text.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      'conversation.item.done',
+      'response.done',
+    ];
+    const at = (t: string) => types.indexOf(t, types.indexOf('response.created'));
+    for (let i = 1; i < order.length; i++) expect(at(order[i]!)).toBeGreaterThan(at(order[i - 1]!));
+    const deltas = log.events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta).join('');
+    const textDone = await log.waitFor('response.output_text.done');
+    expect(deltas).toBe(textDone.text);
+    expect(response.output[0]?.content[0]?.text).toBe(deltas);
+    await log.waitFor('rate_limits.updated');
+    rt.close();
+  });
+
+  it('detects speech with server VAD, transcribes it and runs a function call round trip', async () => {
+    const { rt, log, opened } = openSdk(sandbox.openaiBaseURL);
+    await opened;
+    rt.send({
+      type: 'session.update',
+      session: {
+        type: 'realtime',
+        output_modalities: ['text'],
+        tools: [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }],
+        audio: { input: { transcription: { model: 'gpt-4o-mini-transcribe' }, turn_detection: { type: 'server_vad', silence_duration_ms: 500 } } },
+      },
+    });
+    await log.waitFor('session.updated');
+    const audio = await speechWithSilence('What is the weather in Paris?');
+    appendAudio((e) => rt.send(e as never), audio);
+    const started = await log.waitFor('input_audio_buffer.speech_started');
+    const stopped = await log.waitFor('input_audio_buffer.speech_stopped');
+    expect(started.item_id).toBe(stopped.item_id);
+    // 300 ms of leading silence, minus 300 ms of prefix padding.
+    expect(started.audio_start_ms as number).toBeLessThanOrEqual(100);
+    expect(stopped.audio_end_ms as number).toBeGreaterThan((started.audio_start_ms as number) + 800);
+    const committed = await log.waitFor('input_audio_buffer.committed');
+    expect(committed.item_id).toBe(started.item_id);
+    const transcript = await log.waitFor('conversation.item.input_audio_transcription.completed');
+    expect(transcript.transcript).toBe('What is the weather in Paris?');
+    const args = await log.waitFor('response.function_call_arguments.done');
+    expect(args.name).toBe('get_weather');
+    expect(JSON.parse(String(args.arguments))).toEqual({ city: 'Paris' });
+    expect(String(args.call_id)).toMatch(/^call_/);
+    const firstDone = await log.waitFor('response.done');
+    const mark = log.events.length;
+    rt.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: args.call_id as string, output: '21 degrees' } });
+    rt.send({ type: 'response.create' });
+    const second = await log.waitFor('response.done', (e) => e !== firstDone, mark);
+    const out = (second.response as { output: { content: { text: string }[] }[] }).output[0]?.content[0]?.text;
+    expect(out).toContain('21 degrees');
+    rt.close();
+  });
+});
