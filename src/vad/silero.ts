@@ -42,7 +42,9 @@ let shared: Promise<Shared> | undefined;
 function loadShared(): Promise<Shared> {
   shared ??= (async () => {
     try {
-      const ort = (await import('onnxruntime-node')).default as unknown as Ort;
+      // Loaded lazily so importing the vad with a scripted model never loads the native binding.
+      const mod = (await import('onnxruntime-node')) as Ort & { default?: Ort };
+      const ort = mod.InferenceSession ? mod : mod.default!;
       const bytes = await readFile(sileroModelPath());
       const session = await ort.InferenceSession.create(bytes, {
         intraOpNumThreads: 1,
