@@ -33,7 +33,14 @@ export interface ConversationEntry {
 /** What a tool call cut off by an interruption is answered with, so the model knows it did not finish. */
 export const INTERRUPTED_TOOL_RESULT = JSON.stringify({ error: 'interrupted: the caller spoke before the tool finished' });
 
-type MutableEntry = { turnId: string; message: ChatMessage };
+type MutableEntry = {
+  turnId: string;
+  message: ChatMessage;
+  /** An assistant message's text as generated, kept so a later, longer report of what was heard can restore it. */
+  generated?: string;
+  /** Cut out entirely (nothing of it was heard, no tool calls): not sent. */
+  hidden?: boolean;
+};
 
 export class Conversation {
   systemPrompt: string | undefined;
@@ -50,12 +57,12 @@ export class Conversation {
   /** The messages to send: the system prompt first, then the history. */
   messages(): ChatMessage[] {
     const system: ChatMessage[] = this.systemPrompt ? [{ role: 'system', content: this.systemPrompt }] : [];
-    return [...system, ...this.entries.map((e) => e.message)];
+    return [...system, ...this.visible().map((e) => e.message)];
   }
 
   /** The history without the system prompt. */
   history(): readonly ConversationEntry[] {
-    return this.entries.map((e) => ({ turnId: e.turnId, message: e.message }));
+    return this.visible().map((e) => ({ turnId: e.turnId, message: e.message }));
   }
 
   addUser(turnId: string, text: string): void {
@@ -68,7 +75,7 @@ export class Conversation {
   appendAssistantText(turnId: string, delta: string): void {
     if (delta === '' || this.truncated.has(turnId)) return;
     const last = this.entries[this.entries.length - 1];
-    if (last && last.turnId === turnId && last.message.role === 'assistant' && !last.message.tool_calls) {
+    if (last && last.turnId === turnId && last.message.role === 'assistant' && !last.message.tool_calls && !last.hidden) {
       last.message = { role: 'assistant', content: (last.message.content ?? '') + delta };
     } else {
       this.entries.push({ turnId, message: { role: 'assistant', content: delta } });
@@ -79,7 +86,7 @@ export class Conversation {
   addToolCalls(turnId: string, calls: readonly ChatToolCall[]): void {
     if (calls.length === 0) return;
     const last = this.entries[this.entries.length - 1];
-    if (last && last.turnId === turnId && last.message.role === 'assistant' && !last.message.tool_calls) {
+    if (last && last.turnId === turnId && last.message.role === 'assistant' && !last.message.tool_calls && !last.hidden) {
       last.message = { role: 'assistant', content: last.message.content, tool_calls: [...calls] };
     } else {
       this.entries.push({ turnId, message: { role: 'assistant', content: null, tool_calls: [...calls] } });
@@ -93,7 +100,7 @@ export class Conversation {
 
   /** The whole assistant text of a turn, across tool rounds. */
   assistantText(turnId: string): string {
-    return this.entries
+    return this.visible()
       .filter((e) => e.turnId === turnId && e.message.role === 'assistant')
       .map((e) => (e.message.role === 'assistant' ? (e.message.content ?? '') : ''))
       .join('');
@@ -101,30 +108,27 @@ export class Conversation {
 
   /**
    * Cuts the turn's assistant text to what the caller heard. Text is kept in order across the turn's
-   * assistant messages until `heardText` is used up; a message left without text is dropped unless it
+   * assistant messages until `heardText` is used up; a message left without text is left out unless it
    * carries tool calls (those happened: their results stay, and unanswered ones get an "interrupted"
-   * result). Text appended later for the turn is ignored.
+   * result). Text appended later for the turn is ignored. Calling it again for the same turn (a resumed
+   * reply's final report) cuts the text as generated again: the last report wins.
    */
   truncateAssistant(turnId: string, heardText: string): void {
     this.truncated.add(turnId);
     let budget = heardText.trim().length;
-    const kept: MutableEntry[] = [];
     for (const entry of this.entries) {
       const m = entry.message;
-      if (entry.turnId !== turnId || m.role !== 'assistant') {
-        kept.push(entry);
-        continue;
-      }
-      const text = m.content ?? '';
-      const keep = cutToBudget(text, budget);
+      if (entry.turnId !== turnId || m.role !== 'assistant') continue;
+      entry.generated ??= m.content ?? '';
+      const keep = cutToBudget(entry.generated, budget);
       budget -= keep.length;
       if (m.tool_calls) {
-        kept.push({ turnId, message: { role: 'assistant', content: keep === '' ? null : keep, tool_calls: m.tool_calls } });
-      } else if (keep.trim() !== '') {
-        kept.push({ turnId, message: { role: 'assistant', content: keep } });
+        entry.message = { role: 'assistant', content: keep === '' ? null : keep, tool_calls: m.tool_calls };
+      } else {
+        entry.message = { role: 'assistant', content: keep };
+        entry.hidden = keep.trim() === '';
       }
     }
-    this.entries = kept;
     this.answerDanglingToolCalls();
   }
 
@@ -154,6 +158,10 @@ export class Conversation {
   clear(): void {
     this.entries = [];
     this.truncated.clear();
+  }
+
+  private visible(): MutableEntry[] {
+    return this.entries.filter((e) => !e.hidden);
   }
 
   private answeredIds(): Set<string> {

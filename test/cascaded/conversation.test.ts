@@ -40,6 +40,18 @@ describe('Conversation', () => {
     ]);
   });
 
+  it('a later, longer report (resumed reply) restores the text as generated: the last report wins', () => {
+    const c = new Conversation();
+    c.addUser('turn-1', 'hi');
+    c.appendAssistantText('turn-1', 'Hello there. How can I help you today?');
+    c.truncateAssistant('turn-1', '');
+    expect(c.messages()).toEqual([{ role: 'user', content: 'hi' }]);
+    c.truncateAssistant('turn-1', 'Hello there. How can I help');
+    expect(c.messages().at(-1)).toEqual({ role: 'assistant', content: 'Hello there. How can I help' });
+    c.truncateAssistant('turn-1', 'Hello there. How can I help you today?');
+    expect(c.assistantText('turn-1')).toBe('Hello there. How can I help you today?');
+  });
+
   it('drops an assistant message nobody heard', () => {
     const c = new Conversation();
     c.addUser('turn-1', 'hi');
