@@ -1,8 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson } from './errors.js';
+import { azureErrorBody, sendJson } from './errors.js';
 import { handleChat } from './http/chat.js';
 import { handleTranscription } from './http/transcriptions.js';
 import type { SandboxState } from './state.js';
+
+/** What `GET /v1/models` lists; chat accepts any gpt-/o-series name, these are examples. */
+const MODELS = ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini', 'gpt-4o-transcribe', 'gpt-4o-mini-transcribe', 'whisper-1', 'gpt-realtime', 'gpt-4o-realtime-preview'];
 
 const AZURE_DEPLOYMENT = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|audio\/transcriptions)$/;
 
@@ -19,6 +22,12 @@ export async function routeHttp(state: SandboxState, req: IncomingMessage, res: 
     sendJson(res, 200, { sandbox: true, label: state.label, profile: state.profile.name });
     return true;
   }
+  if (method === 'GET' && (path === '/v1/models' || path === '/openai/v1/models')) {
+    const denied = state.checkAuth(path.startsWith('/openai') ? 'azure' : 'openai', req.headers, url.searchParams);
+    if (denied) sendJson(res, denied.status, denied.body);
+    else sendJson(res, 200, { object: 'list', data: MODELS.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: state.label })) });
+    return true;
+  }
   if (method !== 'POST') return false;
 
   if (path === '/v1/chat/completions') return run(handleChat(state, req, res, url, { flavor: 'openai' }));
@@ -27,6 +36,11 @@ export async function routeHttp(state: SandboxState, req: IncomingMessage, res: 
   if (path === '/openai/v1/audio/transcriptions') return run(handleTranscription(state, req, res, url, { flavor: 'azure' }));
   const classic = AZURE_DEPLOYMENT.exec(path);
   if (classic) {
+    if (!url.searchParams.get('api-version')) {
+      req.resume();
+      sendJson(res, 400, azureErrorBody('MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.'));
+      return true;
+    }
     const deployment = decodeURIComponent(classic[1] ?? '');
     const route = { flavor: 'azure' as const, deployment };
     if (classic[2] === 'chat/completions') return run(handleChat(state, req, res, url, route));

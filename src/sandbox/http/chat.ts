@@ -115,7 +115,15 @@ export async function handleChat(state: SandboxState, req: IncomingMessage, res:
 
   const promptTokens = messages.reduce((sum, m) => sum + estimateTokens(m.content) + 4, 0);
   const replyText = reply.kind === 'text' ? reply.text : reply.arguments;
-  const pieces = splitTokens(replyText);
+  let pieces = splitTokens(replyText);
+  const maxTokens = [body.max_completion_tokens, body.max_tokens].find((v): v is number => typeof v === 'number' && v > 0);
+  // A reply cut by max tokens ends with finish_reason "length", as the real API does.
+  const truncated = maxTokens !== undefined && pieces.length > maxTokens;
+  if (truncated) {
+    pieces = pieces.slice(0, maxTokens);
+    if (reply.kind === 'text') reply = { kind: 'text', text: pieces.join('') };
+    else reply = { ...reply, arguments: pieces.join('') };
+  }
   const usage = {
     prompt_tokens: promptTokens,
     completion_tokens: pieces.length,
@@ -130,7 +138,7 @@ export async function handleChat(state: SandboxState, req: IncomingMessage, res:
     system_fingerprint: state.label,
     service_tier: 'default',
   };
-  const finishReason = reply.kind === 'tool_call' ? 'tool_calls' : 'stop';
+  const finishReason = truncated ? 'length' : reply.kind === 'tool_call' ? 'tool_calls' : 'stop';
   const toolCallId = newId('call_');
   const azureExtra = vendor === 'azure' ? { content_filter_results: CONTENT_FILTER_RESULTS } : {};
 
