@@ -6,7 +6,8 @@ import { statusFaultResponse } from '../faults.js';
 import { CALL_HEADER, FAULT_HEADER, type FaultSpec } from '../types.js';
 import { matchRoute } from './route.js';
 import { RealtimeSession } from './session.js';
-import { createEnergyTurnDetector, type TurnDetectorFactory } from './turn-detector.js';
+import { createSileroTurnDetector } from './silero-turn-detector.js';
+import type { TurnDetectorFactory } from './turn-detector.js';
 import { refuseUpgrade } from './upgrade-errors.js';
 
 /** The sandbox's realtime WebSocket surface (OpenAI GA/beta, Azure forms). */
@@ -18,7 +19,7 @@ export interface RealtimeHandler {
 }
 
 export interface RealtimeHandlerOptions {
-  /** Server VAD behind `turn_detection`; default: the energy detector. */
+  /** Server VAD behind `turn_detection`; default: the project's Silero detector (`createEnergyTurnDetector` is the cheap alternative). */
   readonly detector?: TurnDetectorFactory;
 }
 
@@ -35,7 +36,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 export function createRealtimeHandler(ctx: SandboxContext, options: RealtimeHandlerOptions = {}): RealtimeHandler {
-  const detector = options.detector ?? createEnergyTurnDetector;
+  const detector = options.detector ?? createSileroTurnDetector;
   const sessions = new Map<WebSocket, RealtimeSession>();
   const wss = new WebSocketServer({
     noServer: true,
