@@ -48,7 +48,13 @@ export interface SandboxMessage {
 
 export type SandboxReply =
   | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'tool_call'; readonly name: string; readonly arguments: string };
+  | {
+      readonly kind: 'tool_call';
+      readonly name: string;
+      readonly arguments: string;
+      /** The rule's `reply`, to say instead when the client did not offer this tool. */
+      readonly fallbackText?: string;
+    };
 
 export interface SynthesizedSpeech {
   readonly samples: Int16Array;

@@ -3,9 +3,10 @@ import type { ReplyRule, Scenario, ScenarioUtterance } from './types.js';
 
 /** Transcripts used when no scenario gives one: cycled in order, so runs are repeatable. */
 export const DEFAULT_UTTERANCES: readonly ScenarioUtterance[] = [
-  { transcript: 'Hello, can you hear me?', language: 'en' },
-  { transcript: 'What is the weather like in Paris today?', language: 'en' },
-  { transcript: 'Thanks, that is all for now.', language: 'en' },
+  // The caller's sentences in fixtures/call-3turns.wav, so the demo call reads right without a scenario.
+  { transcript: "What's the weather like in Paris today?", language: 'en' },
+  { transcript: 'Can you book me a table for two at eight?', language: 'en' },
+  { transcript: "Thanks, that's all.", language: 'en' },
 ];
 
 function matches(rule: ReplyRule, text: string): boolean {
@@ -56,7 +57,10 @@ export function scenarioReply(scenario: Scenario | undefined, messages: readonly
     if (rule?.afterTool !== undefined) return { kind: 'text', text: rule.afterTool.split('{result}').join(result) };
     return { kind: 'text', text: `Done. The ${last.toolName ?? 'tool'} returned: ${clip(result, 160)}.` };
   }
-  if (rule?.toolCall) return { kind: 'tool_call', name: rule.toolCall.name, arguments: JSON.stringify(rule.toolCall.arguments) };
+  if (rule?.toolCall) {
+    const call = { kind: 'tool_call' as const, name: rule.toolCall.name, arguments: JSON.stringify(rule.toolCall.arguments) };
+    return rule.reply !== undefined ? { ...call, fallbackText: rule.reply } : call;
+  }
   if (rule?.reply !== undefined) return { kind: 'text', text: rule.reply };
   return { kind: 'text', text: scenario?.defaultReply ?? defaultReply(userText) };
 }

@@ -128,6 +128,11 @@ describe('replies', () => {
     ).toEqual({ kind: 'text', text: 'Your order is shipped.' });
   });
 
+  it("carries a rule's reply as the fallback text of its tool call", () => {
+    const withFallback = parseScenario({ replies: [{ match: 'weather', toolCall: { name: 'get_weather', arguments: {} }, reply: 'It is sunny.' }] });
+    expect(scenarioReply(withFallback, [{ role: 'user', content: 'weather?' }])).toEqual({ kind: 'tool_call', name: 'get_weather', arguments: '{}', fallbackText: 'It is sunny.' });
+  });
+
   it('answers sensibly without a rule, in one to three sentences about what was said', () => {
     const reply = defaultReply('I need to move my dentist appointment');
     expect(reply).toContain('move my dentist appointment');
@@ -150,7 +155,7 @@ describe('SandboxState', () => {
     expect(state.nextUtterance('b').transcript).toBe('one');
     expect(state.peekUtterance('a').transcript).toBe('two');
     expect(state.nextUtterance('a')).toEqual({ transcript: 'two', language: 'en' });
-    expect(state.nextUtterance('a').transcript).toBe('Hello, can you hear me?'); // scripted ones used up
+    expect(state.nextUtterance('a').transcript).toBe("What's the weather like in Paris today?"); // scripted ones used up
     expect(state.takeFault('tts', 'http_500')).toEqual({ kind: 'http_500' });
     expect(state.takeFault('tts', undefined)).toBeUndefined();
     expect(state.stats.requests.tts).toBe(2);

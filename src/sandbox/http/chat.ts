@@ -110,7 +110,7 @@ export async function handleChat(state: SandboxState, req: IncomingMessage, res:
   let reply: SandboxReply = state.reply(messages);
   if (reply.kind === 'tool_call' && (body.tool_choice === 'none' || !toolNames.includes(reply.name))) {
     // The scenario wants a tool the client did not offer: say so rather than call an unknown function.
-    reply = { kind: 'text', text: `I'd use the ${reply.name} tool for that, but it isn't available right now.` };
+    reply = { kind: 'text', text: reply.fallbackText ?? `I'd use the ${reply.name} tool for that, but it isn't available right now.` };
   }
 
   const promptTokens = messages.reduce((sum, m) => sum + estimateTokens(m.content) + 4, 0);
