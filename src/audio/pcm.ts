@@ -9,12 +9,15 @@ export function pcm16ToFloat32(samples: Int16Array): Float32Array {
   return out;
 }
 
-/** Floats in [-1, 1] -> PCM16, clamped (an overshoot saturates instead of wrapping around). */
+/**
+ * Floats in [-1, 1] -> PCM16 with the same ×32768 scale as `pcm16ToFloat32` (so a round trip is exact),
+ * clamped: an overshoot (and 1.0 itself) saturates at 32767 instead of wrapping around.
+ */
 export function float32ToPcm16(samples: Float32Array): Int16Array {
   const out = new Int16Array(samples.length);
   for (let i = 0; i < samples.length; i++) {
     const v = samples[i]!;
-    const scaled = v < 0 ? v * 32768 : v * 32767;
+    const scaled = v * 32768;
     out[i] = scaled >= 32767 ? 32767 : scaled <= -32768 ? -32768 : Math.round(scaled);
   }
   return out;

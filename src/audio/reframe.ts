@@ -30,7 +30,7 @@ export function assertSampleRate(rate: number, stage: 'audio' | 'input' | 'vad' 
   }
 }
 
-/** Samples per frame of `frameMs` at `sampleRate` (rounded: 10 ms at 22.05 kHz is 220 samples). */
+/** Samples per frame of `frameMs` at `sampleRate` (rounded half up: 10 ms at 22.05 kHz is 221 samples). */
 export function samplesPerFrame(sampleRate: number, frameMs: number): number {
   return Math.max(1, Math.round((sampleRate * frameMs) / 1000));
 }

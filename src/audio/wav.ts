@@ -214,6 +214,7 @@ export function toWavFile(path: string): OperatorFunction<AudioFrame, AudioFrame
       };
       const sub = source.subscribe({
         next(frame) {
+          if (subscriber.closed) return; // unsubscribed during a synchronous source: write no more
           try {
             sink.write(frame);
           } catch (err) {
