@@ -351,9 +351,11 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
         if (r?.cancelled) return false;
         if (activeResponse && !activeResponse.cancelled && activeResponse.turnId === turnId) return true;
         if (awaitingResponse.has(turnId) || [...pendingCalls].length > 0) return true;
-        if (options.playback?.isPlaying(turnId)) return true;
-        // Text spoken by a TTS downstream: active until its audio has played out.
-        return output === 'text' && r !== undefined && r.doneEmitted && r.text.trim() !== '' && options.playback !== undefined && options.playback.emittedMs(turnId) === 0;
+        const playback = options.playback;
+        if (!playback) return false;
+        if (playback.isActive(turnId)) return true;
+        // A finished text reply a TTS downstream has not started speaking yet is still active.
+        return r !== undefined && r.doneEmitted && r.text.trim() !== '' && !playback.isComplete(turnId) && playback.emittedMs(turnId) === 0;
       };
 
       const onCallerSpeech = (byTurnId: string, audioMs: number): void => {
@@ -366,7 +368,8 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
       const checkBargeCandidate = (words?: number): void => {
         const c = bargeCandidate;
         if (!c || bargeIn === false) return;
-        const longEnough = lastAudioEndMs - c.startMs >= (bargeIn.minSpeechMs ?? 0);
+        const minSpeechMs = bargeIn.minSpeechMs ?? 0;
+        const longEnough = minSpeechMs <= 0 || lastAudioEndMs - c.startMs >= minSpeechMs;
         const enoughWords = (bargeIn.minWords ?? 0) === 0 || (words ?? 0) >= (bargeIn.minWords ?? 0);
         if (!longEnough || !enoughWords) return;
         bargeCandidate = undefined;
@@ -386,7 +389,7 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
         for (const res of responses.values()) if (res.turnId === turnId) res.cancelled = true;
         if (announce) emit({ type: 'reply.cancel', turnId, byTurnId, reason });
         if (output === 'audio') {
-          const played = Math.floor(options.playback?.playedMs(turnId) ?? r.audioMs);
+          const played = Math.floor(options.playback ? options.playback.cut(turnId) : r.audioMs);
           const audioRes = [...responses.values()].filter((x) => x.turnId === turnId && x.audioItemId).pop();
           if (audioRes?.audioItemId) {
             const itemMs = Math.floor((audioRes.audioSamples * 1000) / formatRate(inputFormat));
@@ -623,6 +626,8 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
             }
             const r = reply(res.turnId);
             r.doneEmitted = true;
+            // The model's audio is all here: the clock can tell when it has played out.
+            if (output === 'audio') options.playback?.markComplete(res.turnId);
             const usage = response.usage as { input_tokens?: unknown; output_tokens?: unknown } | undefined;
             emit({
               type: 'assistant.done',
