@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { SampleRate } from '../audio/frame.js';
+import { resample } from '../audio/resample.js';
 import type { Alignment } from '../providers/types.js';
 import type { SynthesizedSpeech } from './context.js';
 
@@ -14,6 +15,7 @@ import type { SynthesizedSpeech } from './context.js';
  * state (getopt, espeak globals) from the run before. Results are cached per (text, voice, rate).
  *
  * Alignment: espeak's CLI reports no timings, so they are estimated (see `estimateAlignment`).
+ * Resampling from espeak's 22050 Hz: `resample()` from src/audio (polyphase).
  */
 
 const ESPEAK_RATE = 22050;
@@ -30,7 +32,7 @@ export async function synthesizeSpeech(
   const wpm = wordsPerMinute(options.speed);
   const native = synthesizeNative(engine, text, voice, wpm);
   return {
-    samples: sampleRate === ESPEAK_RATE ? native.samples.slice() : resampleLinear(native.samples, ESPEAK_RATE, sampleRate),
+    samples: resample(native.samples, ESPEAK_RATE, sampleRate),
     sampleRate,
     alignment: native.alignment,
   };
@@ -360,36 +362,4 @@ function spread(chars: readonly string[], startMs: number, durationMs: number): 
     previous = end;
   }
   return { chars: [...chars], charStartMs, charDurationMs };
-}
-
-// ---- resampling -----------------------------------------------------------------------------------
-
-/** Linear interpolation (averaging first when downsampling, against aliasing); enough for a test double. */
-function resampleLinear(input: Int16Array, from: number, to: number): Int16Array {
-  if (input.length === 0) return new Int16Array(0);
-  const source = to < from ? boxAverage(input, Math.round(from / to)) : input;
-  const length = Math.max(1, Math.round((input.length * to) / from));
-  const out = new Int16Array(length);
-  const step = from / to;
-  for (let i = 0; i < length; i++) {
-    const position = i * step;
-    const index = Math.floor(position);
-    const fraction = position - index;
-    const a = source[Math.min(index, source.length - 1)] ?? 0;
-    const b = source[Math.min(index + 1, source.length - 1)] ?? 0;
-    out[i] = Math.round(a + (b - a) * fraction);
-  }
-  return out;
-}
-
-function boxAverage(input: Int16Array, width: number): Int16Array {
-  if (width <= 1) return input;
-  const out = new Int16Array(input.length);
-  let sum = 0;
-  for (let i = 0; i < input.length; i++) {
-    sum += input[i] ?? 0;
-    if (i >= width) sum -= input[i - width] ?? 0;
-    out[i] = Math.round(sum / Math.min(width, i + 1));
-  }
-  return out;
 }
