@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendAudio, openSdk, speechWithSilence, startRealtimeSandbox, type RealtimeSandbox } from './realtime-harness.js';
+import { appendAudio, openSdk, pcmBase64, speechWithSilence, startRealtimeSandbox, type RealtimeSandbox } from './realtime-harness.js';
 
 let sandbox: RealtimeSandbox;
 beforeAll(async () => {
@@ -110,6 +110,68 @@ describe('realtime GA with the official SDK', () => {
     const second = await log.waitFor('response.done', (e) => e !== firstDone, mark);
     const out = (second.response as { output: { content: { text: string }[] }[] }).output[0]?.content[0]?.text;
     expect(out).toContain('21 degrees');
+    rt.close();
+  });
+});
+
+describe('realtime hearing', () => {
+  it('gives replayed user audio (a reconnecting client) the words it had the first time', async () => {
+    const own = await startRealtimeSandbox({
+      scenario: {
+        utterances: [{ transcript: 'Book a table for two.' }, { transcript: 'Something else entirely.' }],
+        replies: [{ match: 'table', reply: 'Your table is booked.' }],
+        defaultReply: 'I did not get that.',
+      },
+    });
+    try {
+      const headers = { 'x-rxvoice-call': 'call-replay' };
+      const audio = await speechWithSilence('Book a table for two.', 24000, 200);
+      const first = openSdk(own.openaiBaseURL, 'gpt-realtime', headers);
+      await first.opened;
+      first.rt.send({ type: 'session.update', session: { type: 'realtime', output_modalities: ['text'], audio: { input: { turn_detection: null } } } });
+      appendAudio((e) => first.rt.send(e as never), audio);
+      first.rt.send({ type: 'input_audio_buffer.commit' });
+      first.rt.send({ type: 'response.create' });
+      const firstDone = await first.log.waitFor('response.done');
+      expect((firstDone.response as { output: { content: { text: string }[] }[] }).output[0]?.content[0]?.text).toBe('Your table is booked.');
+      first.rt.close();
+
+      const second = openSdk(own.openaiBaseURL, 'gpt-realtime', headers);
+      await second.opened;
+      second.rt.send({ type: 'session.update', session: { type: 'realtime', output_modalities: ['text'], audio: { input: { turn_detection: null } } } });
+      second.rt.send({
+        type: 'conversation.item.create',
+        item: { type: 'message', role: 'user', content: [{ type: 'input_audio', audio: pcmBase64(audio) }] },
+      });
+      second.rt.send({ type: 'response.create' });
+      const secondDone = await second.log.waitFor('response.done');
+      expect((secondDone.response as { output: { content: { text: string }[] }[] }).output[0]?.content[0]?.text).toBe('Your table is booked.');
+      second.rt.close();
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('server VAD is the Silero model, not a level meter: loud noise starts no turn, speech does', async () => {
+    const { rt, log, opened } = openSdk(sandbox.openaiBaseURL);
+    await opened;
+    rt.send({ type: 'session.update', session: { type: 'realtime', output_modalities: ['text'] } });
+    await log.waitFor('session.updated');
+    let seed = 7;
+    const noise = Int16Array.from({ length: 24000 * 2 }, () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return ((seed / 0x7fffffff) * 2 - 1) * 8000;
+    });
+    appendAudio((e) => rt.send(e as never), noise);
+    appendAudio((e) => rt.send(e as never), new Int16Array(24000));
+    rt.send({ type: 'input_audio_buffer.clear' });
+    await log.waitFor('input_audio_buffer.cleared');
+    expect(log.types()).not.toContain('input_audio_buffer.speech_started');
+    appendAudio((e) => rt.send(e as never), await speechWithSilence('Hello, can you hear me?'));
+    const started = await log.waitFor('input_audio_buffer.speech_started');
+    // Speech began 300 ms into this audio, which began 3 s into the session; minus 300 ms prefix padding.
+    expect(started.audio_start_ms as number).toBeGreaterThanOrEqual(2900);
+    expect(started.audio_start_ms as number).toBeLessThanOrEqual(3200);
     rt.close();
   });
 });

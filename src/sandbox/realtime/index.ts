@@ -4,6 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { SandboxContext } from '../context.js';
 import { statusFaultResponse } from '../faults.js';
 import { CALL_HEADER, FAULT_HEADER, type FaultSpec } from '../types.js';
+import { HeardAudio } from './heard-audio.js';
 import { matchRoute } from './route.js';
 import { RealtimeSession } from './session.js';
 import { createSileroTurnDetector } from './silero-turn-detector.js';
@@ -38,6 +39,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 export function createRealtimeHandler(ctx: SandboxContext, options: RealtimeHandlerOptions = {}): RealtimeHandler {
   const detector = options.detector ?? createSileroTurnDetector;
   const sessions = new Map<WebSocket, RealtimeSession>();
+  const heard = new HeardAudio();
   const wss = new WebSocketServer({
     noServer: true,
     // Browsers offer ["realtime", "openai-insecure-api-key.<key>", ...]: the server selects "realtime".
@@ -112,6 +114,7 @@ export function createRealtimeHandler(ctx: SandboxContext, options: RealtimeHand
             kind: route.kind,
             model: route.model || 'gpt-4o-transcribe',
             detectorFactory: detector,
+            heard,
             ...(callKey === undefined ? {} : { callKey }),
             ...(fault === undefined ? {} : { fault }),
           },

@@ -11,8 +11,9 @@ import {
   type SessionConfig,
   type ToolDefinition,
 } from './config.js';
+import { HeardAudio } from './heard-audio.js';
 import { newId } from './ids.js';
-import { ItemError, parseClientItem, toSandboxMessages, wireItem, type StoredItem } from './items.js';
+import { ItemError, parseClientItem, toSandboxMessages, wireItem, type StoredContent, type StoredItem } from './items.js';
 import { ResponseRun, tokenize, type CancelReason } from './response.js';
 import type { TurnDetector, TurnDetectorFactory } from './turn-detector.js';
 import { forProtocol, type ServerEvent } from './wire.js';
@@ -34,6 +35,8 @@ export interface SessionOptions {
   /** A mid-response fault taken at the upgrade; strikes during the session's first response. */
   readonly fault?: FaultSpec;
   readonly detectorFactory: TurnDetectorFactory;
+  /** Transcripts of audio already heard (shared by the handler's sessions, for replays after a reconnect). */
+  readonly heard?: HeardAudio;
 }
 
 type Json = Record<string, unknown>;
@@ -352,6 +355,7 @@ export class RealtimeSession {
       content: [{ type: 'input_audio', transcript: null, spoken: utterance.transcript, audioMs }],
     };
     this.items.push(item);
+    this.options.heard?.remember(audio, utterance.transcript);
     this.committedAudio.set(itemId, { samples: audio.slice(), format: this.config.inputFormat });
     this.emit({ type: 'conversation.item.added', previous_item_id: previous, item: wireItem(item) });
     this.emit({ type: 'conversation.item.done', previous_item_id: previous, item: wireItem(item) });
@@ -399,6 +403,7 @@ export class RealtimeSession {
       throw new ClientError('invalid_value', `Item with id '${requestedId}' already exists.`, 'item.id');
     }
     const item = parseClientItem(raw, requestedId ?? newId('item'));
+    if (item.type === 'message' && isObject(raw) && Array.isArray(raw.content)) this.hearItemAudio(item.content, raw.content);
     const prev = event.previous_item_id;
     let index: number;
     if (prev === undefined || prev === null) index = this.items.length;
@@ -412,6 +417,21 @@ export class RealtimeSession {
     this.items.splice(index, 0, item);
     this.emit({ type: 'conversation.item.added', previous_item_id: previous, item: wireItem(item) });
     this.emit({ type: 'conversation.item.done', previous_item_id: previous, item: wireItem(item) });
+  }
+
+  /** User audio sent as an item: the model hears it, so it gets words (the same ones if it was heard before). */
+  private hearItemAudio(content: StoredContent[], raw: unknown[]): void {
+    content.forEach((part, i) => {
+      const wire = raw[i];
+      if (part.type !== 'input_audio' || !isObject(wire) || typeof wire.audio !== 'string') return;
+      const samples = decodeWireAudio(wire.audio, this.config.inputFormat);
+      if (samples === undefined) throw new ClientError('invalid_value', `Invalid 'item.content[${i}].audio': expected base64 ${this.config.inputFormat} audio.`, `item.content[${i}].audio`);
+      part.audioMs = (samples.length * 1000) / formatSampleRate(this.config.inputFormat);
+      if (part.transcript !== null) return;
+      const known = this.options.heard?.recall(samples);
+      part.spoken = known ?? this.options.ctx.nextUtterance(this.callKey).transcript;
+      if (known === undefined) this.options.heard?.remember(samples, part.spoken);
+    });
   }
 
   private truncate(event: Json): void {
