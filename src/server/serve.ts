@@ -138,7 +138,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       closing = true;
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       const live = [...sessions.values()];
-      for (const session of live) session.gate.sendEvent(JSON.stringify({ type: 'shutdown', deadlineMs }));
+      for (const session of live) session.notify({ type: 'shutdown', deadlineMs });
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.all(live.map((s) => s.closed)),

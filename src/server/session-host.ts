@@ -39,10 +39,8 @@ export class SessionHost {
   ) {
     this.gate = new OutboundGate(ws, options.maxBufferedBytes, () => {
       options.log(`session ${options.id}: client is not reading, dropping reply audio`);
-      this.gate.sendEvent(
-        JSON.stringify(
-          errorEvent(new RxVoiceError({ code: 'connection', stage: 'transport', message: 'client is not reading fast enough: reply audio is being dropped', retryable: true })),
-        ),
+      this.notify(
+        errorEvent(new RxVoiceError({ code: 'connection', stage: 'transport', message: 'client is not reading fast enough: reply audio is being dropped', retryable: true })),
       );
     });
     this.closed = new Promise((resolve) => ws.once('close', () => resolve()));
@@ -84,6 +82,11 @@ export class SessionHost {
     return prompt === undefined ? {} : { systemPrompt: prompt };
   }
 
+  /** A server notice (`ended`, `shutdown`, transport errors): rxvoice clients only, Twilio has no such message. */
+  notify(value: unknown): void {
+    if (this.options.transport === 'rxvoice') this.gate.sendEvent(JSON.stringify(value));
+  }
+
   /** A line in the call's turn log (when recording). */
   note(entry: Readonly<Record<string, unknown>>): void {
     this.recorder?.note(entry, this.run?.elapsedMs() ?? 0);
@@ -108,7 +111,7 @@ export class SessionHost {
         await Promise.race([this.run.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
         clearTimeout(timer);
       }
-      this.gate.sendEvent(JSON.stringify({ type: 'ended', reason }));
+      this.notify({ type: 'ended', reason });
       this.close(1000, reason);
       await this.closed;
     })();

@@ -45,16 +45,33 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
 
   const send = (value: unknown): void => host.gate.sendEvent(JSON.stringify(value));
 
-  const sendReplyAudio = (turnId: string, bytes: Buffer): void => {
-    for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES) {
-      const piece = bytes.subarray(offset, offset + CHUNK_BYTES);
-      const message = JSON.stringify({ event: 'media', streamSid, media: { payload: piece.toString('base64') } });
-      if (!host.gate.sendAudio(message, piece.length)) continue;
-      const played = (sentMs.get(turnId) ?? 0) + (piece.length / 8000) * 1000;
-      sentMs.set(turnId, played);
-      send({ event: 'mark', streamSid, mark: { name: `${turnId}:${Math.round(played)}` } });
-    }
+  const sendChunk = (turnId: string, piece: Buffer): void => {
+    const message = JSON.stringify({ event: 'media', streamSid, media: { payload: piece.toString('base64') } });
+    if (!host.gate.sendAudio(message, piece.length)) return;
+    const played = (sentMs.get(turnId) ?? 0) + (piece.length / 8000) * 1000;
+    sentMs.set(turnId, played);
+    send({ event: 'mark', streamSid, mark: { name: `${turnId}:${Math.round(played)}` } });
   };
+
+  // Reply audio goes out in whole 20 ms chunks; a partial chunk waits briefly for the next frame.
+  let pending: { turnId: string; bytes: Buffer } | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flushPending = (): void => {
+    clearTimeout(flushTimer);
+    if (pending && pending.bytes.length > 0 && !cleared.has(pending.turnId)) sendChunk(pending.turnId, pending.bytes);
+    pending = undefined;
+  };
+  const sendReplyAudio = (turnId: string, bytes: Buffer): void => {
+    if (pending && pending.turnId !== turnId) flushPending();
+    let data = pending ? Buffer.concat([pending.bytes, bytes]) : bytes;
+    let offset = 0;
+    for (; offset + CHUNK_BYTES <= data.length; offset += CHUNK_BYTES) sendChunk(turnId, data.subarray(offset, offset + CHUNK_BYTES));
+    data = data.subarray(offset);
+    pending = { turnId, bytes: data };
+    clearTimeout(flushTimer);
+    if (data.length > 0) flushTimer = setTimeout(flushPending, 40);
+  };
+  ws.once('close', () => clearTimeout(flushTimer));
 
   const onEvent = (event: PipelineEvent): void => {
     if (event.type === 'assistant.audio') {
@@ -84,6 +101,7 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
     audio = new OutboundAudioPolicy(TWILIO_FORMAT, host, recorder, () => {}, (turnId) => {
       // Barge-in: flush what Twilio still queues for the caller.
       cleared.add(turnId);
+      if (pending?.turnId === turnId) pending = undefined;
       send({ event: 'clear', streamSid });
     });
     run = new PipelineRun(

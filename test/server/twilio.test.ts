@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { tap } from 'rxjs';
+import type { PipelineEvent } from '../../src/events.js';
+import type { PlaybackClock } from '../../src/playback.js';
+import { muLawDecode, muLawEncode } from '../../src/server/codec.js';
+import { serve } from '../../src/server/index.js';
+import type { PipelineChoice, RunningServer } from '../../src/server/types.js';
+import { echoPipeline, toneBursts } from './support/fake-pipeline.js';
+import { TwilioEmulator } from './support/twilio-emulator.js';
+
+let server: RunningServer | undefined;
+afterEach(async () => {
+  await server?.close(200);
+  server = undefined;
+});
+
+const twilioUrl = (s: RunningServer) => `${s.url.replace('http', 'ws')}/twilio`;
+
+describe('Twilio Media Streams (fake pipeline)', () => {
+  it('returns mu-law media with marks, sends clear on barge-in, and cuts the turn at what was heard', async () => {
+    const events: PipelineEvent[] = [];
+    let clock: PlaybackClock | undefined;
+    let choice: PipelineChoice | undefined;
+    server = await serve({
+      staticDir: false,
+      allow: { pipelines: ['cascaded', 'realtime'] },
+      pipelineFactory: (c) => {
+        choice = c;
+        clock = c.playback;
+        return (source) => source.pipe(echoPipeline(c, { replyMs: 3000 }), tap((e) => events.push(e)));
+      },
+    });
+    const twilio = await TwilioEmulator.open(twilioUrl(server));
+    twilio.start({ pipeline: 'realtime', FirstName: 'Jane' });
+    // Caller: a 500 ms "utterance", then talks over the 3 s reply about 700 ms into it.
+    const caller = muLawEncode(
+      toneBursts(8000, [
+        { toneMs: 500, silenceMs: 1100 },
+        { toneMs: 500, silenceMs: 600 },
+      ]),
+    );
+    await twilio.stream(caller);
+    twilio.stop();
+    const closed = await twilio.closed;
+
+    expect(closed.code).toBe(1000);
+    expect(choice).toMatchObject({ pipeline: 'realtime', transport: 'twilio', outputFormat: { encoding: 'mulaw', sampleRate: 8000 }, customParameters: { FirstName: 'Jane' } });
+    // Reply audio: 160-byte (20 ms) mu-law chunks, each followed by a mark naming turn and position.
+    expect(twilio.media.length).toBeGreaterThan(100);
+    // (only a reply's last chunk may be shorter)
+    const odd = twilio.media.map((m) => m.bytes.length).filter((n) => n !== 160);
+    expect(odd.length).toBeLessThanOrEqual(2);
+    expect(odd.every((n) => n < 160)).toBe(true);
+    expect(Math.max(...muLawDecode(twilio.media[10]!.bytes))).toBeGreaterThan(4000);
+    expect(twilio.marksSent[0]).toBe('turn-1:20');
+    expect(twilio.marksSent[9]).toBe('turn-1:200');
+
+    // Barge-in: the server sent exactly one clear, while turn-1 was still playing.
+    expect(twilio.clears).toHaveLength(1);
+    const cancel = events.find((e) => e.type === 'reply.cancel');
+    expect(cancel).toMatchObject({ turnId: 'turn-1', byTurnId: 'turn-2', reason: 'barge_in' });
+    const interruption = events.find((e) => e.type === 'interruption');
+    const heardAtClear = (twilio.clears[0]!.playheadBytes / 8000) * 1000;
+    expect(heardAtClear).toBeGreaterThan(300);
+    expect(heardAtClear).toBeLessThan(2500);
+    // playedMs came from echoed marks: within one 20 ms chunk (+ a tick) of the emulator's playhead.
+    expect(interruption?.type === 'interruption' && interruption.playedMs).toBeGreaterThan(heardAtClear - 60);
+    expect(interruption?.type === 'interruption' && interruption.playedMs).toBeLessThanOrEqual(heardAtClear);
+    // Marks echoed because of the clear did not count as heard.
+    expect(twilio.marksEchoed.some((m) => m.cleared && m.name.startsWith('turn-1:'))).toBe(true);
+    expect(clock!.playedMs('turn-1')).toBeLessThanOrEqual(heardAtClear);
+    // No turn-1 audio after the clear; the turn-2 reply came after it.
+    const clearAt = twilio.clears[0]!.atMs;
+    const marksAfterClear = twilio.marksSent.slice(twilio.marksSent.findIndex((n) => n.startsWith('turn-2')));
+    expect(marksAfterClear.every((n) => n.startsWith('turn-2:'))).toBe(true);
+    expect(twilio.media.some((m) => m.atMs > clearAt)).toBe(true);
+  });
+
+  it('fills gaps in inbound timestamps with silence, so audio time follows the call clock', async () => {
+    const frames: { startMs: number; samples: number }[] = [];
+    server = await serve({
+      staticDir: false,
+      pipelineFactory: (c) => (source) =>
+        source.pipe(
+          tap((f) => frames.push({ startMs: f.startMs, samples: f.samples.length })),
+          echoPipeline(c),
+        ),
+    });
+    const twilio = await TwilioEmulator.open(twilioUrl(server));
+    twilio.start();
+    const frame = new Uint8Array(160).fill(0xff);
+    for (const ts of [0, 20, 40, 200, 220]) twilio.sendMedia(frame, ts); // 60..200 ms lost
+    twilio.stop();
+    await twilio.closed;
+    const total = frames.reduce((sum, f) => sum + f.samples, 0);
+    expect(total).toBe(240 * 8);
+    expect(frames.every((f, i) => f.startMs === i * 20)).toBe(true);
+  });
+
+  it('refuses a stream that is not 8 kHz mu-law', async () => {
+    server = await serve({ staticDir: false, pipelineFactory: (c) => echoPipeline(c) });
+    const twilio = await TwilioEmulator.open(twilioUrl(server));
+    twilio.start({}, { encoding: 'audio/l16', sampleRate: 16000, channels: 1 });
+    expect((await twilio.closed).code).toBe(1008);
+  });
+});
