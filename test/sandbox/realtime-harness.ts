@@ -14,17 +14,27 @@ export interface RealtimeSandbox {
   readonly openaiBaseURL: string;
   readonly azureEndpoint: string;
   readonly wsURL: string;
-  readonly state: SandboxState;
   close(): Promise<void>;
 }
 
 /**
- * The realtime surface alone on its own HTTP server, with the sandbox's real scenario state (the
- * `SandboxContext` that `startSandbox` uses), so these tests do not depend on the other surfaces.
+ * The sandbox as users start it (`startSandbox`), every surface on one port. Set RXVOICE_REALTIME_ALONE=1 to
+ * mount the realtime handler alone on its own HTTP server instead (with the same `SandboxState`), which
+ * keeps these tests independent of the other surfaces while they are being worked on.
  */
 export async function startRealtimeSandbox(
   options: { scenario?: Scenario; profile?: LatencyProfile | 'instant' | 'typical'; apiKey?: string; maxSessionMs?: number } & RealtimeHandlerOptions = {},
 ): Promise<RealtimeSandbox> {
+  if (process.env.RXVOICE_REALTIME_ALONE !== '1' && options.detector === undefined) {
+    const { startSandbox } = await import('../../src/sandbox/server.js');
+    const sandbox = await startSandbox({
+      profile: options.profile ?? 'instant',
+      ...(options.scenario ? { scenario: options.scenario } : {}),
+      ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+      ...(options.maxSessionMs ? { maxSessionMs: options.maxSessionMs } : {}),
+    });
+    return sandbox;
+  }
   const state = new SandboxState({
     profile: resolveProfile(options.profile ?? 'instant'),
     maxSessionMs: options.maxSessionMs ?? 60 * 60 * 1000,
@@ -44,7 +54,6 @@ export async function startRealtimeSandbox(
     openaiBaseURL: `${url}/v1`,
     azureEndpoint: url,
     wsURL: `ws://127.0.0.1:${port}`,
-    state,
     async close() {
       await handler.close();
       server.closeAllConnections();
