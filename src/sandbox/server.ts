@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -75,6 +76,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox.local');
+    // The real APIs allow browser calls (CORS); so does the sandbox, so browser examples can use it directly.
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('x-request-id', `req_${randomUUID().replace(/-/g, '')}`);
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '*',
+        'access-control-max-age': '600',
+      });
+      res.end();
+      return;
+    }
     if (await elevenlabs.handleHttp(req, res, url)) return;
     if (await routeHttp(state, req, res, url)) return;
     const flavor = url.pathname.startsWith('/openai/') ? 'azure' : 'openai';

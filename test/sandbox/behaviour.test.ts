@@ -1,7 +1,7 @@
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LatencyProfile, PROFILES, type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { AUTH, captureSse, rawRequest, wavFile } from './helpers.js';
+import { AUTH, MULTIPART_TYPE, captureSse, multipartParts, rawRequest, wavFile } from './helpers.js';
 
 const slow: LatencyProfile = {
   ...PROFILES.instant,
@@ -89,6 +89,37 @@ describe('chat details', () => {
     const noVersion = await rawRequest(`${sandbox.url}/openai/deployments/d/chat/completions`, { headers: { 'api-key': 'k', 'content-type': 'application/json' }, body: '{}' });
     expect(noVersion.status).toBe(400);
     expect(JSON.parse(noVersion.body).error.code).toBe('MissingApiVersionParameter');
+  });
+
+  it('adds logprobs to streamed transcription deltas when include[]=logprobs', async () => {
+    const client = new OpenAI({ baseURL: sandbox.openaiBaseURL, apiKey: 'k', maxRetries: 0 });
+    const stream = await client.audio.transcriptions.create({ file: await toFile(wavFile(16000), 'a.wav'), model: 'gpt-4o-transcribe', stream: true, include: ['logprobs'] });
+    const deltas = [];
+    for await (const event of stream) if (event.type === 'transcript.text.delta') deltas.push(event);
+    expect(deltas.length).toBeGreaterThan(0);
+    for (const delta of deltas) expect(delta.logprobs?.[0]?.token).toBe(delta.delta);
+  });
+
+  it('answers CORS preflights and marks responses for browsers', async () => {
+    const preflight = await rawRequest(`${sandbox.openaiBaseURL}/chat/completions`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-headers']).toBe('authorization,content-type');
+    const root = await rawRequest(`${sandbox.url}/`, { method: 'GET' });
+    expect(root.headers['access-control-allow-origin']).toBe('*');
+    expect(root.headers['x-request-id']).toMatch(/^req_/);
+  });
+
+  it('refuses uploads over 25 MB with 413 after reading them', async () => {
+    const parts = multipartParts({ model: 'whisper-1' }, Buffer.concat([wavFile(0, 16000, true), Buffer.alloc(26_300_000)]));
+    const res = await rawRequest(`${sandbox.openaiBaseURL}/audio/transcriptions`, {
+      headers: { ...AUTH, 'content-type': MULTIPART_TYPE },
+      body: Buffer.concat([parts.head, parts.file, parts.tail]),
+    });
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body).error.message).toMatch(/^Maximum content size limit \(26214400\) exceeded \(\d+ bytes read\)$/);
   });
 
   it('answers unknown WebSocket upgrades with 404 and closes', async () => {

@@ -22,6 +22,8 @@ const TRANSCRIBE_MODEL = /^(whisper-1|gpt-[\w.-]*transcribe[\w.-]*|gpt-realtime-
 const FORMATS = new Set(['json', 'text', 'srt', 'verbose_json', 'vtt', 'diarized_json']);
 const MAX_FIELD_BYTES = 64 * 1024;
 const MIN_AUDIO_S = 0.1;
+/** OpenAI's upload limit (25 MB). */
+const MAX_UPLOAD_BYTES = 26_214_400;
 
 /** whisper's verbose_json names the language in English words, not ISO codes. */
 const LANGUAGE_NAMES: Readonly<Record<string, string>> = {
@@ -188,6 +190,12 @@ export async function handleTranscription(
   if (upload.gone) return;
   if (upload.parseError) return fail(400, { message: `Could not parse multipart form: ${upload.parseError}` });
 
+  if (stat.bytesReceived > MAX_UPLOAD_BYTES) {
+    return fail(413, {
+      message: `Maximum content size limit (${MAX_UPLOAD_BYTES}) exceeded (${stat.bytesReceived} bytes read)`,
+      type: 'server_error',
+    });
+  }
   const model = route.deployment ?? first(upload.fields, 'model');
   if (!model) return fail(400, { message: 'you must provide a model parameter', param: 'model' });
   const file = upload.file;
