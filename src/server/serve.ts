@@ -146,7 +146,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       ]);
       clearTimeout(timer);
       for (const session of sessions.values()) session.close(1001, 'server shutting down');
-      await Promise.all([...sessions.values()].map((s) => s.closed));
+      await Promise.all(live.map((s) => s.released));
+      await Promise.all([...sessions.values()].map((s) => s.released));
       http.closeAllConnections();
       await stopped;
       wss.close();

@@ -28,6 +28,8 @@ export interface SessionHostOptions {
 export class SessionHost {
   readonly gate: OutboundGate;
   readonly closed: Promise<void>;
+  /** Resolves once the socket closed and the pipeline and recording were released (files complete). */
+  readonly released: Promise<void>;
   private run: PipelineRun | undefined;
   private recorder: CallRecorder | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -45,7 +47,7 @@ export class SessionHost {
     });
     this.closed = new Promise((resolve) => ws.once('close', () => resolve()));
     ws.on('message', () => this.touch());
-    ws.once('close', () => void this.release());
+    this.released = this.closed.then(() => this.release());
     this.touch();
   }
 
