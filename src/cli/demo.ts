@@ -1,0 +1,80 @@
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readWavFile } from '../audio/wav.js';
+import { fromPcm } from '../audio/sources.js';
+import { runCall } from '../runner/call.js';
+import { formatTable, ms, summarize, type TurnReport } from '../runner/report.js';
+import { renderTimelineHtml } from '../runner/timeline.js';
+import type { ParsedOptions } from './main.js';
+import { choiceOption, stringOption } from './options.js';
+import { livePrinter, turnTable } from './print.js';
+import { buildChain, chainLabel, openProviders, type ChainChoice } from './session.js';
+
+/** Finds the package root from this file, in `src/cli` (tsx) or `dist/src/cli` (compiled). */
+export function packageRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return here.includes(`${join('dist', 'src')}`) ? join(here, '..', '..', '..') : join(here, '..', '..');
+}
+
+const CHAINS: readonly ChainChoice[] = [
+  { pipeline: 'cascaded', mode: 'seed' },
+  { pipeline: 'cascaded', mode: 'streaming' },
+  { pipeline: 'realtime', tts: 'streamed' },
+];
+
+/** `rxvoice demo` (`npm start`): the demo call through the chains, the conversations, the comparison. */
+export async function demoCommand(opts: ParsedOptions): Promise<number> {
+  const root = packageRoot();
+  const callPath = join(root, 'fixtures', 'call-3turns.wav');
+  const profile = choiceOption(opts, 'profile', ['typical', 'instant'] as const, 'typical');
+  const audio = await readWavFile(callPath);
+  const providers = await openProviders({ profile, scenario: join(root, 'examples', 'scenarios', 'demo.json') });
+  process.stdout.write(`${providers.description}\n`);
+  process.stdout.write(`demo call: fixtures/call-3turns.wav (${(audio.samples.length / audio.sampleRate).toFixed(1)} s, 3 caller turns), played at real time\n`);
+  const results: { choice: ChainChoice; turns: readonly TurnReport[] }[] = [];
+  try {
+    for (const choice of CHAINS) {
+      process.stdout.write(`\n=== ${chainLabel(choice)} ===\n`);
+      const result = await runCall({
+        frames: fromPcm(audio.samples, audio.sampleRate, { realtime: true }),
+        pipeline: await buildChain(choice, providers.endpoints),
+        onEvent: livePrinter({ write: (text) => process.stdout.write(text) }),
+      });
+      process.stdout.write(`\n${turnTable(result.turns)}\n`);
+      results.push({ choice, turns: result.turns });
+    }
+  } finally {
+    await providers.close();
+  }
+
+  process.stdout.write('\n=== latency after the caller stops talking (end of speech -> first reply audio) ===\n');
+  const seed = summarize(results[0]!.turns.map((t) => t.firstAudioMs)).median;
+  const rows = results.map(({ choice, turns }) => {
+    const first = summarize(turns.map((t) => t.firstAudioMs));
+    const ratio = seed !== undefined && first.median !== undefined ? `${(first.median / seed).toFixed(2)}x` : '-';
+    return [
+      chainLabel(choice),
+      String(first.n),
+      ms(summarize(turns.map((t) => t.endpointMs)).median),
+      ms(summarize(turns.map((t) => t.transcriptMs)).median),
+      ms(summarize(turns.map((t) => t.firstTokenMs)).median),
+      ms(first.median),
+      ratio,
+    ];
+  });
+  process.stdout.write(
+    `${formatTable(['chain', 'turns', 'end-of-turn wait', 'transcript', 'first token', 'first audio (median)', 'vs seed'], rows)}\n`,
+  );
+  process.stdout.write(
+    '\nThe seed reports ~2-3 s for its cascaded chain and ~1 s for realtime. "end-of-turn wait" is the VAD silence\n' +
+      'that decides the caller has finished; the rest is provider latency (the sandbox profile) plus rxvoice.\n',
+  );
+  const timeline = stringOption(opts, 'timeline');
+  if (timeline !== undefined) {
+    writeFileSync(timeline, renderTimelineHtml(results.map(({ choice, turns }) => ({ title: chainLabel(choice), turns }))));
+    process.stdout.write(`wrote ${timeline}\n`);
+  }
+  const complete = results.every(({ turns }) => turns.filter((t) => t.firstAudioMs !== undefined).length >= 3);
+  return complete ? 0 : 1;
+}

@@ -1,0 +1,148 @@
+import { parseArgs } from 'node:util';
+import { redactSecrets } from '../errors.js';
+import { UsageError } from './errors.js';
+
+const HELP: Record<string, string> = {
+  main: `rxvoice: real-time voice agents as RxJS operator chains
+
+Usage: rxvoice <command> [options]
+
+Commands:
+  demo        the main job: a demo call through the cascaded and realtime chains, with a latency comparison
+  run         play a WAV file into a pipeline and print the conversation and per-turn latencies
+  sandbox     start the local provider sandbox (OpenAI, Azure OpenAI, ElevenLabs wire protocols)
+  serve       serve pipelines over WebSocket (rxvoice protocol, Twilio Media Streams) and a browser page
+
+Run 'rxvoice <command> --help' for a command's options.
+Providers: real OpenAI / Azure OpenAI / ElevenLabs when their keys are in the environment
+(OPENAI_API_KEY, AZURE_OPENAI_API_KEY + AZURE_OPENAI_ENDPOINT, ELEVENLABS_API_KEY); the sandbox otherwise.
+`,
+  run: `Usage: rxvoice run --in call.wav [options]
+
+  --pipeline cascaded|realtime   which chain (default cascaded)
+  --in FILE                      caller audio, a PCM or mu-law WAV (required)
+  --out FILE                     write the assistant's audio, placed on the call's timeline, to a WAV
+  --scenario FILE                sandbox scenario (transcripts, replies, faults) as JSON
+  --profile typical|instant      sandbox latency profile (default typical)
+  --mode streaming|seed          cascaded: stream everything (default) or the seed's whole-text TTS
+  --tts final|streamed|model     realtime: who speaks and when (default streamed)
+  --fast                         feed the audio as fast as possible instead of at real time
+  --timeline FILE.html|FILE.svg  draw each turn's stages as a waterfall
+  --json FILE                    write the per-turn report as JSON
+`,
+  demo: `Usage: rxvoice demo [options]
+
+Plays the shipped multi-turn call (fixtures/call-3turns.wav) through the seed's cascaded chain, the
+streaming cascaded chain and the realtime chain, then prints both conversations and the latency comparison.
+
+  --profile typical|instant      sandbox latency profile (default typical)
+  --timeline FILE.html           also draw the turns as waterfalls
+`,
+  sandbox: `Usage: rxvoice sandbox [options]
+
+  --port N                       port to listen on (default 8787; 0 picks a free one)
+  --host HOST                    address to bind (default 127.0.0.1)
+  --profile typical|instant      latency profile (default typical)
+  --scenario FILE                scenario JSON (transcripts, reply rules, faults)
+  --api-key KEY                  accept only this key (default: any non-empty key)
+`,
+  serve: `Usage: rxvoice serve [options]
+
+  --port N                       port to listen on (default 8080)
+  --host HOST                    address to bind (default 127.0.0.1)
+  --token TOKEN                  require this bearer token (or RXVOICE_TOKEN)
+  --profile typical|instant      sandbox latency profile when no provider keys are set (default typical)
+  --scenario FILE                sandbox scenario JSON
+  --record DIR                   record each call (two-channel WAV + turn log) into DIR
+`,
+};
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      process.stdout.write(HELP.main!);
+      return command === undefined ? 2 : 0;
+    }
+    if (rest.includes('--help') || rest.includes('-h')) {
+      const help = HELP[command];
+      if (!help) throw new UsageError(`unknown command '${command}'. Commands: demo, run, sandbox, serve`);
+      process.stdout.write(help);
+      return 0;
+    }
+    switch (command) {
+      case 'run': {
+        const { runCommand } = await import('./run.js');
+        return await runCommand(parse(rest, RUN_OPTIONS));
+      }
+      case 'demo': {
+        const { demoCommand } = await import('./demo.js');
+        return await demoCommand(parse(rest, DEMO_OPTIONS));
+      }
+      case 'sandbox': {
+        const { sandboxCommand } = await import('./sandbox.js');
+        return await sandboxCommand(parse(rest, SANDBOX_OPTIONS));
+      }
+      case 'serve': {
+        const { serveCommand } = await import('./serve.js');
+        return await serveCommand(parse(rest, SERVE_OPTIONS));
+      }
+      default:
+        throw new UsageError(`unknown command '${command}'. Commands: demo, run, sandbox, serve (see 'rxvoice --help')`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`rxvoice: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`rxvoice: ${redactSecrets(err instanceof Error ? err.message : String(err))}\n`);
+    return 1;
+  }
+}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
+const RUN_OPTIONS: OptionSpec = {
+  pipeline: { type: 'string' },
+  in: { type: 'string' },
+  out: { type: 'string' },
+  scenario: { type: 'string' },
+  profile: { type: 'string' },
+  mode: { type: 'string' },
+  tts: { type: 'string' },
+  fast: { type: 'boolean' },
+  timeline: { type: 'string' },
+  json: { type: 'string' },
+};
+const DEMO_OPTIONS: OptionSpec = { profile: { type: 'string' }, timeline: { type: 'string' } };
+const SANDBOX_OPTIONS: OptionSpec = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  profile: { type: 'string' },
+  scenario: { type: 'string' },
+  'api-key': { type: 'string' },
+};
+const SERVE_OPTIONS: OptionSpec = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  token: { type: 'string' },
+  profile: { type: 'string' },
+  scenario: { type: 'string' },
+  record: { type: 'string' },
+};
+
+export type ParsedOptions = Record<string, string | boolean | undefined>;
+
+function parse(args: string[], options: OptionSpec): ParsedOptions {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as ParsedOptions;
+  } catch (err) {
+    throw new UsageError(`${err instanceof Error ? err.message : String(err)} (see --help)`);
+  }
+}
+
+// Run when executed directly (tsx or node on the compiled file), not when imported by bin/rxvoice.js.
+const invokedPath = process.argv[1] ?? '';
+if (/[\\/]cli[\\/]main\.[jt]s$/.test(invokedPath)) {
+  process.exitCode = await main(process.argv.slice(2));
+}
