@@ -265,11 +265,16 @@ export class RealtimeSession {
     if (samples === undefined) {
       throw new ClientError('invalid_value', `Invalid 'audio': expected base64-encoded ${this.config.inputFormat} audio.`, 'audio');
     }
+    const td = this.config.turnDetection;
+    if (td !== null && this.detector === undefined) {
+      // Created on the first audio, so sessions that never stream audio never load the model.
+      this.detector = this.options.detectorFactory({ threshold: td.threshold, silenceMs: effectiveSilenceMs(td, this.silenceDefaultMs) });
+      this.detectorBaseMs = this.audioClockMs;
+    }
     if (this.bufferSamples === 0) this.bufferStartMs = this.audioClockMs;
     this.buffer.push(samples);
     this.bufferSamples += samples.length;
     this.audioClockMs += (samples.length * 1000) / this.bufferRate;
-    const td = this.config.turnDetection;
     if (this.detector === undefined || td === null) return;
     const transitions = await this.detector.push(samples, this.bufferRate);
     for (const transition of transitions) {
@@ -321,10 +326,6 @@ export class RealtimeSession {
     void this.detector?.release();
     this.detector = undefined;
     this.speechItemId = undefined;
-    const td = this.config.turnDetection;
-    if (td === null) return;
-    this.detector = this.options.detectorFactory({ threshold: td.threshold, silenceMs: effectiveSilenceMs(td, this.silenceDefaultMs) });
-    this.detectorBaseMs = this.audioClockMs;
   }
 
   private commitByClient(): void {
