@@ -1,0 +1,104 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { serve } from '../../src/server/index.js';
+import type { PipelineFactory, RunningServer } from '../../src/server/types.js';
+import { echoPipeline } from './support/fake-pipeline.js';
+
+const RESULTS = join(process.cwd(), 'test-results');
+
+/** Chromium's fake microphone wants a 16-bit WAV; 48 kHz is what it handles best. It loops the file. */
+export function fakeMicWav(fixture: string, name: string): string {
+  mkdirSync(RESULTS, { recursive: true });
+  const out = join(RESULTS, name);
+  execFileSync('sox', [join(process.cwd(), 'fixtures', fixture), '-r', '48000', '-b', '16', '-c', '1', out, 'pad', '0', '3']);
+  return out;
+}
+
+export async function launchChromium(micWav: string): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${micWav}`,
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+}
+
+export interface PageRun {
+  transcripts: string[];
+  replies: string[];
+  receivedMs: number;
+  playedMs: number;
+  latencyRows: number;
+}
+
+/** Opens the page, lets it call, waits for a transcript and a played reply, and screenshots it. */
+export async function runPage(browser: Browser, url: string, screenshot: string): Promise<PageRun> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(url);
+  await page.waitForSelector('#conversation li.user', { timeout: 40_000 });
+  await page.waitForFunction(() => Number(document.getElementById('audio-stats')?.dataset.playedMs) > 300, undefined, { timeout: 40_000 });
+  await page.waitForSelector('#latency td.server:not(:empty)', { timeout: 10_000 });
+  await page.screenshot({ path: join(RESULTS, screenshot), fullPage: true });
+  const result = await page.evaluate(() => ({
+    transcripts: [...document.querySelectorAll('#conversation li.user')].map((li) => li.textContent ?? ''),
+    replies: [...document.querySelectorAll('#conversation li.assistant')].map((li) => li.textContent ?? ''),
+    receivedMs: Number(document.getElementById('audio-stats')?.dataset.receivedMs),
+    playedMs: Number(document.getElementById('audio-stats')?.dataset.playedMs),
+    latencyRows: document.querySelectorAll('#latency tbody tr').length,
+  }));
+  await page.click('#stop');
+  await page.waitForSelector('#status[data-state="idle"]', { timeout: 20_000 });
+  expect(errors).toEqual([]);
+  await page.close();
+  return result;
+}
+
+describe('browser page in headless Chromium (fake pipeline)', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  const played: number[] = [];
+
+  beforeAll(async () => {
+    const factory: PipelineFactory = (c) => {
+      // The page reports what it played: the clock must hear about it.
+      const clock = c.playback;
+      const original = clock.reportPlayed.bind(clock);
+      clock.reportPlayed = (turnId, ms) => {
+        played.push(ms);
+        original(turnId, ms);
+      };
+      return echoPipeline(c, { replyMs: 1500, threshold: 300 });
+    };
+    server = await serve({ pipelineFactory: factory });
+    browser = await launchChromium(fakeMicWav('one-sentence.wav', 'fake-mic-one-sentence.wav'));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close(500);
+  });
+
+  it('captures the fake microphone, shows transcript and reply, plays reply audio and reports playback', async () => {
+    const page = await runPage(browser, `${server.url}/?autostart=1`, 'browser-fake.png');
+    expect(page.transcripts[0]).toMatch(/you spoke for \d+ ms/);
+    expect(page.replies[0]).toBe('Reply to turn-1 with cascaded.');
+    expect(page.receivedMs).toBeGreaterThan(1400);
+    expect(page.playedMs).toBeGreaterThan(300);
+    expect(page.latencyRows).toBeGreaterThan(0);
+    expect(Math.max(...played)).toBeGreaterThan(300);
+  });
+});
