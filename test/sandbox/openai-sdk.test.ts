@@ -97,6 +97,25 @@ describe('official openai SDK against the sandbox', () => {
     expect(after.choices[0]?.message.content).toBe('In Paris it is sunny and 21 degrees right now.');
   });
 
+  it('honours tool_choice: a named function or "required" forces a call', async () => {
+    const lookup: ChatCompletionTool = { type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } };
+    const named = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      tools: [weatherTool, lookup],
+      tool_choice: { type: 'function', function: { name: 'lookup' } },
+      messages: [{ role: 'user', content: 'a table for two' }],
+    });
+    expect(named.choices[0]?.finish_reason).toBe('tool_calls');
+    expect(named.choices[0]?.message.tool_calls?.[0]).toMatchObject({ type: 'function', function: { name: 'lookup', arguments: '{}' } });
+    const required = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      tools: [lookup],
+      tool_choice: 'required',
+      messages: [{ role: 'user', content: 'a table for two' }],
+    });
+    expect(required.choices[0]?.message.tool_calls?.[0]).toMatchObject({ function: { name: 'lookup' } });
+  });
+
   it('does not call a tool the request did not offer', async () => {
     const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'weather?' }] });
     expect(completion.choices[0]?.message.tool_calls ?? []).toEqual([]);

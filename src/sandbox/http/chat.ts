@@ -112,6 +112,7 @@ export async function handleChat(state: SandboxState, req: IncomingMessage, res:
     // The scenario wants a tool the client did not offer: say so rather than call an unknown function.
     reply = { kind: 'text', text: reply.fallbackText ?? `I'd use the ${reply.name} tool for that, but it isn't available right now.` };
   }
+  reply = forcedToolCall(body.tool_choice, toolNames, reply, messages[messages.length - 1]?.role === 'tool');
 
   const promptTokens = messages.reduce((sum, m) => sum + estimateTokens(m.content) + 4, 0);
   const replyText = reply.kind === 'text' ? reply.text : reply.arguments;
@@ -211,4 +212,20 @@ export async function handleChat(state: SandboxState, req: IncomingMessage, res:
   if (!(await sse.send(chunk({}, finishReason)))) return;
   if (includeUsage && !(await sse.send({ ...common, object: 'chat.completion.chunk', choices: [], usage }))) return;
   sse.end();
+}
+
+/**
+ * `tool_choice` can force a call: a named function must be called, `required` means some offered tool.
+ * Arguments come from the scenario when it picked the same tool, else `{}`. After a tool result the model
+ * is free again (clients normally drop the forcing then; a loop helps nobody).
+ */
+function forcedToolCall(toolChoice: unknown, offered: readonly string[], reply: SandboxReply, afterToolResult: boolean): SandboxReply {
+  if (afterToolResult || offered.length === 0) return reply;
+  const named =
+    toolChoice && typeof toolChoice === 'object' && 'function' in toolChoice
+      ? (toolChoice.function as { name?: unknown } | undefined)?.name
+      : undefined;
+  const forced = typeof named === 'string' ? named : toolChoice === 'required' ? (reply.kind === 'tool_call' ? reply.name : offered[0]) : undefined;
+  if (forced === undefined || (reply.kind === 'tool_call' && reply.name === forced)) return reply;
+  return { kind: 'tool_call', name: forced, arguments: '{}' };
 }
