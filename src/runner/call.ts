@@ -21,6 +21,8 @@ export interface CallResult {
   readonly turns: readonly TurnReport[];
   /** Wall ms from the first frame to the end of the call. */
   readonly durationMs: number;
+  /** `performance.now()` when the call started (frame k is due at `startedAt + its end time`). */
+  readonly startedAt: number;
 }
 
 /** Plays frames into a pipeline and collects what comes out, with wall-clock arrival times. */
@@ -39,7 +41,7 @@ export function runCall(options: RunCallOptions): Promise<CallResult> {
       settled = true;
       if (idleTimer) clearTimeout(idleTimer);
       subscription?.unsubscribe();
-      resolve({ events, turns: buildTurnReports(events), durationMs: performance.now() - started });
+      resolve({ events, turns: buildTurnReports(events), durationMs: performance.now() - started, startedAt: started });
     };
     const armIdle = (): void => {
       if (!inputDone) return;
