@@ -6,6 +6,7 @@ import { RxVoiceError } from '../../src/errors.js';
 import type { PipelineEvent } from '../../src/events.js';
 import type { OpenAIEndpoint } from '../../src/providers/env.js';
 import { createOpenAIChatModel } from '../../src/providers/openai/chat.js';
+import { createOpenAISdkChatModel } from '../../src/providers/openai/chat-sdk.js';
 import { createOpenAITranscriber } from '../../src/providers/openai/transcriber.js';
 import type { ChatChunk, TranscriptUpdate } from '../../src/providers/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
@@ -73,6 +74,14 @@ describe.each(forms)('chat over %s', (_name, endpoint) => {
     expect(text).toBe('Hi there! How can I help you today?');
     expect(chunks.filter((c) => c.type === 'text').length).toBeGreaterThan(3);
     expect(chunks.at(-1)).toMatchObject({ type: 'done', finishReason: 'stop', usage: { inputTokens: expect.any(Number), outputTokens: expect.any(Number) } });
+  });
+});
+
+describe('chat on the official SDK (for comparison)', () => {
+  it.each(forms)('streams the same reply over %s', async (_name, endpoint) => {
+    const chunks = await lastValueFrom(createOpenAISdkChatModel({ endpoint: endpoint() }).stream({ messages: [{ role: 'user', content: 'hello' }] }).pipe(toArray()));
+    expect(chunks.flatMap((c) => (c.type === 'text' ? [c.delta] : [])).join('')).toBe('Hi there! How can I help you today?');
+    expect(chunks.at(-1)).toMatchObject({ type: 'done', finishReason: 'stop' });
   });
 });
 
