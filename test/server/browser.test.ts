@@ -54,8 +54,8 @@ export async function runPage(browser: Browser, url: string, screenshot: string)
   await page.waitForSelector('#latency td.server:not(:empty)', { timeout: 10_000 });
   await page.screenshot({ path: join(RESULTS, screenshot), fullPage: true });
   const result = await page.evaluate(() => ({
-    transcripts: [...document.querySelectorAll('#conversation li.user')].map((li) => li.textContent ?? ''),
-    replies: [...document.querySelectorAll('#conversation li.assistant')].map((li) => li.textContent ?? ''),
+    transcripts: Array.from(document.querySelectorAll('#conversation li.user')).map((li) => li.textContent ?? ''),
+    replies: Array.from(document.querySelectorAll('#conversation li.assistant')).map((li) => li.textContent ?? ''),
     receivedMs: Number(document.getElementById('audio-stats')?.dataset.receivedMs),
     playedMs: Number(document.getElementById('audio-stats')?.dataset.playedMs),
     latencyRows: document.querySelectorAll('#latency tbody tr').length,

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readWavFile } from '../../src/audio/wav.js';
+import { fixturesDir } from '../../src/testing/fixtures.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { serve } from '../../src/server/index.js';
+import type { PipelineName, RunningServer } from '../../src/server/types.js';
+import { bytesToSamples } from '../../src/server/codec.js';
+import { pcmBytes, sendAudio, TestClient } from './support/client.js';
+import { sandboxPipelineFactory } from './support/real-pipelines.js';
+
+const SENTENCE = 'The quick brown fox jumps over the lazy dog.';
+
+describe('rxvoice protocol with the real pipelines against the sandbox', () => {
+  let sandbox: Sandbox;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({
+      profile: 'instant',
+      scenario: { utterances: [{ transcript: SENTENCE, language: 'en' }], replies: [{ match: 'fox', reply: 'Foxes are quick. Dogs are lazy.' }] },
+    });
+    server = await serve({ pipelineFactory: sandboxPipelineFactory(sandbox.url), staticDir: false });
+  });
+
+  afterAll(async () => {
+    await server?.close(1000);
+    await sandbox?.close();
+  });
+
+  for (const pipeline of ['cascaded', 'realtime'] as const satisfies readonly PipelineName[]) {
+    it(`${pipeline}: a fixture call gives the transcript, the reply text and reply audio, in order`, async () => {
+      const wav = await readWavFile(`${fixturesDir()}/one-sentence.wav`);
+      expect(wav.sampleRate).toBe(16000);
+      const client = await TestClient.open(`${server.url.replace('http', 'ws')}/v1/stream`);
+      client.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 }, pipeline });
+      await client.waitFor((m) => m.type === 'started');
+      // Twice real time, in 20 ms messages.
+      await sendAudio(client, pcmBytes(wav.samples), 640, 10);
+      await client.waitFor((m) => m.type === 'assistant.done' || m.type === 'error');
+      // Let the reply audio finish streaming, then hang up.
+      await new Promise((r) => setTimeout(r, 1500));
+      client.send({ type: 'stop' });
+      const closed = await client.closed;
+
+      const errors = client.received.json.filter((m) => m.type === 'error');
+      expect(errors).toEqual([]);
+      expect(closed.code).toBe(1000);
+      const transcript = client.received.json.find((m) => m.type === 'transcript' && m.final === true);
+      expect(transcript).toMatchObject({ turnId: 'turn-1', text: SENTENCE });
+      const text = client.received.json
+        .filter((m) => m.type === 'assistant.text' && m.turnId === 'turn-1')
+        .map((m) => String(m.delta))
+        .join('');
+      expect(text.replace(/\s+/g, ' ').trim()).toBe('Foxes are quick. Dogs are lazy.');
+
+      const order = client.received.all.map((m) => ('json' in m ? String(m.json.type) : 'audio'));
+      const at = (type: string) => order.indexOf(type);
+      expect(at('speech.started')).toBeGreaterThan(at('started'));
+      expect(at('speech.ended')).toBeGreaterThan(at('speech.started'));
+      expect(at('transcript')).toBeGreaterThan(at('speech.ended'));
+      expect(at('assistant.text')).toBeGreaterThan(at('transcript'));
+      expect(at('audio.start')).toBeGreaterThan(at('transcript'));
+      expect(at('audio')).toBeGreaterThan(at('audio.start'));
+      expect(at('ended')).toBeGreaterThan(order.lastIndexOf('audio'));
+
+      // Real synthesized speech (espeak in the sandbox), at the client's 16 kHz: a second or more, not silence.
+      const samples = bytesToSamples(Buffer.concat(client.received.audio));
+      expect(samples.length / 16).toBeGreaterThan(1000);
+      const rms = Math.sqrt(samples.reduce((s, x) => s + x * x, 0) / samples.length);
+      expect(rms).toBeGreaterThan(300);
+      expect(client.received.json.some((m) => m.type === 'metric' && m.name === 'first_audio_out' && m.turnId === 'turn-1')).toBe(true);
+    });
+  }
+});

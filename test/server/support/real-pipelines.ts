@@ -1,0 +1,30 @@
+import { cascaded, createCascadedProviders } from '../../../pipelines/cascaded.js';
+import { realtimePipeline } from '../../../pipelines/realtime.js';
+import { resolveEndpoints } from '../../../src/providers/env.js';
+import type { TtsOutputFormat } from '../../../src/providers/types.js';
+import type { PipelineFactory, WireFormat } from '../../../src/server/types.js';
+
+/** The TTS format closest to what the client wants (the server resamples the rest of the way). */
+export function ttsFormatFor(format: WireFormat): TtsOutputFormat {
+  if (format.encoding === 'mulaw') return 'ulaw_8000';
+  return format.sampleRate >= 24000 ? 'pcm_24000' : 'pcm_16000';
+}
+
+/** The real pipelines against a sandbox: each session is its own sandbox call (scenario position). */
+export function sandboxPipelineFactory(sandboxURL: string): PipelineFactory {
+  // Only the sandbox: real keys in the environment must not be used by tests.
+  const endpoints = resolveEndpoints({}, sandboxURL);
+  return (choice) => {
+    const common = {
+      ...(choice.voice ? { voice: choice.voice } : {}),
+      ...(choice.language ? { language: choice.language } : {}),
+      ...(choice.systemPrompt ? { systemPrompt: choice.systemPrompt } : {}),
+      outputFormat: ttsFormatFor(choice.outputFormat),
+      playback: choice.playback,
+    };
+    if (choice.pipeline === 'cascaded') {
+      return cascaded({ providers: createCascadedProviders(endpoints, { callId: choice.sessionId }), ...common });
+    }
+    return realtimePipeline({ endpoints, callId: choice.sessionId, ...common });
+  };
+}
