@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { lastValueFrom, Observable, Subject, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { llmStream } from '../../operators/llmStream.js';
 import { transcribe } from '../../operators/transcribe.js';
 import { RxVoiceError } from '../../src/errors.js';
 import type { PipelineEvent } from '../../src/events.js';
@@ -188,6 +189,40 @@ describe('transcribe operator over a real socket', () => {
     expect(stats.map((s) => s.status)).toEqual([429, 200]);
     expect(stats[1]!.startedAt - started).toBeGreaterThanOrEqual(280);
     expect(stats[1]!.audioBytes).toBe(4 * 1600 * 2);
+  });
+});
+
+describe('llmStream over a real socket', () => {
+  const run = async (events: PipelineEvent[]) => {
+    const subject = new Subject<PipelineEvent>();
+    const out = lastValueFrom(subject.pipe(llmStream({ chatModel: createOpenAIChatModel({ endpoint: openai() }), retry: { baseDelayMs: 50 } }), toArray()));
+    for (const e of events) subject.next(e);
+    subject.complete();
+    return (await out).filter((e) => e.type !== 'transcript');
+  };
+  const said = (turnId: string, text: string): PipelineEvent => ({ type: 'transcript', turnId, text, final: true });
+
+  it('retries a 503 before the first token and a reset mid-reply becomes an error; the next turn works', async () => {
+    sandbox.setScenario({
+      replies: [{ match: 'hello', reply: 'Hi there! How can I help you today?' }],
+      faults: [
+        { surface: 'chat', request: 1, fault: { kind: 'http_503' } },
+        { surface: 'chat', request: 3, fault: { kind: 'reset', afterChunks: 3 } },
+      ],
+    });
+    const first = await run([said('turn-1', 'hello')]);
+    expect(first.at(-1)).toMatchObject({ type: 'assistant.done', turnId: 'turn-1', text: 'Hi there! How can I help you today?' });
+    const second = await run([said('turn-2', 'hello again')]);
+    expect(second.filter((e) => e.type === 'assistant.text').length).toBeGreaterThan(0);
+    expect(second.at(-1)).toMatchObject({ type: 'error', turnId: 'turn-2', stage: 'llm', code: 'connection' });
+    const third = await run([said('turn-3', 'hello?')]);
+    expect(third.at(-1)).toMatchObject({ type: 'assistant.done', turnId: 'turn-3' });
+  });
+
+  it('a malformed stream line is a protocol error event', async () => {
+    sandbox.setScenario({ replies: [{ match: 'hello', reply: 'Hi there! How can I help you today?' }], faults: [{ surface: 'chat', request: 1, fault: { kind: 'malformed', afterChunks: 2 } }] });
+    const out = await run([said('turn-1', 'hello')]);
+    expect(out.at(-1)).toMatchObject({ type: 'error', turnId: 'turn-1', stage: 'llm', code: 'protocol' });
   });
 });
 
