@@ -15,14 +15,16 @@ import {
   type RealtimeSessionConfig,
   type RealtimeTurnDetection,
 } from '../src/providers/realtime-types.js';
-import type { JsonSchema } from '../src/providers/types.js';
+import type { ToolContext, ToolDefinition } from '../src/tools.js';
 
-/** A function the model may call; `handler` gets the parsed JSON arguments. */
-export interface RealtimeTool {
-  readonly name: string;
-  readonly description?: string;
-  readonly parameters: JsonSchema;
-  handler(args: unknown): unknown;
+/**
+ * A function the model may call: any `ToolDefinition` the cascaded chain takes fits. The handler may also
+ * return a plain value (handy in marble tests); `context.signal` is aborted when the reply is cancelled
+ * or the chain unsubscribed.
+ */
+export interface RealtimeTool extends Omit<ToolDefinition, 'handler'> {
+  /** Method syntax on purpose: its parameters are checked bivariantly, so typed `ToolDefinition<Args>`s fit. */
+  handler(args: Record<string, unknown>, context: ToolContext): unknown;
 }
 
 /** When caller speech during a reply cuts it (same shape as `bargeIn`'s policy). `false`: never. */
@@ -194,6 +196,7 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
       let replyTurn: string | undefined;
       const replies = new Map<string, TurnReply>();
       const pendingCalls = new Set<string>();
+      const toolAborts = new Map<string, { turnId: string; abort: AbortController }>();
       let resumeAfterDrop: { turnId: string; skipChars: number; skipSamples: number } | undefined;
       let bargeCandidate: { turnId: string; byTurnId: string; startMs: number } | undefined;
       const history: HistoryEntry[] = [];
@@ -387,6 +390,8 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
           send({ type: 'response.cancel' });
         }
         for (const res of responses.values()) if (res.turnId === turnId) res.cancelled = true;
+        // Handlers still running for the cut reply are told; their results still answer the calls.
+        for (const { turnId: t, abort } of toolAborts.values()) if (t === turnId) abort.abort();
         if (announce) emit({ type: 'reply.cancel', turnId, byTurnId, reason });
         if (output === 'audio') {
           const played = Math.floor(options.playback ? options.playback.cut(turnId) : r.audioMs);
@@ -692,6 +697,7 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
         history.push({ turnId, item: { type: 'function_call', call_id: callId, name, arguments: args } });
         emit({ type: 'tool.call', turnId, callId, name, arguments: args });
         const finish = (outputText: string, isError: boolean): void => {
+          toolAborts.delete(callId);
           if (closed) return;
           pendingCalls.delete(callId);
           emit({ type: 'tool.result', turnId, callId, name, output: outputText, isError });
@@ -705,9 +711,11 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
           finish(JSON.stringify({ error: `unknown tool: ${name}` }), true);
           return;
         }
+        const abort = new AbortController();
+        toolAborts.set(callId, { turnId, abort });
         let result: unknown;
         try {
-          result = tool.handler(JSON.parse(args) as unknown);
+          result = tool.handler(JSON.parse(args) as Record<string, unknown>, { turnId, signal: abort.signal });
         } catch (err) {
           finish(JSON.stringify({ error: err instanceof Error ? err.message : String(err) }), true);
           return;
@@ -805,6 +813,7 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
 
       return () => {
         closed = true;
+        for (const { abort } of toolAborts.values()) abort.abort();
         for (const s of subs) s.unsubscribe();
         connection?.close();
         connectionSub?.unsubscribe();
