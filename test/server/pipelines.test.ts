@@ -12,23 +12,24 @@ const SENTENCE = 'The quick brown fox jumps over the lazy dog.';
 
 describe('rxvoice protocol with the real pipelines against the sandbox', () => {
   let sandbox: Sandbox;
-  let server: RunningServer;
+  const servers: Partial<Record<PipelineName, RunningServer>> = {};
 
   beforeAll(async () => {
     sandbox = await startSandbox({
       profile: 'instant',
       scenario: { utterances: [{ transcript: SENTENCE, language: 'en' }], replies: [{ match: 'fox', reply: 'Foxes are quick. Dogs are lazy.' }] },
     });
-    server = await serve({ pipelineFactory: sandboxPipelineFactory(sandbox.url), staticDir: false });
   });
 
   afterAll(async () => {
-    await server?.close(1000);
+    for (const server of Object.values(servers)) await server.close(1000);
     await sandbox?.close();
   });
 
   for (const pipeline of ['cascaded', 'realtime'] as const satisfies readonly PipelineName[]) {
     it(`${pipeline}: a fixture call gives the transcript, the reply text and reply audio, in order`, async () => {
+      const server = await serve({ pipelineFactory: await sandboxPipelineFactory(sandbox.url, pipeline), staticDir: false });
+      servers[pipeline] = server;
       const wav = await readWavFile(`${fixturesDir()}/one-sentence.wav`);
       expect(wav.sampleRate).toBe(16000);
       const client = await TestClient.open(`${server.url.replace('http', 'ws')}/v1/stream`);

@@ -1,5 +1,3 @@
-import { cascaded, createCascadedProviders } from '../../../pipelines/cascaded.js';
-import { realtimePipeline } from '../../../pipelines/realtime.js';
 import { resolveEndpoints } from '../../../src/providers/env.js';
 import type { TtsOutputFormat } from '../../../src/providers/types.js';
 import type { PipelineFactory, WireFormat } from '../../../src/server/types.js';
@@ -11,7 +9,10 @@ export function ttsFormatFor(format: WireFormat): TtsOutputFormat {
 }
 
 /** The real pipelines against a sandbox: each session is its own sandbox call (scenario position). */
-export function sandboxPipelineFactory(sandboxURL: string): PipelineFactory {
+export async function sandboxPipelineFactory(sandboxURL: string, pipeline: 'cascaded' | 'realtime'): Promise<PipelineFactory> {
+  // Loaded on demand, so one pipeline's test runs even while the other's module is being written.
+  const { cascaded, createCascadedProviders } = await import('../../../pipelines/cascaded.js');
+  const realtimePipeline = pipeline === 'realtime' ? (await import('../../../pipelines/realtime.js')).realtimePipeline : undefined;
   // Only the sandbox: real keys in the environment must not be used by tests.
   const endpoints = resolveEndpoints({}, sandboxURL);
   return (choice) => {
@@ -25,6 +26,7 @@ export function sandboxPipelineFactory(sandboxURL: string): PipelineFactory {
     if (choice.pipeline === 'cascaded') {
       return cascaded({ providers: createCascadedProviders(endpoints, { callId: choice.sessionId }), ...common });
     }
+    if (!realtimePipeline) throw new Error('this factory was built for the cascaded pipeline only');
     return realtimePipeline({ endpoints, callId: choice.sessionId, ...common });
   };
 }
