@@ -32,9 +32,10 @@ export async function speechWindows(samples: Int16Array, sampleRate: number): Pr
   return speech;
 }
 
-export async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const part of stream) parts.push(Buffer.from(part));
+  const reader = stream.getReader();
+  for (let next = await reader.read(); !next.done; next = await reader.read()) parts.push(Buffer.from(next.value));
   return Buffer.concat(parts);
 }
 
@@ -45,17 +46,27 @@ export interface WsTranscript {
   readonly close: { code: number; reason: string };
 }
 
-export function openWs(url: string, headers: Record<string, string> = { 'xi-api-key': KEY }): Promise<WebSocket> {
+/** A socket whose messages are collected from the very first one (servers may speak right after the upgrade). */
+export interface OpenSocket {
+  readonly ws: WebSocket;
+  readonly transcript: Promise<WsTranscript>;
+}
+
+export function openWs(url: string, headers: Record<string, string> = { 'xi-api-key': KEY }): Promise<OpenSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers });
-    ws.once('open', () => resolve(ws));
+    const transcript = collect(ws);
+    ws.once('open', () => resolve({ ws, transcript }));
     ws.once('error', reject);
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode, res })));
+    ws.once('unexpected-response', (_req, res) => {
+      reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode }));
+      res.resume();
+    });
   });
 }
 
 /** Collects messages from now until the socket closes. */
-export function collect(ws: WebSocket): Promise<WsTranscript> {
+function collect(ws: WebSocket): Promise<WsTranscript> {
   const messages: Array<Record<string, unknown>> = [];
   const raw: string[] = [];
   return new Promise((resolve) => {

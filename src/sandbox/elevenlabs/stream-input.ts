@@ -166,6 +166,11 @@ class StreamInputSession {
     if (!message) return this.fail(WS_ERRORS.invalidMessage());
     if (!this.initialized) {
       if (!this.initialize(message)) return;
+      // The initial " " only opens the stream; it is not text to speak.
+      if (typeof message.text === 'string' && message.text.trim() === '' && message.text !== '') {
+        this.touch(this.context(this.route.multi ? (stringField(message, 'context_id') ?? SINGLE) : SINGLE));
+        return;
+      }
     } else if (message.voice_settings !== undefined && JSON.stringify(message.voice_settings) !== this.firstVoiceSettings) {
       // Multi-context accepts settings in a new context's first message; a change is still refused.
       if (!(this.route.multi && this.firstVoiceSettings === undefined)) return this.fail(WS_ERRORS.voiceSettingsChanged());
@@ -201,7 +206,7 @@ class StreamInputSession {
     const text = message.text;
     if (text !== undefined && typeof text !== 'string') return this.fail(WS_ERRORS.invalidMessage());
     this.touch(context);
-    if (text === '') {
+    if (text === '' && message.flush !== true) {
       // End of input: generate what is left, then isFinal and a normal close.
       this.endOfInput = true;
       clearTimeout(context.timer);
