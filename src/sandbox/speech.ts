@@ -30,12 +30,51 @@ export async function synthesizeSpeech(
   const engine = await getEngine();
   const voice = engine.voiceFor(options.language);
   const wpm = wordsPerMinute(options.speed);
-  const native = synthesizeNative(engine, text, voice, wpm);
+  // espeak runs synchronously: long texts go piece by piece, yielding to the event loop in between,
+  // so one long request does not freeze every other socket of the sandbox.
+  const parts: NativeSpeech[] = [];
+  for (const piece of splitForSynthesis(text)) {
+    if (parts.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    parts.push(synthesizeNative(await getEngine(), piece, voice, wpm));
+  }
+  const native = parts.length === 1 && parts[0] ? parts[0] : concatenate(parts);
   return {
     samples: resample(native.samples, ESPEAK_RATE, sampleRate),
     sampleRate,
     alignment: native.alignment,
   };
+}
+
+/** Pieces of about `target` characters that end at sentence ends; together they are exactly `text`. */
+export function splitForSynthesis(text: string, target = 250): string[] {
+  const pieces: string[] = [];
+  let start = 0;
+  for (const match of text.matchAll(/[.!?。！？]+\s+/gu)) {
+    const end = (match.index ?? 0) + match[0].length;
+    if (end - start >= target && end < text.length) {
+      pieces.push(text.slice(start, end));
+      start = end;
+    }
+  }
+  pieces.push(text.slice(start));
+  return pieces;
+}
+
+function concatenate(parts: readonly NativeSpeech[]): NativeSpeech {
+  const samples = new Int16Array(parts.reduce((n, p) => n + p.samples.length, 0));
+  const chars: string[] = [];
+  const charStartMs: number[] = [];
+  const charDurationMs: number[] = [];
+  let offset = 0;
+  for (const part of parts) {
+    samples.set(part.samples, offset);
+    const offsetMs = Math.round((offset * 1000) / ESPEAK_RATE);
+    chars.push(...part.alignment.chars);
+    charStartMs.push(...part.alignment.charStartMs.map((t) => t + offsetMs));
+    charDurationMs.push(...part.alignment.charDurationMs);
+    offset += part.samples.length;
+  }
+  return { samples, alignment: { chars, charStartMs, charDurationMs } };
 }
 
 /** The espeak voice used for a language tag (`en` -> `gmw/en-US`, `fr-CA` -> `roa/fr`); exported for docs/tests. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clearSpeechCache, espeakVoiceFor, estimateAlignment, synthesizeSpeech } from '../../src/sandbox/speech.js';
+import { clearSpeechCache, espeakVoiceFor, estimateAlignment, splitForSynthesis, synthesizeSpeech } from '../../src/sandbox/speech.js';
 
 function rms(samples: Int16Array, from = 0, to = samples.length): number {
   let sum = 0;
@@ -62,6 +62,23 @@ describe('synthesizeSpeech (espeak-ng WASM)', () => {
     const speech = await synthesizeSpeech('-v fr --help', 16000);
     expect(rms(speech.samples)).toBeGreaterThan(500);
     expect(durationMs(speech.samples, 16000)).toBeGreaterThan(500);
+  });
+
+  it('synthesizes long text piece by piece, with one alignment over the whole audio', async () => {
+    const sentence = 'Every sentence here is part of a long answer, read in several pieces. ';
+    const text = sentence.repeat(8);
+    const pieces = splitForSynthesis(text, 150);
+    expect(pieces.length).toBeGreaterThan(2);
+    expect(pieces.join('')).toBe(text);
+    for (const piece of pieces.slice(0, -1)) expect(piece.endsWith('. ')).toBe(true);
+
+    const speech = await synthesizeSpeech(text, 16000);
+    const single = await synthesizeSpeech(sentence, 16000);
+    expect(speech.samples.length).toBeGreaterThan(6 * single.samples.length);
+    expect(speech.alignment.chars.join('')).toBe(text);
+    const { charStartMs, charDurationMs } = speech.alignment;
+    for (let i = 1; i < charStartMs.length; i++) expect(charStartMs[i]).toBeGreaterThanOrEqual((charStartMs[i - 1] ?? 0) + (charDurationMs[i - 1] ?? 0) - 1);
+    expect(charStartMs.at(-1)).toBeLessThan(durationMs(speech.samples, 16000));
   });
 
   it('returns no audio and no alignment for empty text', async () => {
