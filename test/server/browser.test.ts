@@ -102,3 +102,35 @@ describe('browser page in headless Chromium (fake pipeline)', () => {
     expect(Math.max(...played)).toBeGreaterThan(300);
   });
 });
+
+describe('browser page in headless Chromium (cascaded pipeline against the sandbox)', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let sandbox: { url: string; close(): Promise<void> };
+
+  beforeAll(async () => {
+    const { startSandbox } = await import('../../src/sandbox/index.js');
+    const { sandboxPipelineFactory } = await import('./support/real-pipelines.js');
+    sandbox = await startSandbox({
+      profile: 'instant',
+      scenario: { utterances: [{ transcript: 'The quick brown fox jumps over the lazy dog.', language: 'en' }], replies: [{ match: 'fox', reply: 'Foxes are quick. Dogs are lazy.' }] },
+    });
+    server = await serve({ pipelineFactory: await sandboxPipelineFactory(sandbox.url, 'cascaded') });
+    browser = await launchChromium(fakeMicWav('one-sentence.wav', 'fake-mic-one-sentence.wav'));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close(500);
+    await sandbox?.close();
+  });
+
+  it('shows the transcript, the reply and its latency, and plays the reply audio', async () => {
+    const page = await runPage(browser, `${server.url}/?autostart=1&pipeline=cascaded`, 'browser.png');
+    expect(page.transcripts[0]).toBe('The quick brown fox jumps over the lazy dog.');
+    expect(page.replies[0]?.replace(/\s+/g, ' ').trim()).toMatch(/^Foxes are quick\. Dogs are lazy\./);
+    expect(page.receivedMs).toBeGreaterThan(500);
+    expect(page.playedMs).toBeGreaterThan(300);
+    expect(page.latencyRows).toBeGreaterThan(0);
+  });
+});
