@@ -175,3 +175,29 @@ describe('realtime hearing', () => {
     rt.close();
   });
 });
+
+describe('response.create overrides', () => {
+  it('an out-of-band response (conversation "none") adds nothing to the conversation; max_output_tokens cuts a reply', async () => {
+    const { rt, log, opened } = openSdk(sandbox.openaiBaseURL);
+    await opened;
+    rt.send({ type: 'session.update', session: { type: 'realtime', output_modalities: ['audio'] } });
+    await log.waitFor('session.updated');
+    rt.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Tell me a joke.' }] } });
+    rt.send({ type: 'response.create', response: { conversation: 'none', output_modalities: ['text'], metadata: { purpose: 'summary' } } });
+    const oob = await log.waitFor('response.done');
+    const oobResponse = oob.response as { conversation_id: unknown; metadata: unknown; output_modalities: string[]; status: string };
+    expect(oobResponse).toMatchObject({ conversation_id: null, metadata: { purpose: 'summary' }, output_modalities: ['text'], status: 'completed' });
+    // Only the user's item went into the conversation.
+    expect(log.events.filter((e) => e.type === 'conversation.item.added')).toHaveLength(1);
+    expect(log.types()).not.toContain('response.output_audio.delta');
+
+    const mark = log.events.length;
+    rt.send({ type: 'response.create', response: { output_modalities: ['text'], max_output_tokens: 2 } });
+    const cut = await log.waitFor('response.done', () => true, mark);
+    const response = cut.response as { status: string; status_details: { reason: string } };
+    expect(response.status).toBe('incomplete');
+    expect(response.status_details.reason).toBe('max_output_tokens');
+    expect(log.events.slice(mark).filter((e) => e.type === 'response.output_text.delta')).toHaveLength(2);
+    rt.close();
+  });
+});
