@@ -103,9 +103,10 @@ function connectSocket(
                 : `Realtime connection refused with HTTP ${status}: ${detail}`,
           }),
         );
+        req.destroy();
         ws.terminate();
       });
-      req.destroy();
+      res.on('error', () => req.destroy());
     });
     ws.on('open', () => {
       ws.send(JSON.stringify(sessionUpdate(config, target.dialect)));
