@@ -14,7 +14,7 @@ import {
 import { HeardAudio } from './heard-audio.js';
 import { newId } from './ids.js';
 import { ItemError, parseClientItem, toSandboxMessages, wireItem, type StoredContent, type StoredItem } from './items.js';
-import { ResponseRun, tokenize, type CancelReason } from './response.js';
+import { ResponseRun, tokenize } from './response.js';
 import type { TurnDetector, TurnDetectorFactory } from './turn-detector.js';
 import { forProtocol, type ServerEvent } from './wire.js';
 
@@ -291,7 +291,7 @@ export class RealtimeSession {
         const endMs = Math.round(this.detectorBaseMs + transition.decidedMs);
         this.emit({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: endMs, item_id: itemId });
         this.commit(itemId, endMs);
-        if (td.createResponse && this.config.kind === 'realtime' && !this.active?.active) this.startResponse({}, null);
+        if (td.createResponse && this.config.kind === 'realtime' && !this.active?.active) this.startResponse({});
       }
     }
   }
@@ -488,10 +488,10 @@ export class RealtimeSession {
         `Conversation already has an active response in progress: ${this.active.id}. Wait until the response is finished before creating a new one.`,
       );
     }
-    this.startResponse(overrides, event.event_id);
+    this.startResponse(overrides);
   }
 
-  private startResponse(overrides: Json, _clientEventId: unknown): void {
+  private startResponse(overrides: Json): void {
     const config = this.config;
     const inConversation = overrides.conversation !== 'none';
     const modalities = overrides.output_modalities ?? overrides.modalities;
@@ -570,7 +570,7 @@ export class RealtimeSession {
     if (run === undefined) {
       throw new ClientError('response_cancel_not_active', 'Cancellation failed: no active response found.');
     }
-    await run.cancel('client_cancelled' satisfies CancelReason);
+    await run.cancel('client_cancelled');
   }
 }
 
