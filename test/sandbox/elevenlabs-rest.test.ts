@@ -73,6 +73,13 @@ describe('ElevenLabs REST through the official SDK', () => {
     expect(chunks[0]?.normalizedAlignment).toBeDefined();
   });
 
+  it('speaks in the voice of language_code', async () => {
+    const english = await readAll(await client.textToSpeech.convert(VOICE, { text: 'Bonjour Paris', outputFormat: 'pcm_16000' }));
+    const french = await readAll(await client.textToSpeech.convert(VOICE, { text: 'Bonjour Paris', outputFormat: 'pcm_16000', languageCode: 'fr' }));
+    expect(french.equals(english)).toBe(false);
+    expect(rms(pcmFromBytes(french))).toBeGreaterThan(800);
+  });
+
   it('converts with timestamps in one JSON answer', async () => {
     const text = 'One answer.';
     const reply = await client.textToSpeech.convertWithTimestamps(VOICE, { text, outputFormat: 'pcm_16000' });

@@ -104,6 +104,18 @@ describe('ElevenLabs stream-input WebSocket', () => {
     expect(alignedText(messages)).toBe('Short text. Now the buffer holds more than fifty characters in all. Tail. Bye. ');
   });
 
+  it('generates at every sentence end with auto_mode, without a flush', async () => {
+    const { ws, transcript } = await openWs(url('output_format=pcm_16000&auto_mode=true'));
+    send(ws, INIT);
+    send(ws, { text: 'One short sentence. ' });
+    const first = await waitFor(ws, (m) => typeof m.audio === 'string' && m.alignment !== null);
+    expect((first.alignment as WsAlignmentWire).chars.join('')).toMatch(/^One/);
+    send(ws, { text: '' });
+    const { messages, close } = await transcript;
+    expect(close.code).toBe(1000);
+    expect(alignedText([first, ...messages])).toContain('One short sentence.');
+  });
+
   it('accepts the key in the first message (xi_api_key and xi-api-key)', async () => {
     for (const field of ['xi_api_key', 'xi-api-key']) {
       const { ws, transcript } = await openWs(url(), {});
@@ -227,5 +239,13 @@ describe('ElevenLabs multi-stream-input WebSocket', () => {
     expect(alignedText(second)).toBe('Second turn. ');
     expect(second.at(-1)).toEqual({ isFinal: true, contextId: 'turn_2' });
     expect(rms(pcmFromBytes(audioOf(second)))).toBeGreaterThan(800);
+  });
+
+  it('times out an idle context with an error naming it, and the socket once no context is left', async () => {
+    const { ws, transcript } = await openWs(url('output_format=pcm_16000&inactivity_timeout=0.3', 'multi-stream-input'));
+    send(ws, { ...INIT, context_id: 'idle' });
+    const { messages, close } = await transcript;
+    expect(messages[0]).toMatchObject({ error: 'input_timeout_exceeded', contextId: 'idle' });
+    expect(close.code).toBe(1008);
   });
 });
