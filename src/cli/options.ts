@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import type { Scenario } from '../sandbox/types.js';
+import { existsSync } from 'node:fs';
 import { UsageError } from './errors.js';
 import type { ParsedOptions } from './main.js';
 
@@ -29,14 +28,4 @@ export function existingFile(path: string | undefined, what: string): string | u
   if (path === undefined) return undefined;
   if (!existsSync(path)) throw new UsageError(`${what} '${path}' does not exist`);
   return path;
-}
-
-export function loadScenario(path: string | undefined): Scenario | undefined {
-  const file = existingFile(path, 'scenario file');
-  if (file === undefined) return undefined;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Scenario;
-  } catch (err) {
-    throw new UsageError(`scenario file '${file}' is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
 }
