@@ -7,7 +7,7 @@
  *    CPU time to get through the same audio; "streams per core" = audio seconds per CPU second.
  * Medians of several runs. Prints a table; asserts nothing.
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { framesOf } from '../src/audio/sources.js';
 import type { AudioFrame } from '../src/audio/frame.js';
 import { createSpeechDetector } from '../src/vad/detector.js';
@@ -86,5 +86,6 @@ for (const n of streamCounts) {
 }
 
 console.log(`Silero VAD v4 (onnxruntime-node, 1 intra-op thread, one shared session), ${cpus().length} cores: ${cpus()[0]?.model ?? '?'}`);
+console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}: wall times grow with other load on the machine; CPU time does not`);
 console.log(`median of ${runs} runs (3 for >= 100 streams); RTF < 1 keeps up with real time; streams/core = audio s per CPU s`);
 console.table(rows);
