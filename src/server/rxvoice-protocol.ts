@@ -68,6 +68,9 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
   let format: WireFormat | undefined;
   let oddByte: number | undefined;
   let stopping = false;
+  // Audio that arrives while `start` is still being set up (the recorder opens asynchronously).
+  let early: Buffer[] = [];
+  let earlyBytes = 0;
 
   const sendJson = (value: unknown): void => host.gate.sendEvent(JSON.stringify(value));
   const refuse = (reason: string): void => {
@@ -104,6 +107,9 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
     );
     host.attach(run, recorder);
     sendJson({ type: 'started', version: PROTOCOL_VERSION, sessionId: host.id, pipeline: start.pipeline, format: start.format });
+    const waiting = early;
+    early = [];
+    for (const chunk of waiting) onBinary(chunk);
   };
 
   const onText = (text: string): void => {
@@ -141,10 +147,14 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
     }
   };
 
-  const onBinary = (data: Buffer): void => {
-    if (!format || !run) {
-      if (!format) refuse('send start before audio');
-      return; // start is being processed (recorder opening): too early, dropped
+  function onBinary(data: Buffer): void {
+    if (!format) return refuse('send start before audio');
+    if (!run) {
+      // Keep up to ~5 s of audio sent right behind `start`; more than that while starting is not a client.
+      earlyBytes += data.length;
+      if (earlyBytes > format.sampleRate * 10) return refuse('too much audio before the call started');
+      early.push(data);
+      return;
     }
     if (stopping) return;
     if (format.encoding === 'mulaw') return run.push(muLawDecode(data));
@@ -158,7 +168,7 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
       bytes = bytes.subarray(0, bytes.length - 1);
     }
     run.push(bytesToSamples(bytes));
-  };
+  }
 
   ws.on('message', (data: RawData, isBinary: boolean) => {
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);

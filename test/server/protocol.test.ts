@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { tap } from 'rxjs';
 import type { PlaybackClock } from '../../src/playback.js';
 import { serve } from '../../src/server/index.js';
 import type { PipelineChoice, RunningServer } from '../../src/server/types.js';
@@ -138,6 +139,20 @@ describe('rxvoice protocol v1 (fake pipeline)', () => {
       await client.closed;
     }
     expect(prompts).toEqual(['server prompt', 'client prompt']);
+  });
+
+  it('keeps audio sent right behind start, before the pipeline is up', async () => {
+    let samples = 0;
+    server = await serve({
+      pipelineFactory: (c) => (source) => source.pipe(tap((f) => (samples += f.samples.length)), echoPipeline(c)),
+      staticDir: false,
+    });
+    const client = await TestClient.open(wsUrl(server));
+    client.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 } });
+    await sendAudio(client, Buffer.alloc(16000), 641); // odd-sized pieces, no wait for `started`
+    client.send({ type: 'stop' });
+    await client.closed;
+    expect(samples).toBe(8000);
   });
 
   it('turns a pipeline that throws into an error event and an orderly close', async () => {
