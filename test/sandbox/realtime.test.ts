@@ -201,3 +201,26 @@ describe('response.create overrides', () => {
     rt.close();
   });
 });
+
+describe('idle timeout', () => {
+  it('nudges a silent caller after idle_timeout_ms with timeout_triggered and a response', async () => {
+    const { rt, log, opened } = openSdk(sandbox.openaiBaseURL);
+    await opened;
+    rt.send({
+      type: 'session.update',
+      session: { type: 'realtime', output_modalities: ['text'], audio: { input: { turn_detection: { type: 'server_vad', idle_timeout_ms: 300 } } } },
+    });
+    await log.waitFor('session.updated');
+    rt.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Tell me a joke.' }] } });
+    rt.send({ type: 'response.create' });
+    const first = await log.waitFor('response.done');
+    appendAudio((e) => rt.send(e as never), new Int16Array(2400)); // 100 ms of silence: no speech
+    const triggered = await log.waitFor('input_audio_buffer.timeout_triggered');
+    expect(triggered.audio_end_ms).toBe(100);
+    const committed = await log.waitFor('input_audio_buffer.committed');
+    expect(committed.item_id).toBe(triggered.item_id);
+    const nudge = await log.waitFor('response.done', (e) => e !== first, log.events.indexOf(first) + 1);
+    expect((nudge.response as { output: { content: { text: string }[] }[] }).output[0]?.content[0]?.text).toBe('Are you still there?');
+    rt.close();
+  });
+});

@@ -38,6 +38,8 @@ export interface ResponsePlan {
   readonly inputAudioMs: number;
   /** A mid-response fault (ws_close, realtime_error, malformed, stall, reset), struck after `afterChunks` deltas. */
   readonly fault?: FaultSpec;
+  /** What to say instead of asking the scenario (the idle-timeout nudge). */
+  readonly reply?: SandboxReply;
 }
 
 export type CancelReason = 'client_cancelled' | 'turn_detected';
@@ -74,6 +76,8 @@ export class ResponseRun {
   private open: OpenOutput | undefined;
   private outputTextTokens = 0;
   private outputAudioMs = 0;
+  /** performance.now() of the first audio delta, to estimate when the caller finishes hearing it. */
+  private firstAudioAt: number | undefined;
   private incompleteReason: string | undefined;
 
   constructor(
@@ -85,6 +89,12 @@ export class ResponseRun {
 
   get active(): boolean {
     return !this.ended;
+  }
+
+  /** Estimated ms until the caller has heard all the audio sent (played at real time from the first delta). */
+  remainingPlaybackMs(): number {
+    if (this.firstAudioAt === undefined) return 0;
+    return Math.max(0, this.firstAudioAt + this.outputAudioMs - performance.now());
   }
 
   /** Ends the response as `cancelled`; resolves once `response.done` is out. */
@@ -130,7 +140,7 @@ export class ResponseRun {
     let status: 'completed' | 'cancelled' | 'failed' | 'incomplete' = 'completed';
     let failure: { type: string; code: string } | undefined;
     try {
-      const reply = this.host.ctx.reply(this.plan.messages);
+      const reply = this.plan.reply ?? this.host.ctx.reply(this.plan.messages);
       await this.sleep(this.host.ctx.profile.realtime.responseStartMs);
       await this.produce(reply);
       if (this.incompleteReason !== undefined) status = 'incomplete';
@@ -261,6 +271,7 @@ export class ResponseRun {
       await this.beforeDelta();
       part.audioMs = endMs;
       this.outputAudioMs += (piece.length * 1000) / rate;
+      this.firstAudioAt ??= performance.now();
       this.emit({ type: 'response.output_audio.delta', ...ids, delta: encodeWireAudio(piece, this.plan.outputFormat) });
     }
     await sendTranscriptUpTo(Number.POSITIVE_INFINITY);

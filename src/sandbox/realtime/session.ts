@@ -1,4 +1,4 @@
-import type { SandboxContext } from '../context.js';
+import type { SandboxContext, SandboxReply } from '../context.js';
 import type { FaultSpec } from '../types.js';
 import { decodeWireAudio, encodeWireAudio, formatSampleRate, type WireAudioFormat } from './audio.js';
 import {
@@ -80,6 +80,7 @@ export class RealtimeSession {
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
   private expiryTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
   // input audio buffer: samples since the last commit, at the input format's rate
   private buffer: Int16Array[] = [];
   private bufferSamples = 0;
@@ -157,6 +158,7 @@ export class RealtimeSession {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.expiryTimer);
+    clearTimeout(this.idleTimer);
     this.active?.stop();
     for (const run of this.outOfBand) run.stop();
     void this.detector?.release();
@@ -282,6 +284,7 @@ export class RealtimeSession {
       if (transition.kind === 'start') {
         const itemId = newId('item');
         this.speechItemId = itemId;
+        clearTimeout(this.idleTimer);
         const startMs = Math.max(0, Math.round(this.detectorBaseMs + transition.speechStartMs - td.prefixPaddingMs));
         this.emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: startMs, item_id: itemId });
         if (td.interruptResponse && this.active?.active) await this.active.cancel('turn_detected');
@@ -343,6 +346,7 @@ export class RealtimeSession {
 
   /** Turns buffered audio into a user item, then transcribes it when the session asks for transcripts. */
   private commit(itemId: string, upToMs?: number): void {
+    clearTimeout(this.idleTimer);
     const audio = this.takeBuffer(upToMs);
     const audioMs = (audio.length * 1000) / this.bufferRate;
     const utterance = this.options.ctx.nextUtterance(this.callKey);
@@ -491,7 +495,7 @@ export class RealtimeSession {
     this.startResponse(overrides);
   }
 
-  private startResponse(overrides: Json): void {
+  private startResponse(overrides: Json, reply?: SandboxReply): void {
     const config = this.config;
     const inConversation = overrides.conversation !== 'none';
     const modalities = overrides.output_modalities ?? overrides.modalities;
@@ -546,13 +550,55 @@ export class RealtimeSession {
           0,
         ),
         ...(fault === undefined ? {} : { fault }),
+        ...(reply === undefined ? {} : { reply }),
       },
     );
-    if (inConversation) this.active = run;
-    else {
+    clearTimeout(this.idleTimer);
+    if (inConversation) {
+      this.active = run;
+      void run.finished.then(() => this.armIdleTimeout(run));
+    } else {
       this.outOfBand.add(run);
       void run.finished.then(() => this.outOfBand.delete(run));
     }
+  }
+
+  /**
+   * GA `idle_timeout_ms`: when the caller says nothing for that long after the reply has been heard, the
+   * server emits `input_audio_buffer.timeout_triggered`, commits the (silent) buffer as a user item and
+   * answers it with a nudge.
+   */
+  private armIdleTimeout(run: ResponseRun): void {
+    const idleMs = this.config.turnDetection?.idleTimeoutMs;
+    if (this.closed || this.active !== run || typeof idleMs !== 'number' || this.config.kind !== 'realtime') return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.queue = this.queue.then(() => this.idleTimeout());
+    }, run.remainingPlaybackMs() + idleMs);
+    this.idleTimer.unref?.();
+  }
+
+  private idleTimeout(): void {
+    if (this.closed || this.active?.active || this.speechItemId !== undefined) return;
+    const itemId = newId('item');
+    const startMs = Math.round(this.bufferStartMs);
+    const audio = this.takeBuffer();
+    const endMs = Math.round(this.audioClockMs);
+    this.emit({ type: 'input_audio_buffer.timeout_triggered', audio_start_ms: startMs, audio_end_ms: endMs, item_id: itemId });
+    const previous = this.lastItemId();
+    this.emit({ type: 'input_audio_buffer.committed', previous_item_id: previous, item_id: itemId });
+    const item: StoredItem = {
+      id: itemId,
+      type: 'message',
+      role: 'user',
+      status: 'completed',
+      content: [{ type: 'input_audio', transcript: null, spoken: '', audioMs: (audio.length * 1000) / this.bufferRate }],
+    };
+    this.items.push(item);
+    this.emit({ type: 'conversation.item.added', previous_item_id: previous, item: wireItem(item) });
+    this.emit({ type: 'conversation.item.done', previous_item_id: previous, item: wireItem(item) });
+    this.resetDetector();
+    this.startResponse({}, { kind: 'text', text: 'Are you still there?' });
   }
 
   /** `response.input`: item references and inline items, as the context of an out-of-band response. */
