@@ -162,7 +162,7 @@ describe('ElevenLabs REST faults', () => {
 
     const busy = await post(`/v1/text-to-speech/${VOICE}/stream?output_format=pcm_16000&fault=http_503`, { text: 'hi' });
     expect(busy.status).toBe(503);
-    expect(await busy.json()).toMatchObject({ detail: { status: 'system_busy' } });
+    expect(await busy.json()).toMatchObject({ detail: { status: 'service_unavailable' } });
 
     const broken = await post(`/v1/text-to-speech/${VOICE}?output_format=pcm_16000`, { text: 'hi' }, { [FAULT_HEADER]: 'http_500' });
     expect(broken.status).toBe(500);

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SandboxContext } from '../context.js';
+import type { StreamFaults } from '../faults.js';
 import { type EncodedSpeech, type SpeechChunk, splitIntoChunks, toRestAlignment } from './chunks.js';
-import { ChunkFaults, Pacer, requestFaultText, resetSocket, statusFaultResponse } from './faults.js';
+import { Pacer, chunkFaults, elevenLabsStatusFault, requestFaultText, resetSocket } from './faults.js';
 import { DEFAULT_REST_FORMAT, type OutputFormat, encodeAudio, parseOutputFormat } from './formats.js';
 import { type TextToSpeechBody, errorBody, isKnownVoiceId, validationError, voiceNotFound } from './wire.js';
 
@@ -28,7 +29,7 @@ export async function handleTextToSpeech(ctx: SandboxContext, req: IncomingMessa
     return send(res, authFailure.status, authFailure.body);
   }
   const fault = ctx.takeFault('tts', requestFaultText(req, url));
-  const statusFault = statusFaultResponse(fault);
+  const statusFault = elevenLabsStatusFault(fault);
   if (statusFault) {
     req.resume();
     return send(res, statusFault.status, statusFault.body, { 'x-rxvoice-fault': fault?.kind ?? '', ...statusFault.headers });
@@ -67,7 +68,7 @@ export async function handleTextToSpeech(ctx: SandboxContext, req: IncomingMessa
     ...(fault ? { 'x-rxvoice-fault': fault.kind } : {}),
   };
   const chunks = splitIntoChunks(encoded);
-  const faults = new ChunkFaults(
+  const faults = chunkFaults(
     fault,
     {
       reset: () => resetSocket(res.socket),
@@ -109,7 +110,7 @@ async function streamChunks(
   format: OutputFormat,
   headers: Record<string, string>,
   pacer: Pacer,
-  faults: ChunkFaults,
+  faults: StreamFaults,
 ): Promise<void> {
   for (const chunk of chunks) {
     await pacer.waitFor(chunk.startMs);
@@ -138,7 +139,7 @@ async function sendWhole(
   format: OutputFormat,
   headers: Record<string, string>,
   pacer: Pacer,
-  faults: ChunkFaults,
+  faults: StreamFaults,
 ): Promise<void> {
   await pacer.waitFor(encoded.durationMs);
   const alignment = toRestAlignment(encoded.alignment, 0);

@@ -4,7 +4,8 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import type { SandboxContext } from '../context.js';
 import type { FaultSpec } from '../types.js';
 import { splitIntoChunks, toWsAlignment } from './chunks.js';
-import { ChunkFaults, requestFaultText, resetSocket, sleep, statusFaultResponse } from './faults.js';
+import { chunkFaults, elevenLabsStatusFault, requestFaultText, resetSocket, sleep } from './faults.js';
+import type { StreamFaults } from '../faults.js';
 import { DEFAULT_WS_FORMAT, type OutputFormat, parseOutputFormat } from './formats.js';
 import { synthesizeEncoded } from './rest.js';
 import { TextBuffer, parseSchedule } from './text-buffer.js';
@@ -44,7 +45,7 @@ export function acceptStreamInput(
   route: StreamInputRoute,
 ): void {
   const fault = ctx.takeFault('tts_ws', requestFaultText(req, url));
-  const statusFault = statusFaultResponse(fault);
+  const statusFault = elevenLabsStatusFault(fault);
   if (statusFault) {
     const text = JSON.stringify(statusFault.body);
     const extra = Object.entries(statusFault.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
@@ -97,7 +98,7 @@ class StreamInputSession {
   private closed = false;
   private lastAudioEnd = 0;
   private firstMessageTimer: NodeJS.Timeout | undefined;
-  private readonly faults: ChunkFaults;
+  private readonly faults: StreamFaults;
   private readonly format: OutputFormat | undefined;
   private readonly inactivityMs: number;
   private readonly inactivityS: number;
@@ -122,7 +123,7 @@ class StreamInputSession {
     this.inactivityMs = this.inactivityS * 1000;
     this.language = query.get('language_code') ?? undefined;
     this.autoMode = query.get('auto_mode') === 'true';
-    this.faults = new ChunkFaults(
+    this.faults = chunkFaults(
       fault,
       {
         reset: () => resetSocket(this.socket),
