@@ -7,3 +7,7 @@ export * from './frames.js';
 export * from './vad.js';
 export * from './fixtures.js';
 export * from './marbles.js';
+// Fake providers (added by the transcribe/llm, realtime and tts work).
+export * from './fakes/openai.js';
+export * from './fakes/realtime.js';
+export * from './fakes/tts.js';
