@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aLawDecode, aLawEncode, muLawDecode, muLawEncode } from '../../src/sandbox/realtime/audio.js';
 import { openAzureSdk, openRaw, openSdk, startRealtimeSandbox, upgradeRefusal, type RealtimeSandbox } from './realtime-harness.js';
 
 let sandbox: RealtimeSandbox;
@@ -139,5 +140,36 @@ describe('transcription sessions (intent=transcription)', () => {
     await raw.log.waitFor('error');
     expect(raw.log.types()).not.toContain('response.created');
     raw.ws.close();
+  });
+});
+
+describe('semantic_vad and G.711 codecs', () => {
+  it('accepts semantic_vad and echoes it in session.updated', async () => {
+    const raw = await openRaw(`${sandbox.wsURL}/v1/realtime?model=gpt-realtime`);
+    raw.send({ type: 'session.update', session: { type: 'realtime', audio: { input: { turn_detection: { type: 'semantic_vad', eagerness: 'high' } } } } });
+    const updated = await raw.log.waitFor('session.updated');
+    expect((updated.session as { audio: { input: { turn_detection: unknown } } }).audio.input.turn_detection).toEqual({
+      type: 'semantic_vad',
+      eagerness: 'high',
+      create_response: true,
+      interrupt_response: true,
+    });
+    raw.send({ type: 'session.update', session: { type: 'realtime', audio: { input: { turn_detection: { type: 'semantic_vad', eagerness: 'sometimes' } } } } });
+    const error = await raw.log.waitFor('error');
+    expect((error.error as { param: string }).param).toBe('session.audio.input.turn_detection.eagerness');
+    raw.ws.close();
+  });
+
+  it('round-trips mu-law and A-law within G.711 quantisation', () => {
+    for (const sample of [-32768, -20000, -1000, -10, 0, 10, 1000, 20000, 32767]) {
+      for (const [encode, decode] of [
+        [muLawEncode, muLawDecode],
+        [aLawEncode, aLawDecode],
+      ] as const) {
+        const back = decode(encode(sample));
+        expect(Math.abs(back - sample)).toBeLessThanOrEqual(Math.max(16, Math.abs(sample) / 16));
+        expect(Math.sign(back) === Math.sign(sample) || Math.abs(sample) < 16).toBe(true);
+      }
+    }
   });
 });
