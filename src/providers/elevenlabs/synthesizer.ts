@@ -1,0 +1,70 @@
+import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
+import { concatMap, Observable, of } from 'rxjs';
+import { registerSecret } from '../../errors.js';
+import type { SynthesisChunk, SynthesisRequest, Synthesizer } from '../types.js';
+import { restSynthesis } from './rest.js';
+import { streamInputSynthesis } from './websocket.js';
+
+export interface ElevenLabsSynthesizerOptions {
+  /** `{ baseURL, apiKey }`, e.g. from `resolveEndpoints(process.env, sandboxURL).elevenlabs`. */
+  readonly endpoint: { readonly baseURL: string; readonly apiKey: string };
+  /**
+   * `auto` (default): whole text over REST streaming (the SDK), streamed text over the stream-input
+   * WebSocket. `rest`: streamed text becomes one REST request per piece. `websocket`: whole text too.
+   */
+  readonly transport?: 'auto' | 'rest' | 'websocket';
+  /** Retries of 429/5xx/connection failures before the first audio byte. Default 2. */
+  readonly maxRetries?: number;
+  /** First backoff, doubled each retry, unless the server sends `retry-after`. Default 250 ms. */
+  readonly retryBaseMs?: number;
+  /** stream-input `inactivity_timeout` in seconds. Default 60. */
+  readonly inactivityTimeoutS?: number;
+  /** Keep-alive on an idle stream-input socket (a tool call can pause the text). Default 10 000 ms. */
+  readonly keepaliveMs?: number;
+  /** Extra HTTP headers on REST requests (e.g. the sandbox's `x-rxvoice-fault`, in tests). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Extra query parameters on the WebSocket URL (e.g. the sandbox's `fault`). */
+  readonly wsQuery?: Readonly<Record<string, string>>;
+}
+
+/** ElevenLabs text to speech behind the vendor-neutral `Synthesizer` interface. */
+export function createElevenLabsSynthesizer(options: ElevenLabsSynthesizerOptions): Synthesizer {
+  const { baseURL, apiKey } = options.endpoint;
+  registerSecret(apiKey);
+  const base = baseURL.replace(/\/+$/, '');
+  const client = new ElevenLabsClient({ apiKey, baseUrl: base, maxRetries: 0 });
+  const retry = { maxRetries: options.maxRetries ?? 2, baseDelayMs: options.retryBaseMs ?? 250 };
+  const transport = options.transport ?? 'auto';
+  const headers = options.headers ? { ...options.headers } : undefined;
+  const wsOptions = {
+    wsBase: base.replace(/^http/, 'ws'),
+    apiKey,
+    retry,
+    inactivityTimeoutS: options.inactivityTimeoutS ?? 60,
+    keepaliveMs: options.keepaliveMs ?? 10_000,
+    ...(options.wsQuery ? { query: options.wsQuery } : {}),
+  };
+  const rest = (request: SynthesisRequest, text: string, previousText?: string): Observable<SynthesisChunk> =>
+    restSynthesis(client, request, text, retry, { ...(previousText ? { previousText } : {}), ...(headers ? { headers } : {}) });
+
+  return {
+    name: 'elevenlabs',
+    synthesize(request) {
+      const text = request.text;
+      if (typeof text === 'string') {
+        return transport === 'websocket' ? streamInputSynthesis(wsOptions, request, of(text)) : rest(request, text);
+      }
+      if (transport === 'rest') {
+        let previous = '';
+        return text.pipe(
+          concatMap((piece) => {
+            const before = previous;
+            previous += piece;
+            return piece.trim() === '' ? of<SynthesisChunk>() : rest(request, piece, before.slice(-500) || undefined);
+          }),
+        );
+      }
+      return streamInputSynthesis(wsOptions, request, text);
+    },
+  };
+}
