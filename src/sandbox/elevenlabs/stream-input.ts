@@ -172,7 +172,7 @@ class StreamInputSession {
         this.touch(this.context(this.route.multi ? (stringField(message, 'context_id') ?? SINGLE) : SINGLE));
         return;
       }
-    } else if (message.voice_settings !== undefined && JSON.stringify(message.voice_settings) !== this.firstVoiceSettings) {
+    } else if (message.voice_settings !== undefined && canonical(message.voice_settings) !== this.firstVoiceSettings) {
       // Multi-context accepts settings in a new context's first message; a change is still refused.
       if (!(this.route.multi && this.firstVoiceSettings === undefined)) return this.fail(WS_ERRORS.voiceSettingsChanged());
     }
@@ -193,7 +193,7 @@ class StreamInputSession {
       this.authenticated = true;
     }
     this.initialized = true;
-    if (message.voice_settings !== undefined) this.firstVoiceSettings = JSON.stringify(message.voice_settings);
+    if (message.voice_settings !== undefined) this.firstVoiceSettings = canonical(message.voice_settings);
     const settings = message.voice_settings as { speed?: unknown } | undefined;
     if (settings && typeof settings.speed === 'number') this.speed = settings.speed;
     const config = (message.generation_config ?? message.generator_config) as { chunk_length_schedule?: unknown } | undefined;
@@ -386,6 +386,13 @@ function authMessage(body: unknown): WsErrorMessage {
   const status = typeof detail?.status === 'string' ? detail.status : 'invalid_api_key';
   const message = typeof detail?.message === 'string' ? detail.message : 'Invalid API key';
   return WS_ERRORS.auth(status, message);
+}
+
+/** JSON with sorted keys, so that the same settings in another key order are not a "change". */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
 }
 
 function rawText(data: RawData): string {
