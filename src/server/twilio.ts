@@ -151,6 +151,7 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
     } catch {
       return; // Twilio only sends JSON; anything else is noise
     }
+    if (!message || typeof message !== 'object') return; // `null` or a bare number: noise too
     // `start` opens the recorder asynchronously: keep the messages behind it in order.
     queue = queue
       .then(async () => {
