@@ -74,6 +74,9 @@ function onEvent(event) {
       call.player.port.postMessage({ type: 'clear', turnId: event.turnId });
       bubble('assistant', event.turnId).classList.add('interrupted');
       break;
+    case 'reply.resume':
+      bubble('assistant', event.turnId).classList.remove('interrupted');
+      break;
     case 'metric':
       if (event.name === 'first_audio_out') latencyRow(event.turnId).querySelector('.server').textContent = `${Math.round(event.valueMs)} ms`;
       break;

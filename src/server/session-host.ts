@@ -163,6 +163,7 @@ export class OutboundAudioPolicy {
     private readonly recorder: CallRecorder | undefined,
     private readonly onTurnStart: (turnId: string) => void,
     private readonly onCancel?: (turnId: string) => void,
+    private readonly onResume?: (turnId: string) => void,
   ) {
     this.encoder = new OutboundEncoder(format);
   }
@@ -183,8 +184,16 @@ export class OutboundAudioPolicy {
 
   /** Watches the non-audio events for the end of a reply. */
   observe(event: PipelineEvent): void {
-    if (event.type !== 'reply.cancel' && event.type !== 'interruption') return;
-    if (this.cancelled.has(event.turnId)) return;
+    if (event.type === 'reply.resume') {
+      // A false interruption: the rest of the reply is spoken after all, announced again as a new stretch.
+      this.cancelled.delete(event.turnId);
+      if (event.turnId === this.currentTurn) this.currentTurn = undefined;
+      this.onResume?.(event.turnId);
+      return;
+    }
+    // An `interruption` flagged `resumed` only closes the books on a resumed reply; it cuts nothing.
+    const cuts = event.type === 'reply.cancel' || (event.type === 'interruption' && !event.resumed);
+    if (!cuts || this.cancelled.has(event.turnId)) return;
     this.cancelled.add(event.turnId);
     if (event.turnId === this.currentTurn) {
       this.recorder?.clearAssistant();

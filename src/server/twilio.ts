@@ -32,25 +32,32 @@ const GAP_TOLERANCE_MS = 10;
 /**
  * One Twilio call over a bidirectional Media Stream. Caller audio: base64 mu-law 8 kHz, gaps in
  * `media.timestamp` filled with silence. Reply audio: `media` chunks of 160 bytes, each followed by a
- * `mark` named `<turnId>:<ms played once it is reached>`; Twilio echoes a mark when the audio before it has
- * played, which feeds the PlaybackClock. On barge-in the server sends `clear`; Twilio then echoes the
- * pending marks too, so marks of a cleared turn are ignored (they were discarded, not heard).
+ * `mark` named `<turnId>:<ms played once it is reached>:g<generation>`; Twilio echoes a mark when the audio
+ * before it has played, which feeds the PlaybackClock. On barge-in the server sends `clear` and bumps the
+ * turn's generation; Twilio then echoes the pending marks too, and those (older generation) are ignored:
+ * they were discarded, not heard. A `reply.resume` sends the rest of the reply under the new generation.
  */
 export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
   let streamSid: string | undefined;
   let run: PipelineRun | undefined;
   let audio: OutboundAudioPolicy | undefined;
-  const sentMs = new Map<string, number>();
-  const cleared = new Set<string>();
+  // Per reply: audio sent (ms), the last position Twilio confirmed as played, and a generation that a
+  // `clear` bumps, so the marks Twilio echoes for discarded audio are told apart from played ones.
+  const replies = new Map<string, { sentMs: number; playedMs: number; generation: number; cleared: boolean }>();
+  const reply = (turnId: string) => {
+    let state = replies.get(turnId);
+    if (!state) replies.set(turnId, (state = { sentMs: 0, playedMs: 0, generation: 0, cleared: false }));
+    return state;
+  };
 
   const send = (value: unknown): void => host.gate.sendEvent(JSON.stringify(value));
 
   const sendChunk = (turnId: string, piece: Buffer): void => {
     const message = JSON.stringify({ event: 'media', streamSid, media: { payload: piece.toString('base64') } });
     if (!host.gate.sendAudio(message, piece.length)) return;
-    const played = (sentMs.get(turnId) ?? 0) + (piece.length / 8000) * 1000;
-    sentMs.set(turnId, played);
-    send({ event: 'mark', streamSid, mark: { name: `${turnId}:${Math.round(played)}` } });
+    const state = reply(turnId);
+    state.sentMs += (piece.length / 8000) * 1000;
+    send({ event: 'mark', streamSid, mark: { name: `${turnId}:${Math.round(state.sentMs)}:g${state.generation}` } });
   };
 
   // Reply audio goes out in whole 20 ms chunks; a partial chunk waits briefly for the next frame.
@@ -58,7 +65,7 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
   let flushTimer: NodeJS.Timeout | undefined;
   const flushPending = (): void => {
     clearTimeout(flushTimer);
-    if (pending && pending.bytes.length > 0 && !cleared.has(pending.turnId)) sendChunk(pending.turnId, pending.bytes);
+    if (pending && pending.bytes.length > 0 && !reply(pending.turnId).cleared) sendChunk(pending.turnId, pending.bytes);
     pending = undefined;
   };
   const sendReplyAudio = (turnId: string, bytes: Buffer): void => {
@@ -98,12 +105,25 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
     const language = params.language && (!host.allow?.languages || host.allow.languages.includes(params.language)) ? params.language : undefined;
     const recorder = await host.openRecorder();
     recorder?.note({ role: 'call', streamSid, callSid: start.callSid, customParameters: params }, 0);
-    audio = new OutboundAudioPolicy(TWILIO_FORMAT, host, recorder, () => {}, (turnId) => {
-      // Barge-in: flush what Twilio still queues for the caller.
-      cleared.add(turnId);
-      if (pending?.turnId === turnId) pending = undefined;
-      send({ event: 'clear', streamSid });
-    });
+    audio = new OutboundAudioPolicy(
+      TWILIO_FORMAT,
+      host,
+      recorder,
+      () => {},
+      (turnId) => {
+        // Barge-in: flush what Twilio still queues for the caller. What was sent past the last confirmed
+        // mark was discarded, so the reply's position goes back to what was played.
+        const state = reply(turnId);
+        state.cleared = true;
+        state.generation++;
+        state.sentMs = state.playedMs;
+        if (pending?.turnId === turnId) pending = undefined;
+        send({ event: 'clear', streamSid });
+      },
+      (turnId) => {
+        reply(turnId).cleared = false; // the reply goes on from where the caller stopped hearing it
+      },
+    );
     run = new PipelineRun(
       host.factory,
       {
@@ -136,10 +156,13 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
 
   const onMark = (message: TwilioInbound): void => {
     const name = message.mark?.name;
-    const match = name ? /^(.*):(\d+)$/.exec(name) : null;
+    const match = name ? /^(.*):(\d+):g(\d+)$/.exec(name) : null;
     if (!match || !run) return;
-    const [, turnId, ms] = match;
-    if (!cleared.has(turnId!)) run.playback.reportPlayed(turnId!, Number(ms));
+    const [, turnId, ms, generation] = match;
+    const state = replies.get(turnId!);
+    if (!state || state.generation !== Number(generation)) return; // echoed by a clear: discarded, not heard
+    state.playedMs = Math.max(state.playedMs, Number(ms));
+    run.playback.reportPlayed(turnId!, state.playedMs);
   };
 
   let queue: Promise<void> = Promise.resolve();

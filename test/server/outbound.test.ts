@@ -6,7 +6,7 @@ import { OutboundGate } from '../../src/server/outbound.js';
 function fakeSocket() {
   const calls = { sent: [] as unknown[], closed: [] as [number, string][], terminated: 0 };
   const socket = {
-    readyState: WebSocket.OPEN,
+    readyState: WebSocket.OPEN as number,
     bufferedAmount: 0,
     send: (data: unknown) => calls.sent.push(data),
     close: (code: number, reason: string) => {

@@ -47,7 +47,7 @@ describe('Twilio Media Streams with the cascaded pipeline against the sandbox', 
     expect(twilio.media.length).toBeGreaterThan(50);
     const speech = muLawDecode(Buffer.concat(twilio.media.slice(0, 50).map((m) => m.bytes)));
     expect(Math.max(...speech.map(Math.abs))).toBeGreaterThan(2000);
-    expect(twilio.marksSent[0]).toBe('turn-1:20');
+    expect(twilio.marksSent[0]).toBe('turn-1:20:g0');
     expect(twilio.marksEchoed.filter((m) => !m.cleared).length).toBeGreaterThan(20);
 
     // The second sentence cut the first reply: Twilio was told to clear, and the history kept what was heard.

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { tap } from 'rxjs';
+import { ignoreElements, merge, Subject, tap } from 'rxjs';
 import type { PipelineEvent } from '../../src/events.js';
 import type { PlaybackClock } from '../../src/playback.js';
 import { muLawDecode, muLawEncode } from '../../src/server/codec.js';
@@ -52,8 +52,8 @@ describe('Twilio Media Streams (fake pipeline)', () => {
     expect(odd.length).toBeLessThanOrEqual(2);
     expect(odd.every((n) => n < 160)).toBe(true);
     expect(Math.max(...muLawDecode(twilio.media[10]!.bytes))).toBeGreaterThan(4000);
-    expect(twilio.marksSent[0]).toBe('turn-1:20');
-    expect(twilio.marksSent[9]).toBe('turn-1:200');
+    expect(twilio.marksSent[0]).toBe('turn-1:20:g0');
+    expect(twilio.marksSent[9]).toBe('turn-1:200:g0');
 
     // Barge-in: the server sent exactly one clear, while turn-1 was still playing.
     expect(twilio.clears).toHaveLength(1);
@@ -74,6 +74,51 @@ describe('Twilio Media Streams (fake pipeline)', () => {
     const marksAfterClear = twilio.marksSent.slice(twilio.marksSent.findIndex((n) => n.startsWith('turn-2')));
     expect(marksAfterClear.every((n) => n.startsWith('turn-2:'))).toBe(true);
     expect(twilio.media.some((m) => m.atMs > clearAt)).toBe(true);
+  });
+
+  it('after a clear, marks echoed for discarded audio do not count; a resumed reply goes on from what was heard', async () => {
+    const control = new Subject<PipelineEvent>();
+    let clock: PlaybackClock | undefined;
+    server = await serve({
+      staticDir: false,
+      pipelineFactory: (c) => {
+        clock = c.playback;
+        return (source) => merge(source.pipe(ignoreElements()), control);
+      },
+    });
+    const twilio = await TwilioEmulator.open(twilioUrl(server));
+    twilio.start();
+    const frames = (ms: number, from: number): PipelineEvent[] =>
+      Array.from({ length: ms / 20 }, (_, i) => ({
+        type: 'assistant.audio' as const,
+        turnId: 'turn-1',
+        frame: { samples: new Int16Array(160).fill(3000), sampleRate: 8000 as const, startMs: (from + i) * 20, seq: from + i },
+      }));
+    const until = async (check: () => boolean) => {
+      while (!check()) await new Promise((r) => setTimeout(r, 10));
+    };
+    twilio.sendMedia(new Uint8Array(160).fill(0xff), 0); // the pipeline is up once media flows
+    await new Promise((r) => setTimeout(r, 50));
+    for (const e of frames(1000, 0)) control.next(e);
+    await until(() => twilio.playedBytes >= 2400); // ~300 ms heard
+    control.next({ type: 'reply.cancel', turnId: 'turn-1', byTurnId: 'turn-2', reason: 'barge_in' });
+    await until(() => twilio.clears.length === 1 && twilio.marksEchoed.some((m) => m.cleared));
+    const heard = clock!.playedMs('turn-1');
+    expect(heard).toBeGreaterThanOrEqual(280);
+    expect(heard).toBeLessThan(600);
+    expect(heard).toBeLessThanOrEqual((twilio.clears[0]!.playheadBytes / 8000) * 1000);
+
+    // False alarm: the reply resumes; its marks continue from what was heard, under a new generation.
+    control.next({ type: 'reply.resume', turnId: 'turn-1', byTurnId: 'turn-2' });
+    for (const e of frames(400, 50)) control.next(e);
+    await until(() => twilio.marksSent.some((name) => name.endsWith(':g1')));
+    const firstResumed = twilio.marksSent.find((name) => name.endsWith(':g1'));
+    expect(firstResumed).toBe(`turn-1:${Math.round(heard) + 20}:g1`);
+    await until(() => twilio.marksEchoed.filter((m) => m.name.endsWith(':g1')).length === 20);
+    await new Promise((r) => setTimeout(r, 100)); // the last echo reaches the server
+    expect(clock!.playedMs('turn-1')).toBe(Math.round(heard) + 400);
+    twilio.stop();
+    await twilio.closed;
   });
 
   it('fills gaps in inbound timestamps with silence, so audio time follows the call clock', async () => {
