@@ -17,6 +17,11 @@ export type VadOptions = SpeechDetectorOptions;
 
 const END = Symbol('end');
 
+/** A source error, queued behind the frames still waiting for the model so none of them is lost. */
+class SourceError {
+  constructor(readonly error: unknown) {}
+}
+
 /**
  * Voice activity detection, streaming, frame by frame: passes every frame on as `audio.in` and marks
  * utterances with `speech.started` / `speech.ended` (turn ids `turn-1`, `turn-2`, ...). Frames at any
@@ -40,7 +45,7 @@ export function vad(options: VadOptions = {}): OperatorFunction<AudioFrame, Pipe
   return (source) =>
     new Observable<PipelineEvent>((subscriber) => {
       const engine = new VadEngine(options);
-      const queue: (AudioFrame | typeof END)[] = [];
+      const queue: (AudioFrame | typeof END | SourceError)[] = [];
       let busy = false;
       let turnCount = 0;
       let turnId: string | undefined;
@@ -75,6 +80,10 @@ export function vad(options: VadOptions = {}): OperatorFunction<AudioFrame, Pipe
       const drain = () => {
         while (!busy && queue.length > 0 && !subscriber.closed) {
           const item = queue.shift()!;
+          if (item instanceof SourceError) {
+            subscriber.error(item.error);
+            return;
+          }
           const frame = item === END ? undefined : item;
           let result: VadTransition[] | Promise<VadTransition[]>;
           try {
@@ -115,7 +124,8 @@ export function vad(options: VadOptions = {}): OperatorFunction<AudioFrame, Pipe
           drain();
         },
         error(err: unknown) {
-          subscriber.error(err);
+          queue.push(new SourceError(err));
+          drain();
         },
         complete() {
           queue.push(END);

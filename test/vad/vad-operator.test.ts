@@ -184,3 +184,26 @@ describe('vad operator: rates, bad frames, async models', () => {
     expect(events[0]).toMatchObject({ code: 'internal', stage: 'vad', message: expect.stringContaining('onnx exploded') });
   });
 });
+
+describe('vad operator: source errors', () => {
+  it('delivers the frames still waiting for an asynchronous model before the source error', async () => {
+    const { Subject } = await import('rxjs');
+    const source = new Subject<AudioFrame>();
+    const seen: string[] = [];
+    const slow = { process: () => new Promise<number>((resolve) => setTimeout(() => resolve(0.1), 5)) };
+    const done = new Promise<void>((resolve) => {
+      source.pipe(vad({ probabilities: slow })).subscribe({
+        next: (e) => seen.push(e.type === 'audio.in' ? `audio ${e.frame.seq}` : e.type),
+        error: (err: Error) => {
+          seen.push(`error ${err.message}`);
+          resolve();
+        },
+      });
+    });
+    const frames = silenceFrames(96, { frameMs: 32 });
+    frames.forEach((f) => source.next(f));
+    source.error(new Error('socket closed'));
+    await done;
+    expect(seen).toEqual(['audio 0', 'audio 1', 'audio 2', 'error socket closed']);
+  });
+});
