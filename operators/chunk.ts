@@ -54,6 +54,8 @@ export function chunk(options: ChunkOptions = {}): OperatorFunction<PipelineEven
     new Observable<PipelineEvent>((subscriber) => {
       const history: AudioFrame[] = [];
       let open: OpenUtterance | undefined;
+      /** Audio time up to which audio went into an utterance: padding never repeats it. */
+      let deliveredUntilMs = Number.NEGATIVE_INFINITY;
 
       const emitChunk = (u: OpenUtterance, final: boolean) => {
         const event: UtteranceChunkEvent = {
@@ -78,6 +80,7 @@ export function chunk(options: ChunkOptions = {}): OperatorFunction<PipelineEven
           u.buffer = new Int16Array(samplesPerFrame(rate, chunkMs));
         }
         if (u.filled === 0) u.bufferStartMs = startMs;
+        deliveredUntilMs = Math.max(deliveredUntilMs, startMs + (samples.length * 1000) / rate);
         let i = 0;
         while (i < samples.length) {
           const n = Math.min(u.buffer.length - u.filled, samples.length - i);
@@ -116,10 +119,11 @@ export function chunk(options: ChunkOptions = {}): OperatorFunction<PipelineEven
           capped: false,
         };
         open = u;
-        // Audio from the padded start up to now: the vad decides the start after minSpeechMs.
-        const from = audioMs - prePaddingMs;
+        // Audio from the padded start up to now: the vad decides the start after minSpeechMs. After a
+        // turn cut at max_length the padding stops where the previous utterance's audio ended.
+        const from = Math.max(audioMs - prePaddingMs, deliveredUntilMs);
         for (const f of history) {
-          if (endOf(f) <= from) continue;
+          if (endOf(f) <= from + 1e-9) continue;
           const skip = Math.max(0, Math.round(((from - f.startMs) * f.sampleRate) / 1000));
           append(u, skip > 0 ? f.samples.subarray(skip) : f.samples, f.startMs + (skip * 1000) / f.sampleRate, f.sampleRate);
         }

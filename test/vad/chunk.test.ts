@@ -74,6 +74,23 @@ describe('chunk operator (virtual time)', () => {
     });
   });
 
+  it('does not repeat audio as padding when a turn follows straight on (max_length restart)', async () => {
+    const events: PipelineEvent[] = [
+      speechStarted('turn-1', 0),
+      ...[0, 1, 2, 3].map((k) => audioIn(frame(k), 'turn-1')),
+      speechEnded('turn-1', 400, { reason: 'max_length' }),
+      speechStarted('turn-2', 400),
+      audioIn(frame(4), 'turn-2'),
+      speechEnded('turn-2', 500),
+    ];
+    const out = await lastValueFrom(from(events).pipe(chunk({ chunkMs: 1000, prePaddingMs: 300 }), toArray()));
+    const chunks = out.filter((e): e is UtteranceChunkEvent => e.type === 'utterance.chunk');
+    expect(chunks).toEqual([
+      utteranceChunk('turn-1', 0, fill([[1, 1600], [2, 1600], [3, 1600], [4, 1600]]), { startMs: 0, final: true }),
+      utteranceChunk('turn-2', 0, fill([[5, 1600]]), { startMs: 400, final: true }),
+    ]);
+  });
+
   it('closes an utterance still open when the source completes', async () => {
     const out = await lastValueFrom(from([speechStarted('turn-1', 0), audioIn(frame(0), 'turn-1')]).pipe(chunk(), toArray()));
     expect(out[out.length - 1]).toEqual(utteranceChunk('turn-1', 0, fill([[1, 1600]]), { startMs: 0, final: true }));
