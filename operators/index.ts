@@ -1,0 +1,10 @@
+/** The operators: each a plain `OperatorFunction` over the `PipelineEvent` stream (`vad` takes raw frames). */
+export { vad, createSpeechDetector, type VadOptions, type SpeechDetector, type SpeechDetectorOptions, type SpeechProbabilityModel, type VadConfig, type VadTransition } from './vad.js';
+export { chunk, type ChunkOptions } from './chunk.js';
+export { transcribe, type TranscribeOptions, type RetryOptions } from './transcribe.js';
+export { bargeIn, type BargeInOptions, type BargeInPolicy } from './bargeIn.js';
+export { llmStream, type LlmStreamOptions } from './llmStream.js';
+export { realtime, type RealtimeOptions, type RealtimeTool, type RealtimeBargeIn } from './realtime.js';
+export { sentences, type SentencesOptions } from './sentences.js';
+export { tts, DEFAULT_TTS_MODEL, type TtsOptions, type TtsMode } from './tts.js';
+export { turnMetrics, type TurnMetricsOptions } from './metrics.js';

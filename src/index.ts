@@ -1,0 +1,24 @@
+/**
+ * rxvoice: real-time voice agents as RxJS operator chains.
+ * Operators live in `rxvoice/operators`, the two chains in `rxvoice/pipelines`, test helpers in
+ * `rxvoice/testing`, the provider sandbox in `rxvoice/sandbox`, the socket server in `rxvoice/server`.
+ */
+export * from './events.js';
+export * from './errors.js';
+export * from './audio/index.js';
+export { PlaybackClock } from './playback.js';
+export { Conversation, type ConversationOptions, type ConversationEntry } from './conversation.js';
+export { defineTool, toToolSpec, type ToolDefinition, type ToolContext } from './tools.js';
+export type * from './providers/types.js';
+export type * from './providers/realtime-types.js';
+export { resolveEndpoints, describeEndpoints, SANDBOX_API_KEY, type ProviderEndpoints, type OpenAIEndpoint, type ElevenLabsEndpoint } from './providers/env.js';
+export { createOpenAITranscriber, type OpenAITranscriberOptions, type TranscriptionModel } from './providers/openai/transcriber.js';
+export { createOpenAIChatModel, type OpenAIChatModelOptions } from './providers/openai/chat.js';
+export { createOpenAISdkChatModel, type OpenAISdkChatModelOptions } from './providers/openai/chat-sdk.js';
+export { openaiRealtime, type OpenAIRealtimeOptions } from './providers/openai-realtime/session.js';
+export { createElevenLabsSynthesizer, type ElevenLabsSynthesizerOptions } from './providers/elevenlabs/index.js';
+export { runCall, type RunCallOptions, type CallResult } from './runner/call.js';
+export { buildTurnReports, summarize, type TurnReport, type TimedEvent } from './runner/report.js';
+export { renderTimelineHtml, renderTimelineSvg } from './runner/timeline.js';
+export { startSandbox, PROFILES, type Sandbox, type SandboxOptions } from './sandbox/index.js';
+export type { Scenario, LatencyProfile, FaultSpec, FaultRule } from './sandbox/types.js';
