@@ -40,7 +40,13 @@ export function fixturesDir(): string {
 let manifest: Promise<readonly FixtureEntry[]> | undefined;
 
 export function loadManifest(): Promise<readonly FixtureEntry[]> {
-  manifest ??= readFile(join(fixturesDir(), 'manifest.json'), 'utf8').then((text) => (JSON.parse(text) as { files: FixtureEntry[] }).files);
+  manifest ??= readFile(join(fixturesDir(), 'manifest.json'), 'utf8').then(
+    (text) => (JSON.parse(text) as { files: FixtureEntry[] }).files,
+    (err: unknown) => {
+      manifest = undefined; // not cached: a later call may find it
+      throw err;
+    },
+  );
   return manifest;
 }
 
