@@ -81,6 +81,17 @@ describe('ElevenLabs synthesizer against the sandbox', () => {
     expect(short.every((c) => c.sampleRate === 16000)).toBe(true);
     expect(durationMs(long)).toBeGreaterThan(durationMs(short) * 2);
     expect(await speechShare(long)).toBeGreaterThan(0.3);
+    // with-timestamps (default): the characters come with times inside the audio they belong to
+    const aligned = long.filter((c) => c.alignment);
+    expect(aligned.flatMap((c) => c.alignment!.chars).join('')).toContain('much longer sentence');
+    for (const c of aligned) {
+      const chunkMs = (c.samples.length * 1000) / c.sampleRate;
+      expect(Math.min(...c.alignment!.charStartMs)).toBeGreaterThanOrEqual(-1);
+      expect(Math.max(...c.alignment!.charStartMs)).toBeLessThanOrEqual(chunkMs + 1);
+    }
+    const plain = await lastValueFrom(synth({ timestamps: false }).synthesize(request('Hello there.')).pipe(toArray()));
+    expect(plain.some((c) => c.alignment)).toBe(false);
+    expect(Math.abs(durationMs(plain) - durationMs(short))).toBeLessThan(50);
   });
 
   it('stream-input WebSocket: text pieces in, audio with alignment out, one socket per reply', async () => {
@@ -175,7 +186,7 @@ describe('unsubscribing aborts the wire', () => {
 
   it('closes the HTTP response and the stream-input socket', async () => {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const synth = createElevenLabsSynthesizer({ endpoint: { baseURL: base, apiKey: KEY } });
+    const synth = createElevenLabsSynthesizer({ endpoint: { baseURL: base, apiKey: KEY }, timestamps: false });
     const first = await lastValueFrom(synth.synthesize(request('Endless.')).pipe(take(3), toArray()));
     expect(first.reduce((n, c) => n + c.samples.length, 0)).toBe(Math.floor((641 * 3) / 2));
     await closed;

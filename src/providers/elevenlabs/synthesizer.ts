@@ -21,6 +21,11 @@ export interface ElevenLabsSynthesizerOptions {
   readonly inactivityTimeoutS?: number;
   /** Keep-alive on an idle stream-input socket (a tool call can pause the text). Default 10 000 ms. */
   readonly keepaliveMs?: number;
+  /**
+   * REST requests use `/stream/with-timestamps` so whole-text replies have character alignment too (what was
+   * heard at a barge-in is then exact). `false`: plain `/stream` audio bytes. Default true.
+   */
+  readonly timestamps?: boolean;
   /** Extra HTTP headers on REST requests (e.g. the sandbox's `x-rxvoice-fault`, in tests). */
   readonly headers?: Readonly<Record<string, string>>;
   /** Extra query parameters on the WebSocket URL (e.g. the sandbox's `fault`). */
@@ -45,7 +50,11 @@ export function createElevenLabsSynthesizer(options: ElevenLabsSynthesizerOption
     ...(options.wsQuery ? { query: options.wsQuery } : {}),
   };
   const rest = (request: SynthesisRequest, text: string, previousText?: string): Observable<SynthesisChunk> =>
-    restSynthesis(client, request, text, retry, { ...(previousText ? { previousText } : {}), ...(headers ? { headers } : {}) });
+    restSynthesis(client, request, text, retry, {
+      ...(previousText ? { previousText } : {}),
+      ...(headers ? { headers } : {}),
+      timestamps: options.timestamps ?? true,
+    });
 
   return {
     name: 'elevenlabs',
