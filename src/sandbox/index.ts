@@ -8,3 +8,6 @@ export { defaultReply, DEFAULT_UTTERANCES } from './replies.js';
 export type { SandboxStats, TranscriptionUploadStat, InjectedFaultStat } from './state.js';
 export type { SandboxContext, SandboxMessage, SandboxReply, SynthesizedSpeech, AuthFailure } from './context.js';
 export * from './types.js';
+export { synthesizeSpeech, espeakVoiceFor, clearSpeechCache } from './speech.js';
+export { createElevenLabsHandler, type ElevenLabsHandler } from './elevenlabs/index.js';
+export { createRealtimeHandler, AUTH_EVENT_FAULT, type RealtimeHandler, type RealtimeHandlerOptions } from './realtime/index.js';
