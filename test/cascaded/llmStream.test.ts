@@ -1,4 +1,4 @@
-import { Observable, throwError, type SchedulerLike } from 'rxjs';
+import { Observable, of, throwError, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { llmStream, type LlmStreamOptions } from '../../operators/llmStream.js';
@@ -171,6 +171,32 @@ describe('llmStream tools', () => {
       { role: 'tool', tool_call_id: 'call_1', content: '{"city":"Paris","tempC":21}' },
     ]);
     expect(out.at(-1)).toMatchObject({ type: 'assistant.done', text: 'It is 21 degrees in Paris.', usage: { inputTokens: 20, outputTokens: 9 } });
+  });
+
+  it('text, then a tool call mid-reply, then more text: one reply, history in wire order', async () => {
+    const conversation = new Conversation();
+    const chat = fakeChatModel((_req, call) =>
+      call === 0
+        ? of<ChatChunk>(
+            { type: 'text', delta: 'Let me ' },
+            { type: 'text', delta: 'check.' },
+            { type: 'tool_call', index: 0, id: 'call_w', name: 'get_weather', argumentsDelta: '{"ci' },
+            { type: 'tool_call', index: 0, argumentsDelta: 'ty":"Paris"}' },
+            { type: 'done', finishReason: 'tool_calls', usage: { inputTokens: 5, outputTokens: 4 } },
+          )
+        : of<ChatChunk>({ type: 'text', delta: ' It is 21 degrees.' }, { type: 'done', finishReason: 'stop', usage: { inputTokens: 9, outputTokens: 5 } }),
+    );
+    const out = await collect([values.T!], { chatModel: chat, tools: [weather], conversation });
+    expect(out.map((e) => (e.type === 'assistant.text' ? `text:${e.delta}` : e.type))).toEqual([
+      'transcript', 'text:Let me ', 'text:check.', 'tool.call', 'tool.result', 'text: It is 21 degrees.', 'assistant.done',
+    ]);
+    expect(out.at(-1)).toMatchObject({ text: 'Let me check. It is 21 degrees.', usage: { inputTokens: 14, outputTokens: 9 }, finishReason: 'stop' });
+    expect(conversation.messages()).toEqual([
+      { role: 'user', content: 'What is the weather?' },
+      { role: 'assistant', content: 'Let me check.', tool_calls: [{ id: 'call_w', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+      { role: 'tool', tool_call_id: 'call_w', content: '{"city":"Paris","tempC":21}' },
+      { role: 'assistant', content: ' It is 21 degrees.' },
+    ]);
   });
 
   it('a throwing handler becomes an error result the model sees', async () => {
