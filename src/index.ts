@@ -6,6 +6,7 @@
 export * from './events.js';
 export * from './errors.js';
 export * from './audio/index.js';
+export * from './vad/index.js';
 export { PlaybackClock } from './playback.js';
 export { Conversation, type ConversationOptions, type ConversationEntry } from './conversation.js';
 export { defineTool, toToolSpec, type ToolDefinition, type ToolContext } from './tools.js';
