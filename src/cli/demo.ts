@@ -10,6 +10,15 @@ import type { ParsedOptions } from './main.js';
 import { choiceOption, stringOption } from './options.js';
 import { livePrinter, turnTable } from './print.js';
 import { buildChain, chainLabel, openProviders, type ChainChoice } from './session.js';
+import { defineTool } from '../tools.js';
+
+/** The demo's one tool: the scenario makes the model call it for the weather question. */
+const weatherTool = defineTool<{ city?: string }>({
+  name: 'get_weather',
+  description: 'Current weather for a city',
+  parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  handler: async ({ city }) => ({ city: city ?? 'Paris', summary: 'sunny and twenty-one degrees' }),
+});
 
 /** Finds the package root from this file, in `src/cli` (tsx) or `dist/src/cli` (compiled). */
 export function packageRoot(): string {
@@ -26,19 +35,19 @@ const CHAINS: readonly ChainChoice[] = [
 /** `rxvoice demo` (`npm start`): the demo call through the chains, the conversations, the comparison. */
 export async function demoCommand(opts: ParsedOptions): Promise<number> {
   const root = packageRoot();
-  const callPath = join(root, 'fixtures', 'call-3turns.wav');
+  const callPath = join(root, 'fixtures', 'demo-call.wav');
   const profile = choiceOption(opts, 'profile', ['typical', 'instant'] as const, 'typical');
   const audio = await readWavFile(callPath);
   const providers = await openProviders({ profile, scenario: join(root, 'examples', 'scenarios', 'demo.json') });
   process.stdout.write(`${providers.description}\n`);
-  process.stdout.write(`demo call: fixtures/call-3turns.wav (${(audio.samples.length / audio.sampleRate).toFixed(1)} s, 3 caller turns), played at real time\n`);
+  process.stdout.write(`demo call: fixtures/demo-call.wav (${(audio.samples.length / audio.sampleRate).toFixed(1)} s, 3 caller turns), played at real time\n`);
   const results: { choice: ChainChoice; turns: readonly TurnReport[] }[] = [];
   try {
     for (const choice of CHAINS) {
       process.stdout.write(`\n=== ${chainLabel(choice)} ===\n`);
       const result = await runCall({
         frames: fromPcm(audio.samples, audio.sampleRate, { realtime: true }),
-        pipeline: await buildChain(choice, providers.endpoints),
+        pipeline: await buildChain(choice, providers.endpoints, { tools: [weatherTool] }),
         onEvent: livePrinter({ write: (text) => process.stdout.write(text) }),
       });
       process.stdout.write(`\n${turnTable(result.turns)}\n`);

@@ -32,7 +32,7 @@ Providers: real OpenAI / Azure OpenAI / ElevenLabs when their keys are in the en
 `,
   demo: `Usage: rxvoice demo [options]
 
-Plays the shipped multi-turn call (fixtures/call-3turns.wav) through the seed's cascaded chain, the
+Plays the shipped multi-turn call (fixtures/demo-call.wav) through the seed's cascaded chain, the
 streaming cascaded chain and the realtime chain, then prints both conversations and the latency comparison.
 
   --profile typical|instant      sandbox latency profile (default typical)

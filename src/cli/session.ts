@@ -6,6 +6,7 @@ import { cascaded, createCascadedProviders, type CascadedMode } from '../../pipe
 import { describeEndpoints, resolveEndpoints, type ProviderEndpoints } from '../providers/env.js';
 import { startSandbox, type Sandbox } from '../sandbox/index.js';
 import type { PipelineFactory } from '../server/types.js';
+import type { ToolDefinition } from '../tools.js';
 import type { LatencyProfile, Scenario } from '../sandbox/types.js';
 
 export type PipelineName = 'cascaded' | 'realtime';
@@ -58,16 +59,22 @@ function resolveEndpointsOrUndefined(env: Readonly<Record<string, string | undef
 }
 
 /** Builds one call's chain; every call gets its own id so the sandbox keeps its scenario per call. */
-export async function buildChain(choice: ChainChoice, endpoints: ProviderEndpoints): Promise<OperatorFunction<AudioFrame, PipelineEvent>> {
+export async function buildChain(
+  choice: ChainChoice,
+  endpoints: ProviderEndpoints,
+  extra: { readonly tools?: readonly ToolDefinition[] } = {},
+): Promise<OperatorFunction<AudioFrame, PipelineEvent>> {
   const callId = `call-${randomUUID()}`;
+  const tools = extra.tools ? { tools: extra.tools } : {};
   if (choice.pipeline === 'cascaded') {
     return cascaded({
       providers: createCascadedProviders(endpoints, { callId }),
       mode: choice.mode ?? 'streaming',
+      ...tools,
     });
   }
   const { realtimePipeline } = await import('../../pipelines/realtime.js');
-  return realtimePipeline({ endpoints, callId, tts: choice.tts ?? 'streamed' });
+  return realtimePipeline({ endpoints, callId, tts: choice.tts ?? 'streamed', ...tools });
 }
 
 export function chainLabel(choice: ChainChoice): string {
