@@ -1,6 +1,7 @@
 import { asyncScheduler, concatMap, map, Observable, of, throwError, timer, type SchedulerLike } from 'rxjs';
 import type { SampleRate } from '../../audio/frame.js';
-import type { SynthesisChunk, SynthesisRequest, Synthesizer, TtsOutputFormat } from '../../providers/types.js';
+import { sampleRateOfFormat } from '../../providers/elevenlabs/audio.js';
+import type { SynthesisChunk, SynthesisRequest, Synthesizer } from '../../providers/types.js';
 
 export interface FakeSynthesizerOptions {
   /** Delay before each request's first audio (scheduler time). Default 100. */
@@ -27,10 +28,6 @@ export interface FakeSynthesisCall {
 
 export interface FakeSynthesizer extends Synthesizer {
   readonly calls: FakeSynthesisCall[];
-}
-
-export function sampleRateOf(format: TtsOutputFormat): SampleRate {
-  return format === 'ulaw_8000' ? 8000 : (Number(format.slice(4)) as SampleRate);
 }
 
 /**
@@ -69,7 +66,7 @@ export function fakeSynthesizer(options: FakeSynthesizerOptions = {}): FakeSynth
         const scheduler = options.scheduler ?? asyncScheduler;
         const call: FakeSynthesisCall = { request, texts: [], completed: false, unsubscribed: false };
         calls.push(call);
-        const sampleRate = sampleRateOf(request.outputFormat);
+        const sampleRate = sampleRateOfFormat(request.outputFormat);
         const text$ = typeof request.text === 'string' ? of(request.text) : request.text;
         const subscription = text$
           .pipe(
