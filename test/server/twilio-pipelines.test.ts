@@ -60,4 +60,37 @@ describe('Twilio Media Streams with the cascaded pipeline against the sandbox', 
       expect(interruption.playedMs).toBeLessThanOrEqual(heardAtClear + 20);
     }
   });
+
+  it('realtime pipeline: the telephony fixture (8 kHz mu-law WAV) gets its transcript and mu-law speech back', async () => {
+    const factory = await sandboxPipelineFactory(sandbox.url, 'realtime');
+    const seen: PipelineEvent[] = [];
+    const realtimeServer = await serve({
+      staticDir: false,
+      allow: { pipelines: ['realtime'] },
+      pipelineFactory: (choice) => (source) => source.pipe(factory(choice), tap((e) => seen.push(e))),
+    });
+    try {
+      const fixture = await readWavFile(`${fixturesDir()}/telephony-mulaw.wav`);
+      expect(fixture.sampleRate).toBe(8000);
+      const twilio = await TwilioEmulator.open(`${realtimeServer.url.replace('http', 'ws')}/twilio`);
+      twilio.start();
+      await twilio.stream(muLawEncode(fixture.samples));
+      // Keep the line open (silence) while the reply plays, as a caller would.
+      const silence = new Uint8Array(160 * 100).fill(0xff);
+      await twilio.stream(silence, fixture.samples.length / 8);
+      twilio.stop();
+      expect((await twilio.closed).code).toBe(1000);
+
+      expect(seen.filter((e) => e.type === 'error')).toEqual([]);
+      const transcript = seen.find((e) => e.type === 'transcript' && e.final);
+      expect(transcript?.type === 'transcript' && transcript.text.length).toBeGreaterThan(0);
+      expect(seen.some((e) => e.type === 'assistant.done')).toBe(true);
+      expect(twilio.media.length).toBeGreaterThan(25);
+      const speech = muLawDecode(Buffer.concat(twilio.media.map((m) => m.bytes)));
+      expect(Math.max(...speech.map(Math.abs))).toBeGreaterThan(2000);
+      expect(twilio.marksEchoed.filter((m) => !m.cleared).length).toBeGreaterThan(10);
+    } finally {
+      await realtimeServer.close(500);
+    }
+  });
 });
