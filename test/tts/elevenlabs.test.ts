@@ -141,6 +141,19 @@ describe('ElevenLabs synthesizer against the sandbox', () => {
     sandbox.setScenario({});
   });
 
+  it('stream-input: a 503 at the upgrade is retried and the text given so far is resent', async () => {
+    const faultsBefore = sandbox.stats.faults.length;
+    sandbox.setScenario({ faults: [{ surface: 'tts_ws', request: 1, fault: { kind: 'http_503' } }] });
+    const text = new Subject<string>();
+    const chunks = lastValueFrom(synth().synthesize(request(text)).pipe(toArray()));
+    text.next('Retry this sentence.');
+    setTimeout(() => text.complete(), 30);
+    const out = await chunks;
+    expect(sandbox.stats.faults.slice(faultsBefore).map((f) => f.kind)).toEqual(['http_503']);
+    expect(out.flatMap((c) => c.alignment?.chars ?? []).join('')).toContain('Retry this sentence.');
+    sandbox.setScenario({});
+  });
+
   it('a socket closed mid-response (1011) is an error', async () => {
     sandbox.setScenario({ faults: [{ surface: 'tts_ws', request: 1, count: 10, fault: { kind: 'ws_close', afterChunks: 1 } }] });
     const text = new Observable<string>((s) => (s.next('A sentence that is long enough to make several chunks of audio. And another one.'), s.complete()));

@@ -168,6 +168,19 @@ describe('tts', () => {
     expect(resumed.map((f) => f.e.text ?? '').join('')).toBe('there my friend.');
   });
 
+  it('a queued reply cancelled before its turn is never synthesized and reports nothing played', () => {
+    const r = run(
+      'A B 9ms C 1000ms |',
+      { A: done('First reply here.'), B: done('Second.', 'turn-2'), C: cancel('turn-2', 'turn-3') },
+      { mode: 'whole' },
+      { firstByteMs: 100, msPerChar: 10 },
+    );
+    expect(r.synthesizer.calls.map((c) => c.request.turnId)).toEqual(['turn-1']);
+    expect(r.of('interruption')).toEqual([{ type: 'interruption', turnId: 'turn-2', byTurnId: 'turn-3', playedMs: 0, heardText: '' }]);
+    expect(totalMs(r.audio('turn-1'))).toBeCloseTo(170, 6);
+    expect(r.audio('turn-2')).toHaveLength(0);
+  });
+
   it('unsubscribing stops the synthesis', () => {
     const r = run('a 1000ms D |', { a: seg('Hello.'), D: done('Hello.') }, {}, { firstByteMs: 100 }, 50);
     expect(r.synthesizer.calls[0]!.unsubscribed).toBe(true);
