@@ -18,6 +18,8 @@ const TERMINATORS = new Set(['!', '?', '‽']);
 const CLAUSE = new Set([',', ';', ':', '—', '–']);
 /** Closing quotes and brackets that belong to the sentence they follow. */
 const CLOSERS = new Set(['"', "'", '”', '’', '»', ')', ']', '}', '」', '』', '›', '】']);
+/** Closers that French typography puts after a space ("« Oui ! »"). */
+const SPACED_CLOSERS = new Set(['»', '›']);
 const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/gu;
 
 /** Words in `text`, counting two CJK characters as a word (they have no spaces between words). */
@@ -35,7 +37,7 @@ function skipClosers(text: string, i: number): number {
   let j = i;
   for (;;) {
     if (j < text.length && CLOSERS.has(text[j]!)) j++;
-    else if (isSpace(text[j]) && text[j + 1] === '»') j += 2;
+    else if (isSpace(text[j]) && SPACED_CLOSERS.has(text[j + 1] ?? '')) j += 2;
     else return j;
   }
 }
@@ -52,14 +54,20 @@ function sentenceEndAt(text: string, i: number, final: boolean): Verdict {
   if (CJK_TERMINATORS.has(c)) {
     let j = i + 1;
     while (j < text.length && CJK_TERMINATORS.has(text[j]!)) j++;
-    return { kind: 'cut', at: skipClosers(text, j) };
+    j = skipClosers(text, j);
+    // a closing bracket may still come in the next delta
+    return j >= text.length && !final ? { kind: 'wait' } : { kind: 'cut', at: j };
   }
   if (TERMINATORS.has(c)) {
     let j = i + 1;
     while (j < text.length && (TERMINATORS.has(text[j]!) || text[j] === '.')) j++;
     j = skipClosers(text, j);
     if (j >= text.length) return final ? { kind: 'cut', at: j } : { kind: 'wait' };
-    return isSpace(text[j]) ? { kind: 'cut', at: j } : { kind: 'no' };
+    if (!isSpace(text[j])) return { kind: 'no' };
+    let k = j;
+    while (k < text.length && isSpace(text[k])) k++;
+    if (k >= text.length) return final ? { kind: 'cut', at: j } : { kind: 'wait' };
+    return SPACED_CLOSERS.has(text[k]!) ? { kind: 'cut', at: skipClosers(text, k) } : { kind: 'cut', at: j };
   }
   if (c !== '.' && c !== '…') return { kind: 'no' };
   let j = i + 1;
@@ -75,6 +83,7 @@ function sentenceEndAt(text: string, i: number, final: boolean): Verdict {
   let k = j;
   while (k < text.length && isSpace(text[k])) k++;
   if (k >= text.length) return final ? { kind: 'cut', at: j } : { kind: 'wait' };
+  if (SPACED_CLOSERS.has(text[k]!)) return { kind: 'cut', at: skipClosers(text, k) }; // French « ... . »
   return isLower(text[k]!) ? { kind: 'no' } : { kind: 'cut', at: j };
 }
 

@@ -65,6 +65,8 @@ describe('sentence segmenter', () => {
       ' Merci.',
     ]);
     expect(split('今天天气很好。你好吗？我很好！')).toEqual(['今天天气很好。', '你好吗？', '我很好！']);
+    expect(split('他说「你好。」然后走了。', 1)).toEqual(['他说「你好。」', '然后走了。']);
+    expect(split('Il a dit « Oui. » Puis rien. "Quoted" next.', 1)).toEqual(['Il a dit « Oui. »', ' Puis rien.', ' "Quoted" next.']);
     expect(countWords('今天天气很好')).toBe(3);
   });
 
