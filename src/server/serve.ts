@@ -94,9 +94,16 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     if (sessions.size + reserved >= limits.maxSessions) {
       return refuseUpgrade(socket, 503, `session limit reached (${limits.maxSessions} live sessions)`, { 'Retry-After': '5' });
     }
+    // Reserved until the handshake ends either way (ws drops a bad handshake without calling back).
     reserved++;
+    let settled = false;
+    const settle = (): void => {
+      if (!settled) reserved--;
+      settled = true;
+    };
+    socket.once('close', settle);
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      reserved--;
+      settle();
       const id = randomUUID();
       const host = new SessionHost(ws, {
         id,

@@ -148,3 +148,25 @@ describe('graceful shutdown', () => {
     server = undefined;
   });
 });
+
+describe('handshakes that fail', () => {
+  it('do not hold a session slot', async () => {
+    const { connect } = await import('node:net');
+    server = await serve({ pipelineFactory: (c) => echoPipeline(c), staticDir: false, limits: { maxSessions: 1 } });
+    const port = server.port;
+    // An upgrade with a broken Sec-WebSocket-Key: ws refuses it (400) without opening a socket.
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write('GET /v1/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: nope\r\n\r\n');
+        });
+        socket.on('data', () => socket.destroy());
+        socket.on('close', () => resolve());
+      });
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    const client = await TestClient.open(wsUrl(server));
+    expect(server.sessions()).toHaveLength(1);
+    client.ws.close();
+  });
+});
