@@ -210,3 +210,39 @@ describe('unsubscribing aborts the wire', () => {
     expect(await wsClosed).toBe(1000);
   });
 });
+
+describe('stream-input keep-alive', () => {
+  it('an idle socket (text paused, e.g. by a tool call) gets {"text": " "} and ends on isFinal', async () => {
+    const received: unknown[] = [];
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    wss.on('connection', (ws, req) => {
+      expect(req.headers['xi-api-key']).toBe(KEY);
+      ws.on('message', (data) => {
+        const message = JSON.parse(data.toString()) as { text: string };
+        received.push(message);
+        if (message.text === '') {
+          ws.send(JSON.stringify({ audio: Buffer.alloc(321, 3).toString('base64'), alignment: { chars: ['H', 'i'], charStartTimesMs: [0, 5], charsDurationsMs: [5, 5] } }));
+          ws.send(JSON.stringify({ isFinal: true }));
+        }
+      });
+    });
+    const port = (wss.address() as AddressInfo).port;
+    const synth = createElevenLabsSynthesizer({ endpoint: { baseURL: `http://127.0.0.1:${port}`, apiKey: KEY }, keepaliveMs: 100 });
+    const text = new Subject<string>();
+    const out = lastValueFrom(synth.synthesize(request(text)).pipe(toArray()));
+    setTimeout(() => text.next('Hi.'), 20);
+    setTimeout(() => text.complete(), 600);
+    const chunks = await out;
+    wss.close();
+    expect(received[0]).toEqual({ text: ' ' }); // init
+    expect(received[1]).toEqual({ text: 'Hi. ', flush: true });
+    const keepalives = received.slice(2, -1);
+    expect(keepalives.length).toBeGreaterThanOrEqual(2);
+    expect(keepalives.every((m) => JSON.stringify(m) === '{"text":" "}')).toBe(true);
+    expect(received.at(-1)).toEqual({ text: '' });
+    // 321 bytes: 160 samples now, the odd byte waits (and is dropped at the end); alignment read with either key spelling
+    expect(chunks.map((c) => c.samples.length)).toEqual([160]);
+    expect(chunks[0]!.alignment).toEqual({ chars: ['H', 'i'], charStartMs: [0, 5], charDurationMs: [5, 5] });
+  });
+});

@@ -181,6 +181,15 @@ describe('tts', () => {
     expect(r.audio('turn-2')).toHaveLength(0);
   });
 
+  it('telephony output: ulaw_8000 gives 8 kHz frames of 160 samples', () => {
+    const r = run('D 500ms |', { D: done('Call me.') }, { mode: 'whole', outputFormat: 'ulaw_8000' }, { firstByteMs: 10, msPerChar: 25 });
+    expect(r.synthesizer.calls[0]!.request.outputFormat).toBe('ulaw_8000');
+    const frames = r.audio('turn-1');
+    expect(frames.every((f) => f.e.frame.sampleRate === 8000)).toBe(true);
+    expect(frames.slice(0, -1).every((f) => f.e.frame.samples.length === 160)).toBe(true);
+    expect(totalMs(frames)).toBeCloseTo(200, 6);
+  });
+
   it('unsubscribing stops the synthesis', () => {
     const r = run('a 1000ms D |', { a: seg('Hello.'), D: done('Hello.') }, {}, { firstByteMs: 100 }, 50);
     expect(r.synthesizer.calls[0]!.unsubscribed).toBe(true);
