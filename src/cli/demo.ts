@@ -13,11 +13,11 @@ import { buildChain, chainLabel, openProviders, type ChainChoice } from './sessi
 import { defineTool } from '../tools.js';
 
 /** The demo's one tool: the scenario makes the model call it for the weather question. */
-const weatherTool = defineTool<{ city?: string }>({
+const weatherTool = defineTool({
   name: 'get_weather',
   description: 'Current weather for a city',
   parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-  handler: async ({ city }) => ({ city: city ?? 'Paris', summary: 'sunny and twenty-one degrees' }),
+  handler: async () => 'sunny and twenty-one degrees',
 });
 
 /** Finds the package root from this file, in `src/cli` (tsx) or `dist/src/cli` (compiled). */

@@ -53,7 +53,7 @@ export function scenarioReply(scenario: Scenario | undefined, messages: readonly
   const last = messages[messages.length - 1];
 
   if (last?.role === 'tool') {
-    const result = last.content;
+    const result = speakable(last.content);
     if (rule?.afterTool !== undefined) return { kind: 'text', text: rule.afterTool.split('{result}').join(result) };
     return { kind: 'text', text: `Done. The ${last.toolName ?? 'tool'} returned: ${clip(result, 160)}.` };
   }
@@ -63,4 +63,23 @@ export function scenarioReply(scenario: Scenario | undefined, messages: readonly
   }
   if (rule?.reply !== undefined) return { kind: 'text', text: rule.reply };
   return { kind: 'text', text: scenario?.defaultReply ?? defaultReply(userText) };
+}
+
+/**
+ * A tool result as words: a JSON string is unwrapped and an object's values joined, so `{result}` in a
+ * reply template reads naturally ("sunny and 21 degrees" rather than `{"summary":"sunny..."}`).
+ */
+export function speakable(output: string): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(output);
+  } catch {
+    return output;
+  }
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const words = Object.values(value).filter((v) => typeof v === 'string' || typeof v === 'number');
+    if (words.length > 0) return words.join(', ');
+  }
+  return output;
 }

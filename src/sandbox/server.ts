@@ -10,6 +10,7 @@ import { createRealtimeHandler } from './realtime/index.js';
 import { type SandboxStats, SandboxState } from './state.js';
 import type { LatencyProfile, Scenario } from './types.js';
 import { parseScenario } from './scenario.js';
+import { synthesizeSpeech } from './speech.js';
 import { routeHttp } from './routes.js';
 
 export interface SandboxOptions {
@@ -25,6 +26,11 @@ export interface SandboxOptions {
   readonly apiKey?: string;
   /** Realtime session limit (default 60 min, as OpenAI's). */
   readonly maxSessionMs?: number;
+  /**
+   * Compile the speech synthesizer before answering (default: unless the profile is `instant`), so the
+   * first reply's latency is the profile's and not the WASM start-up's.
+   */
+  readonly warmUp?: boolean;
 }
 
 export interface Sandbox {
@@ -113,6 +119,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       resolve();
     });
   });
+  if (options.warmUp ?? profile.name !== 'instant') await synthesizeSpeech('Ready.', 16000).catch(() => undefined);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
