@@ -65,6 +65,11 @@ export interface RealtimeOptions {
   readonly reconnectDelayMs?: number;
   /** After the input ends, how long to wait for outstanding replies before closing. Default 20 000 ms. */
   readonly drainTimeoutMs?: number;
+  /**
+   * Open a fresh session (restored like a reconnect) at the first quiet moment after this long, before the
+   * server's limit (OpenAI: 60 minutes) ends it mid-sentence. Default 55 minutes; 0 disables.
+   */
+  readonly renewAfterMs?: number;
   /** With `turnDetection: none`, audio kept before `speech.started` is sent with the turn. Default 300 ms. */
   readonly prePaddingMs?: number;
   readonly scheduler?: SchedulerLike;
@@ -141,6 +146,7 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
   const maxReconnects = options.maxReconnects ?? 3;
   const reconnectDelayMs = options.reconnectDelayMs ?? 250;
   const drainTimeoutMs = options.drainTimeoutMs ?? 20_000;
+  const renewAfterMs = options.renewAfterMs ?? 55 * 60_000;
   const prePaddingMs = options.prePaddingMs ?? 300;
   const tools = options.tools ?? [];
   const transcriptionModel = options.transcriptionModel === undefined ? 'gpt-4o-mini-transcribe' : options.transcriptionModel;
@@ -218,17 +224,34 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
       const fail = (code: ErrorCode, message: string, turnId?: string, retryable = false, utteranceLost?: boolean): void => {
         emit(errorEvent(new RxVoiceError({ code, stage: 'realtime', message, retryable }), turnId, utteranceLost));
       };
+      // A server `error` during a response is followed by `response.done` (failed): one error event, not two.
+      let errorReportedFor: string | undefined;
 
       const send: RealtimeConnection['send'] = (event) => (connection && !fatal ? connection.send(event) : false);
 
       // ---- connection life ----
+      let renewTimer: Subscription | undefined;
+      let renewDue = false;
+
       const connect = (restore: boolean): void => {
         if (closed || fatal) return;
+        renewTimer?.unsubscribe();
+        renewDue = false;
+        if (renewAfterMs > 0) {
+          renewTimer = scheduler.schedule(() => {
+            renewDue = true;
+            maybeRenew();
+          }, renewAfterMs);
+          subs.push(renewTimer);
+        }
         connBaseMs = uncommitted[0]?.startMs ?? (serverTurns ? lastAudioEndMs : 0);
         const conn = options.session.connect(config);
         connection = conn;
         connectionSub = conn.events.subscribe({
-          next: (event) => onServerEvent(event),
+          next: (event) => {
+            onServerEvent(event);
+            maybeRenew();
+          },
           error: (err: unknown) => onDrop(toRxVoiceError(err, 'realtime', 'connection')),
           complete: () => {
             if (!closed) onDrop(new RxVoiceError({ code: 'connection', stage: 'realtime', retryable: true, message: 'Realtime session ended' }));
@@ -253,6 +276,17 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
         if (!serverTurns && commitQueue.length > 0) send({ type: 'input_audio_buffer.commit' });
         const turnToAnswer = resumeAfterDrop?.turnId ?? [...awaitingResponse][0];
         if (turnToAnswer && !reply(turnToAnswer).cancelled && pendingCalls.size === 0) requestResponse(turnToAnswer);
+      };
+
+      /** Swaps in a fresh session while nothing is in flight (no speech, reply, tool call or commit). */
+      const maybeRenew = (): void => {
+        if (!renewDue || closed || fatal || !connection) return;
+        if (speechTurn !== undefined || localTurn !== undefined || outstanding()) return;
+        const old = connectionSub;
+        connectionSub = undefined;
+        connection = undefined;
+        old?.unsubscribe();
+        connect(true);
       };
 
       const onDrop = (err: RxVoiceError): void => {
@@ -615,6 +649,10 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
             if (activeResponse === res) activeResponse = undefined;
             const status = str(response.status) || 'completed';
             if (status === 'failed') {
+              if (errorReportedFor === res.id) {
+                maybeComplete();
+                return;
+              }
               const details = response.status_details as { error?: { message?: unknown; code?: unknown } } | undefined;
               fail('provider_error', `Realtime response failed: ${str(details?.error?.message) || str(details?.error?.code) || 'unknown error'}`, res.turnId);
               maybeComplete();
@@ -670,6 +708,7 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
               fail('bad_audio', `The realtime server found too little audio to commit: ${errorText(event)}`, turnId, false, true);
               return;
             }
+            errorReportedFor = activeResponse?.id;
             fail('provider_error', `Realtime server error: ${errorText(event)}`, activeResponse?.turnId ?? lastUserTurn);
             return;
           }
@@ -756,6 +795,7 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
         if (closed) return;
         closed = true;
         drainTimer?.unsubscribe();
+        renewTimer?.unsubscribe();
         connection?.close();
         connectionSub?.unsubscribe();
         subscriber.complete();
@@ -787,6 +827,7 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
               case 'audio.in':
                 if (!fatal) onAudio(event.frame);
                 emit(event);
+                if (renewDue) maybeRenew();
                 return;
               case 'speech.started':
                 if (serverTurns) return;

@@ -86,6 +86,8 @@ export interface RealtimePipelineOptions extends RealtimeProviderOptions {
   readonly playback?: PlaybackClock;
   /** Reconnect attempts after an unexpected close; default 3. */
   readonly maxReconnects?: number;
+  /** Fresh session at the first quiet moment after this long (before the 60-minute limit); default 55 min, 0: never. */
+  readonly renewAfterMs?: number;
   /** Frame length of ElevenLabs reply audio; default 20 ms. */
   readonly frameMs?: number;
   readonly scheduler?: SchedulerLike;
@@ -161,6 +163,7 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
           ...(options.batchMs ? { batchMs: options.batchMs } : {}),
           ...(options.bargeIn !== undefined ? { bargeIn: options.bargeIn } : {}),
           ...(options.maxReconnects !== undefined ? { maxReconnects: options.maxReconnects } : {}),
+          ...(options.renewAfterMs !== undefined ? { renewAfterMs: options.renewAfterMs } : {}),
           ...(options.vad?.prePaddingMs !== undefined ? { prePaddingMs: options.vad.prePaddingMs } : {}),
           playback,
           interruptions,

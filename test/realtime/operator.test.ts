@@ -46,7 +46,8 @@ function harness(options: Partial<RealtimeOptions> = {}): Harness {
   const input = new Subject<PipelineEvent>();
   const out: PipelineEvent[] = [];
   const done = { value: false };
-  input.pipe(realtime({ session: fake, scheduler: ts, ...options })).subscribe({
+  // No periodic session renewal unless a test asks: virtual time would run it forever.
+  input.pipe(realtime({ session: fake, scheduler: ts, renewAfterMs: 0, ...options })).subscribe({
     next: (e) => out.push(e),
     complete: () => (done.value = true),
   });
@@ -419,6 +420,38 @@ describe('realtime operator: connection life', () => {
     h.ts.flush();
     // Expiry reconnects immediately (same virtual instant), each time.
     expect(h.fake.connections).toHaveLength(3);
+    expect(h.out.some((e) => e.type === 'error')).toBe(false);
+  });
+
+  it('renews the session before the server limit, at the first quiet moment, restoring the conversation', () => {
+    const h = harness({ renewAfterMs: 1000 });
+    const first = () => h.fake.connections[0]!;
+    h.at(0, () => first().emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: 0, item_id: 'u1' }));
+    h.at(5, () => first().emit({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: 5, item_id: 'u1' }));
+    h.at(6, () => first().emit({ type: 'input_audio_buffer.committed', item_id: 'u1' }));
+    h.at(7, () => first().emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: 'u1', transcript: 'Hi.' }));
+    // A reply is still streaming when the renewal falls due: the swap waits for it.
+    h.at(990, () => {
+      first().emit({ type: 'response.created', response: { id: 'r1' } });
+      first().emit({ type: 'response.output_text.delta', response_id: 'r1', delta: 'Hello ' });
+    });
+    h.at(1100, () => expect(h.fake.connections).toHaveLength(1));
+    h.at(1200, () => {
+      first().emit({ type: 'response.output_text.delta', response_id: 'r1', delta: 'again.' });
+      first().emit({ type: 'response.done', response: { id: 'r1', status: 'completed' } });
+    });
+    // End the call, or virtual time would renew every second forever.
+    h.at(1500, () => h.input.complete());
+    h.ts.flush();
+    expect(h.done.value).toBe(true);
+    expect(h.fake.connections).toHaveLength(2);
+    expect(first().open).toBe(false);
+    const restored = h.fake.connections[1]!.sentOf('conversation.item.create').map((e) => e.item);
+    expect(restored).toEqual([
+      { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hi.' }] },
+      { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Hello again.' }] },
+    ]);
+    expect(h.out.find((e) => e.type === 'assistant.done')).toMatchObject({ text: 'Hello again.' });
     expect(h.out.some((e) => e.type === 'error')).toBe(false);
   });
 

@@ -35,6 +35,7 @@ describe('realtimePipeline with fakes (virtual time)', () => {
     at(20, () => fake.current.replyText('Sure, I can help you with that booking right away.', { itemId: 'item_a1' }));
     // The reply is being spoken (50 ms per character from ~70 ms); the caller cuts in at 1 s.
     at(1000, () => fake.current.emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: 990, item_id: 'u2' }));
+    at(5000, () => frames.complete());
     ts.flush();
     const summary = digest(out);
     expect(out.find((e) => e.type === 'reply.cancel'), summary).toMatchObject({ turnId: 'turn-1', byTurnId: 'turn-2', reason: 'barge_in' });
