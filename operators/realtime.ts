@@ -65,6 +65,11 @@ export interface RealtimeOptions {
   readonly reconnectDelayMs?: number;
   /** After the input ends, how long to wait for outstanding replies before closing. Default 20 000 ms. */
   readonly drainTimeoutMs?: number;
+  /**
+   * Open a fresh session (restored like a reconnect) at the first quiet moment after this long, before the
+   * server's limit (OpenAI: 60 minutes) ends it mid-sentence. Default 55 minutes; 0 disables.
+   */
+  readonly renewAfterMs?: number;
   /** With `turnDetection: none`, audio kept before `speech.started` is sent with the turn. Default 300 ms. */
   readonly prePaddingMs?: number;
   readonly scheduler?: SchedulerLike;
@@ -141,6 +146,7 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
   const maxReconnects = options.maxReconnects ?? 3;
   const reconnectDelayMs = options.reconnectDelayMs ?? 250;
   const drainTimeoutMs = options.drainTimeoutMs ?? 20_000;
+  const renewAfterMs = options.renewAfterMs ?? 55 * 60_000;
   const prePaddingMs = options.prePaddingMs ?? 300;
   const tools = options.tools ?? [];
   const transcriptionModel = options.transcriptionModel === undefined ? 'gpt-4o-mini-transcribe' : options.transcriptionModel;
@@ -224,13 +230,28 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
       const send: RealtimeConnection['send'] = (event) => (connection && !fatal ? connection.send(event) : false);
 
       // ---- connection life ----
+      let renewTimer: Subscription | undefined;
+      let renewDue = false;
+
       const connect = (restore: boolean): void => {
         if (closed || fatal) return;
+        renewTimer?.unsubscribe();
+        renewDue = false;
+        if (renewAfterMs > 0) {
+          renewTimer = scheduler.schedule(() => {
+            renewDue = true;
+            maybeRenew();
+          }, renewAfterMs);
+          subs.push(renewTimer);
+        }
         connBaseMs = uncommitted[0]?.startMs ?? (serverTurns ? lastAudioEndMs : 0);
         const conn = options.session.connect(config);
         connection = conn;
         connectionSub = conn.events.subscribe({
-          next: (event) => onServerEvent(event),
+          next: (event) => {
+            onServerEvent(event);
+            maybeRenew();
+          },
           error: (err: unknown) => onDrop(toRxVoiceError(err, 'realtime', 'connection')),
           complete: () => {
             if (!closed) onDrop(new RxVoiceError({ code: 'connection', stage: 'realtime', retryable: true, message: 'Realtime session ended' }));
@@ -255,6 +276,17 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
         if (!serverTurns && commitQueue.length > 0) send({ type: 'input_audio_buffer.commit' });
         const turnToAnswer = resumeAfterDrop?.turnId ?? [...awaitingResponse][0];
         if (turnToAnswer && !reply(turnToAnswer).cancelled && pendingCalls.size === 0) requestResponse(turnToAnswer);
+      };
+
+      /** Swaps in a fresh session while nothing is in flight (no speech, reply, tool call or commit). */
+      const maybeRenew = (): void => {
+        if (!renewDue || closed || fatal || !connection) return;
+        if (speechTurn !== undefined || localTurn !== undefined || outstanding()) return;
+        const old = connectionSub;
+        connectionSub = undefined;
+        connection = undefined;
+        old?.unsubscribe();
+        connect(true);
       };
 
       const onDrop = (err: RxVoiceError): void => {
@@ -763,6 +795,7 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
         if (closed) return;
         closed = true;
         drainTimer?.unsubscribe();
+        renewTimer?.unsubscribe();
         connection?.close();
         connectionSub?.unsubscribe();
         subscriber.complete();
@@ -794,6 +827,7 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
               case 'audio.in':
                 if (!fatal) onAudio(event.frame);
                 emit(event);
+                if (renewDue) maybeRenew();
                 return;
               case 'speech.started':
                 if (serverTurns) return;
