@@ -5,7 +5,7 @@ import { type ErrorFlavor, openaiErrorBody, sendJson, sendProviderError } from '
 import { applyHttpFault } from '../faults.js';
 import { SseStream } from '../sse.js';
 import type { SandboxState } from '../state.js';
-import { paceMs, sleep } from '../time.js';
+import { paceMs, pacer, sleep } from '../time.js';
 import { estimateTokens, splitTokens } from '../tokens.js';
 import { readBody } from './body.js';
 import { sendWithFault } from './respond.js';
@@ -193,20 +193,20 @@ export async function handleChat(state: SandboxState, req: IncomingMessage, res:
     if (!(await sse.send(leading))) return;
   }
   await sleep(state.profile.chat.firstTokenMs, sse.signal);
-  const gap = paceMs(state.profile.chat.tokensPerSecond);
+  const pace = pacer(paceMs(state.profile.chat.tokensPerSecond));
 
   if (reply.kind === 'text') {
     if (!(await sse.send(chunk({ role: 'assistant', content: '', refusal: null })))) return;
     for (const piece of pieces) {
       if (!(await sse.send(chunk({ content: piece })))) return;
-      await sleep(gap, sse.signal);
+      await pace(sse.signal);
     }
   } else {
     const first = { role: 'assistant', content: null, tool_calls: [{ index: 0, id: toolCallId, type: 'function', function: { name: reply.name, arguments: '' } }] };
     if (!(await sse.send(chunk(first)))) return;
     for (const piece of pieces) {
       if (!(await sse.send(chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] })))) return;
-      await sleep(gap, sse.signal);
+      await pace(sse.signal);
     }
   }
   if (!(await sse.send(chunk({}, finishReason)))) return;

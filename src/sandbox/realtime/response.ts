@@ -215,8 +215,9 @@ export class ResponseRun {
     });
     const tokenDelay = this.tokenDelayMs();
     if (part.type === 'output_text') {
+      const pace = this.pacedSleep(tokenDelay);
       for (const token of tokens) {
-        await this.sleep(tokenDelay);
+        await pace();
         await this.beforeDelta();
         part.text += token;
         this.outputTextTokens++;
@@ -288,9 +289,9 @@ export class ResponseRun {
     };
     const { outputIndex, previous } = this.openItem(item);
     this.open = { kind: 'function_call', item, outputIndex, previous };
-    const tokenDelay = this.tokenDelayMs();
+    const pace = this.pacedSleep(this.tokenDelayMs());
     for (let i = 0; i < args.length; i += 8) {
-      await this.sleep(tokenDelay);
+      await pace();
       await this.beforeDelta();
       const delta = args.slice(i, i + 8);
       item.arguments += delta;
@@ -366,6 +367,13 @@ export class ResponseRun {
   private check(): void {
     if (this.stopped) throw new Closed();
     if (this.abort.signal.aborted) throw new Aborted();
+  }
+
+  /** Paced waits without drift: the n-th ends at origin + n * ms, so late timers do not add up over a reply. */
+  private pacedSleep(ms: number): () => Promise<void> {
+    const origin = performance.now();
+    let count = 0;
+    return () => this.sleep(Math.max(0, origin + ++count * ms - performance.now()));
   }
 
   /** Waits, waking early on cancel; a zero wait still yields so client events (a cancel) get in. */
