@@ -67,9 +67,17 @@ export async function runPage(browser: Browser, url: string, screenshot: string)
   return result;
 }
 
+// One Chromium for the file: launching it is the slow part.
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium(fakeMicWav('one-sentence.wav', 'fake-mic-one-sentence.wav'));
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
 describe('browser page in headless Chromium (fake pipeline)', () => {
   let server: RunningServer;
-  let browser: Browser;
   const played: number[] = [];
 
   beforeAll(async () => {
@@ -84,11 +92,9 @@ describe('browser page in headless Chromium (fake pipeline)', () => {
       return echoPipeline(c, { replyMs: 1500, threshold: 300 });
     };
     server = await serve({ pipelineFactory: factory });
-    browser = await launchChromium(fakeMicWav('one-sentence.wav', 'fake-mic-one-sentence.wav'));
   });
 
   afterAll(async () => {
-    await browser?.close();
     await server?.close(500);
   });
 
@@ -103,34 +109,37 @@ describe('browser page in headless Chromium (fake pipeline)', () => {
   });
 });
 
-describe('browser page in headless Chromium (cascaded pipeline against the sandbox)', () => {
-  let server: RunningServer;
-  let browser: Browser;
-  let sandbox: { url: string; close(): Promise<void> };
+for (const pipeline of ['cascaded', 'realtime'] as const) {
+  describe(`browser page in headless Chromium (${pipeline} pipeline against the sandbox)`, () => {
+    let server: RunningServer;
+    let sandbox: { url: string; close(): Promise<void> };
 
-  beforeAll(async () => {
-    const { startSandbox } = await import('../../src/sandbox/index.js');
-    const { sandboxPipelineFactory } = await import('./support/real-pipelines.js');
-    sandbox = await startSandbox({
-      profile: 'instant',
-      scenario: { utterances: [{ transcript: 'The quick brown fox jumps over the lazy dog.', language: 'en' }], replies: [{ match: 'fox', reply: 'Foxes are quick. Dogs are lazy.' }] },
+    beforeAll(async () => {
+      const { startSandbox } = await import('../../src/sandbox/index.js');
+      const { sandboxPipelineFactory } = await import('./support/real-pipelines.js');
+      sandbox = await startSandbox({
+        profile: 'instant',
+        scenario: {
+          utterances: [{ transcript: 'The quick brown fox jumps over the lazy dog.', language: 'en' }],
+          replies: [{ match: 'fox', reply: 'Foxes are quick. Dogs are lazy.' }],
+        },
+      });
+      server = await serve({ pipelineFactory: await sandboxPipelineFactory(sandbox.url, pipeline) });
     });
-    server = await serve({ pipelineFactory: await sandboxPipelineFactory(sandbox.url, 'cascaded') });
-    browser = await launchChromium(fakeMicWav('one-sentence.wav', 'fake-mic-one-sentence.wav'));
-  });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close(500);
-    await sandbox?.close();
-  });
+    afterAll(async () => {
+      await server?.close(500);
+      await sandbox?.close();
+    });
 
-  it('shows the transcript, the reply and its latency, and plays the reply audio', async () => {
-    const page = await runPage(browser, `${server.url}/?autostart=1&pipeline=cascaded`, 'browser.png');
-    expect(page.transcripts[0]).toBe('The quick brown fox jumps over the lazy dog.');
-    expect(page.replies[0]?.replace(/\s+/g, ' ').trim()).toMatch(/^Foxes are quick\. Dogs are lazy\./);
-    expect(page.receivedMs).toBeGreaterThan(500);
-    expect(page.playedMs).toBeGreaterThan(300);
-    expect(page.latencyRows).toBeGreaterThan(0);
+    it('shows the transcript, the reply and its latency, and plays the reply audio', async () => {
+      const screenshot = pipeline === 'cascaded' ? 'browser.png' : `browser-${pipeline}.png`;
+      const page = await runPage(browser, `${server.url}/?autostart=1&pipeline=${pipeline}`, screenshot);
+      expect(page.transcripts[0]).toBe('The quick brown fox jumps over the lazy dog.');
+      expect(page.replies[0]?.replace(/\s+/g, ' ').trim()).toMatch(/^Foxes are quick\. Dogs are lazy\./);
+      expect(page.receivedMs).toBeGreaterThan(500);
+      expect(page.playedMs).toBeGreaterThan(300);
+      expect(page.latencyRows).toBeGreaterThan(0);
+    });
   });
-});
+}
