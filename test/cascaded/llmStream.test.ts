@@ -177,14 +177,14 @@ describe('llmStream tools', () => {
     const conversation = new Conversation();
     const chat = fakeChatModel((_req, call) =>
       call === 0
-        ? of<ChatChunk>(
+        ? of<ChatChunk[]>(
             { type: 'text', delta: 'Let me ' },
             { type: 'text', delta: 'check.' },
             { type: 'tool_call', index: 0, id: 'call_w', name: 'get_weather', argumentsDelta: '{"ci' },
             { type: 'tool_call', index: 0, argumentsDelta: 'ty":"Paris"}' },
             { type: 'done', finishReason: 'tool_calls', usage: { inputTokens: 5, outputTokens: 4 } },
           )
-        : of<ChatChunk>({ type: 'text', delta: ' It is 21 degrees.' }, { type: 'done', finishReason: 'stop', usage: { inputTokens: 9, outputTokens: 5 } }),
+        : of<ChatChunk[]>({ type: 'text', delta: ' It is 21 degrees.' }, { type: 'done', finishReason: 'stop', usage: { inputTokens: 9, outputTokens: 5 } }),
     );
     const out = await collect([values.T!], { chatModel: chat, tools: [weather], conversation });
     expect(out.map((e) => (e.type === 'assistant.text' ? `text:${e.delta}` : e.type))).toEqual([

@@ -219,6 +219,14 @@ describe('llmStream over a real socket', () => {
     expect(third.at(-1)).toMatchObject({ type: 'assistant.done', turnId: 'turn-3' });
   });
 
+  it('a stalled stream becomes a timeout error', async () => {
+    sandbox.setScenario({ replies: [{ match: 'hello', reply: 'Hi there! How can I help you today?' }], faults: [{ surface: 'chat', request: 1, fault: { kind: 'stall', stallMs: 2000, afterChunks: 2 } }] });
+    const err = await lastValueFrom(
+      createOpenAIChatModel({ endpoint: openai(), stallTimeoutMs: 300 }).stream({ messages: [{ role: 'user', content: 'hello' }] }).pipe(toArray()),
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'timeout', stage: 'llm' });
+  });
+
   it('a malformed stream line is a protocol error event', async () => {
     sandbox.setScenario({ replies: [{ match: 'hello', reply: 'Hi there! How can I help you today?' }], faults: [{ surface: 'chat', request: 1, fault: { kind: 'malformed', afterChunks: 2 } }] });
     const out = await run([said('turn-1', 'hello')]);

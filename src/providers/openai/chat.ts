@@ -4,7 +4,7 @@ import { RxVoiceError } from '../../errors.js';
 import type { TokenUsage } from '../../events.js';
 import type { OpenAIEndpoint } from '../env.js';
 import type { ChatChunk, ChatModel, ChatRequest } from '../types.js';
-import { connectionError, httpError, isAbortError, resolveRequest } from './http.js';
+import { connectionError, httpError, isAbortError, resolveRequest, sharedDispatcher } from './http.js';
 import { readSse } from './sse.js';
 
 export interface OpenAIChatModelOptions {
@@ -15,7 +15,10 @@ export interface OpenAIChatModelOptions {
   readonly maxTokens?: number;
   /** Extra request headers (e.g. the sandbox's `x-rxvoice-call`). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Connection pool; default one shared by the OpenAI providers, with a 30 s keep-alive. */
   readonly dispatcher?: Dispatcher;
+  /** The stream counts as stalled (error `timeout`) after this long without a byte. Default 20 000 ms. */
+  readonly stallTimeoutMs?: number;
 }
 
 /**
@@ -95,7 +98,9 @@ async function streamChat(
       headers: { ...target.headers, ...options.headers, 'content-type': 'application/json', accept: 'text/event-stream' },
       body,
       signal,
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      dispatcher: options.dispatcher ?? sharedDispatcher(),
+      headersTimeout: options.stallTimeoutMs ?? 20_000,
+      bodyTimeout: options.stallTimeoutMs ?? 20_000,
     });
   } catch (err) {
     throw isAbortError(err) ? err : connectionError('llm', err);

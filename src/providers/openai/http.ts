@@ -1,3 +1,4 @@
+import { Agent, type Dispatcher } from 'undici';
 import { RxVoiceError, type ErrorStage } from '../../errors.js';
 import type { OpenAIEndpoint } from '../env.js';
 
@@ -85,11 +86,28 @@ export function providerMessage(bodyText: string): string | undefined {
   return text === '' ? undefined : text.slice(0, 300);
 }
 
-/** A socket-level failure (reset, refused, aborted mid-body) as a retryable connection error. */
+/** A socket-level failure (reset, refused, aborted mid-body) as a retryable connection error; a stall as `timeout`. */
 export function connectionError(stage: ErrorStage, err: unknown): RxVoiceError {
   if (err instanceof RxVoiceError) return err;
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  const code = (err as { code?: string } | undefined)?.code;
+  if (code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
+    return new RxVoiceError({ code: 'timeout', stage, message: `the provider stalled: ${message}`, retryable: true, cause: err });
+  }
   return new RxVoiceError({ code: 'connection', stage, message: `connection failed: ${message}`, retryable: true, cause: err });
+}
+
+let agent: Dispatcher | undefined;
+
+/**
+ * The connection pool the OpenAI providers share. undici's default keeps an idle connection only 4 s when
+ * the server gives no hint; a caller's next turn usually comes later than that, and a fresh TLS handshake
+ * to the provider costs 100-300 ms on the critical path. 30 s covers a conversation's pauses (a server's
+ * own `Keep-Alive: timeout` hint still wins).
+ */
+export function sharedDispatcher(): Dispatcher {
+  agent ??= new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000 });
+  return agent;
 }
 
 export function isAbortError(err: unknown): boolean {

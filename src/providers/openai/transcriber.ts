@@ -4,7 +4,7 @@ import { request, type Dispatcher } from 'undici';
 import { RxVoiceError } from '../../errors.js';
 import type { OpenAIEndpoint } from '../env.js';
 import type { Transcriber, TranscriptionRequest, TranscriptUpdate } from '../types.js';
-import { connectionError, httpError, isAbortError, resolveRequest } from './http.js';
+import { connectionError, httpError, isAbortError, resolveRequest, sharedDispatcher } from './http.js';
 import { readSse } from './sse.js';
 
 export type TranscriptionModel = 'gpt-4o-transcribe' | 'gpt-4o-mini-transcribe' | 'whisper-1' | (string & {});
@@ -27,8 +27,10 @@ export interface OpenAITranscriberOptions {
   readonly temperature?: number;
   /** Extra request headers (e.g. the sandbox's `x-rxvoice-call`). */
   readonly headers?: Readonly<Record<string, string>>;
-  /** undici dispatcher (connection pool) to use; default the global one. */
+  /** Connection pool; default one shared by the OpenAI providers, with a 30 s keep-alive. */
   readonly dispatcher?: Dispatcher;
+  /** The response counts as stalled (error `timeout`) after this long without a byte once the upload is done. Default 30 000 ms. */
+  readonly stallTimeoutMs?: number;
 }
 
 /**
@@ -105,7 +107,11 @@ async function run(
       headers,
       body,
       signal,
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      dispatcher: options.dispatcher ?? sharedDispatcher(),
+      // undici's headers timer runs from the start of the request and is not refreshed by small body
+      // writes: a streamed upload must have room for the whole utterance (30 s max by default) first.
+      headersTimeout: (options.stallTimeoutMs ?? 30_000) + (upload === 'streamed' ? 120_000 : 0),
+      bodyTimeout: options.stallTimeoutMs ?? 30_000,
     });
   } catch (err) {
     throw connectionError('transcribe', err);
