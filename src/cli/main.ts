@@ -20,7 +20,7 @@ Providers: real OpenAI / Azure OpenAI / ElevenLabs when their keys are in the en
   run: `Usage: rxvoice run --in call.wav [options]
 
   --pipeline cascaded|realtime   which chain (default cascaded)
-  --in FILE                      caller audio, a PCM or mu-law WAV (required)
+  --in FILE                      caller audio: a PCM or mu-law WAV, or mp3/ogg/m4a/... through ffmpeg (required)
   --out FILE                     write the assistant's audio, placed on the call's timeline, to a WAV
   --scenario FILE                sandbox scenario (transcripts, replies, faults) as JSON
   --profile typical|instant      sandbox latency profile (default typical)

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { encodeWav, readWavFile } from '../audio/wav.js';
+import { encodeWav } from '../audio/wav.js';
+import { readAudioFile } from '../audio/decode.js';
 import { fromPcm } from '../audio/sources.js';
 import { resample } from '../audio/resample.js';
 import { runCall, type CallResult } from '../runner/call.js';
@@ -14,7 +15,7 @@ import { buildChain, chainLabel, keyNameFor, openProviders, type ChainChoice } f
 /** `rxvoice run`: one WAV through one chain, printed live, then the per-turn latency table. */
 export async function runCommand(opts: ParsedOptions): Promise<number> {
   const input = existingFile(stringOption(opts, 'in'), 'input file');
-  if (input === undefined) throw new UsageError('--in FILE is required (a PCM or mu-law WAV of the caller)');
+  if (input === undefined) throw new UsageError('--in FILE is required (the caller: a WAV, or any format ffmpeg reads)');
   const choice: ChainChoice = {
     pipeline: choiceOption(opts, 'pipeline', ['cascaded', 'realtime'] as const, 'cascaded'),
     mode: choiceOption(opts, 'mode', ['streaming', 'seed'] as const, 'streaming'),
@@ -26,7 +27,7 @@ export async function runCommand(opts: ParsedOptions): Promise<number> {
   if (timeline !== undefined && !['.html', '.svg'].includes(extname(timeline))) {
     throw new UsageError('--timeline must name a .html or .svg file');
   }
-  const audio = await readWavFile(input);
+  const audio = await readAudioFile(input);
 
   const providers = await openProviders({ profile, ...(scenario ? { scenario } : {}) });
   process.stdout.write(`${providers.description}\n`);
