@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +17,8 @@ const FILES: Readonly<Record<string, { file: string; type: string }>> = {
 /** `examples/browser` of this package, from src/server (tsx) or dist/src/server (built). */
 export function defaultStaticDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const fromSource = resolve(here, '../../examples/browser');
-  return here.includes(`${join('dist', 'src')}`) ? resolve(here, '../../../examples/browser') : fromSource;
+  const candidates = [resolve(here, '../../examples/browser'), resolve(here, '../../../examples/browser')];
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
 }
 
 export async function serveStatic(dir: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {

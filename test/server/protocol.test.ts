@@ -171,3 +171,26 @@ describe('rxvoice protocol v1 (fake pipeline)', () => {
     expect(closed.code).toBe(1000);
   });
 });
+
+describe('static page', () => {
+  it('serves the page and its worklets from a fixed list, nothing else', async () => {
+    server = await serve({ pipelineFactory: (c) => echoPipeline(c) });
+    const get = async (path: string) => {
+      const res = await fetch(`${server!.url}${path}`);
+      return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
+    };
+    const page = await get('/');
+    expect(page.status).toBe(200);
+    expect(page.type).toContain('text/html');
+    expect(page.body).toContain('app.js');
+    for (const file of ['/app.js', '/capture-worklet.js', '/playback-worklet.js']) {
+      const res = await get(file);
+      expect(res.status).toBe(200);
+      expect(res.type).toContain('javascript');
+    }
+    expect((await get('/capture-worklet.js')).body).toContain("registerProcessor('pcm-capture'");
+    expect((await get('/../package.json')).status).toBe(404);
+    expect((await get('/%2e%2e/package.json')).status).toBe(404);
+    expect((await get('/healthz')).body).toBe('{"ok":true,"sessions":0}');
+  });
+});
