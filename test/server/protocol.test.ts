@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { tap } from 'rxjs';
+import { Observable, tap } from 'rxjs';
+import type { PipelineEvent } from '../../src/events.js';
 import type { PlaybackClock } from '../../src/playback.js';
 import { serve } from '../../src/server/index.js';
 import type { PipelineChoice, RunningServer } from '../../src/server/types.js';
@@ -153,6 +154,29 @@ describe('rxvoice protocol v1 (fake pipeline)', () => {
     client.send({ type: 'stop' });
     await client.closed;
     expect(samples).toBe(8000);
+  });
+
+  it('tears the pipeline down when the client vanishes mid-call', async () => {
+    let tornDown = 0;
+    server = await serve({
+      pipelineFactory: () => (source) =>
+        new Observable<PipelineEvent>((subscriber) => {
+          const sub = source.subscribe({ next: (frame) => subscriber.next({ type: 'audio.in', frame }) });
+          return () => {
+            tornDown++;
+            sub.unsubscribe();
+          };
+        }),
+      staticDir: false,
+    });
+    const client = await TestClient.open(wsUrl(server));
+    client.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 } });
+    await client.waitFor((m) => m.type === 'started');
+    client.send(Buffer.alloc(640));
+    client.ws.terminate(); // no close handshake, no stop
+    for (let i = 0; i < 100 && (tornDown === 0 || server.sessions().length > 0); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(tornDown).toBe(1);
+    expect(server.sessions()).toEqual([]);
   });
 
   it('turns a pipeline that throws into an error event and an orderly close', async () => {
