@@ -350,6 +350,50 @@ describe('realtime operator: barge-in', () => {
   });
 });
 
+describe('realtime operator: barge-in policies', () => {
+  it('minWords waits for enough words of the partial transcript (and leaves interrupt_response off)', () => {
+    const ts = virtualTime();
+    const playback = new PlaybackClock(ts);
+    const h = harness({ output: 'audio', playback, scheduler: ts, bargeIn: { minWords: 3 } });
+    expect(h.fake.current.config.turnDetection).toMatchObject({ interruptResponse: false });
+    const at = (ms: number, fn: () => void): void => void ts.schedule(fn, ms);
+    const c = () => h.fake.current;
+    at(0, () => c().emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: 0, item_id: 'u1' }));
+    at(10, () => c().emit({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: 10, item_id: 'u1' }));
+    at(20, () => {
+      c().emit({ type: 'response.created', response: { id: 'r1' } });
+      c().emit({ type: 'response.output_audio.delta', response_id: 'r1', item_id: 'a1', delta: modelAudio(3000) });
+    });
+    at(500, () => c().emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: 480, item_id: 'u2' }));
+    at(600, () => c().emit({ type: 'conversation.item.input_audio_transcription.delta', item_id: 'u2', delta: 'uh ' }));
+    at(700, () => expect(c().sentOf('response.cancel')).toHaveLength(0));
+    at(800, () => c().emit({ type: 'conversation.item.input_audio_transcription.delta', item_id: 'u2', delta: 'wait a second' }));
+    ts.flush();
+    expect(c().sentOf('response.cancel')).toHaveLength(1);
+    // Cut when the words were there (t=800), 780 ms into the reply's audio.
+    expect(c().sentOf('conversation.item.truncate')[0]).toMatchObject({ item_id: 'a1', audio_end_ms: 780 });
+    expect(h.out.find((e) => e.type === 'interruption')).toMatchObject({ turnId: 'turn-1', byTurnId: 'turn-2', playedMs: 780 });
+  });
+
+  it('a reply.cancel from upstream (a bargeIn operator before it) cancels the response and passes on', () => {
+    const h = harness();
+    h.at(0, () => h.fake.current.emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: 0, item_id: 'u1' }));
+    h.at(10, () => h.fake.current.emit({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: 10, item_id: 'u1' }));
+    h.at(20, () => {
+      h.fake.current.emit({ type: 'response.created', response: { id: 'r1' } });
+      h.fake.current.emit({ type: 'response.output_text.delta', response_id: 'r1', delta: 'Once upon ' });
+    });
+    h.at(30, () => h.input.next({ type: 'reply.cancel', turnId: 'turn-1', byTurnId: 'turn-2', reason: 'barge_in' }));
+    h.at(40, () => h.fake.current.emit({ type: 'response.output_text.delta', response_id: 'r1', delta: 'a time' }));
+    h.at(50, () => h.fake.current.emit({ type: 'response.done', response: { id: 'r1', status: 'cancelled' } }));
+    h.ts.flush();
+    expect(h.fake.current.sentOf('response.cancel')).toHaveLength(1);
+    expect(h.out.filter((e) => e.type === 'reply.cancel')).toHaveLength(1);
+    expect(h.out.filter((e) => e.type === 'assistant.text').map((e) => (e.type === 'assistant.text' ? e.delta : ''))).toEqual(['Once upon ']);
+    expect(h.out.some((e) => e.type === 'assistant.done')).toBe(false);
+  });
+});
+
 describe('realtime operator: connection life', () => {
   it('reconnects after a drop, restores the conversation and resends the audio of the uncommitted turn', () => {
     const h = harness({ instructions: 'Be brief.', reconnectDelayMs: 100 });
