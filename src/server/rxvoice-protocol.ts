@@ -81,6 +81,7 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
   const startCall = async (start: StartMessage): Promise<void> => {
     format = start.format;
     const recorder = await host.openRecorder();
+    if (ws.readyState !== WebSocket.OPEN) return void (await recorder?.close()); // gone while the file opened
     const audio = new OutboundAudioPolicy(format, host, recorder, (turnId) => sendJson({ type: 'audio.start', turnId, format }));
     run = new PipelineRun(
       host.factory,

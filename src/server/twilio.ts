@@ -104,6 +104,7 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
     const voice = params.voice && (!host.allow?.voices || host.allow.voices.includes(params.voice)) ? params.voice : undefined;
     const language = params.language && (!host.allow?.languages || host.allow.languages.includes(params.language)) ? params.language : undefined;
     const recorder = await host.openRecorder();
+    if (ws.readyState !== WebSocket.OPEN) return void (await recorder?.close()); // gone while the file opened
     recorder?.note({ role: 'call', streamSid, callSid: start.callSid, customParameters: params }, 0);
     audio = new OutboundAudioPolicy(
       TWILIO_FORMAT,
