@@ -549,7 +549,8 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
             if (!turnId) return;
             const text = str(event.transcript);
             transcripts.set(turnId, text);
-            const language = str(event.language);
+            // GA transcription events carry no language; the hint stands in when one was given.
+            const language = str(event.language) || options.language || '';
             const entry = history.find((e) => e.turnId === turnId && e.item.type === 'message' && e.item.role === 'user');
             if (entry) {
               entry.item = { type: 'message', role: 'user', content: [{ type: 'input_text', text }] };
