@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withFailover } from '../../pipelines/failover.js';
+import { realtimePipeline } from '../../pipelines/realtime.js';
+import type { AudioFrame } from '../../src/audio/frame.js';
+import { resolveEndpoints } from '../../src/providers/env.js';
+import { createOpenAIChatModel } from '../../src/providers/openai/chat.js';
+import type { ChatModel, ChatRequest } from '../../src/providers/types.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import type { FaultRule, Scenario } from '../../src/sandbox/types.js';
+import { callTurnByTurn, digest, fixtureTurns, ofType, replyAudioMs } from './support/call.js';
+
+/**
+ * Failover: the realtime provider drops mid-call and refuses every reconnect (sandbox fault rules after
+ * the first session). With `withFailover` the call continues on the cascaded chain, carrying the
+ * conversation so far; without it (the default) the rest of the call goes unanswered.
+ */
+
+const SCENARIO: Scenario = {
+  utterances: [{ transcript: "What's the weather like in Paris today?" }, { transcript: 'Can you book me a table for two at eight?' }, { transcript: "Thanks, that's all." }],
+  replies: [
+    { match: 'weather', reply: 'It is sunny in Paris today, about twenty degrees, with a light breeze from the west.' },
+    { match: 'table', reply: 'Done, booked at eight.' },
+    { match: 'thanks', reply: 'Goodbye!' },
+  ],
+};
+const OUTAGE: FaultRule[] = [
+  { surface: 'realtime', request: 1, fault: { kind: 'ws_close', afterChunks: 2 } },
+  { surface: 'realtime', request: 2, count: Infinity, fault: { kind: 'http_503' } },
+];
+
+let sandbox: Sandbox;
+let turns: AudioFrame[][];
+beforeAll(async () => {
+  sandbox = await startSandbox({ profile: 'instant', scenario: SCENARIO });
+  turns = (await fixtureTurns('call-3turns')).turns;
+});
+afterAll(async () => sandbox.close());
+
+/** The sandbox's chat model, recording what each request carried. */
+function spiedChat(requests: ChatRequest[], callId: string): ChatModel {
+  const real = createOpenAIChatModel({ endpoint: resolveEndpoints({}, sandbox.url).openai, headers: { 'x-rxvoice-call': callId } });
+  return { name: 'spied', stream: (request) => (requests.push(request), real.stream(request)) };
+}
+
+describe('withFailover (realtime -> cascaded)', () => {
+  it('the realtime provider goes down mid-call: the call continues on the cascaded chain with the conversation so far', async () => {
+    sandbox.setScenario({ ...SCENARIO, faults: OUTAGE });
+    const endpoints = resolveEndpoints({}, sandbox.url);
+    const requests: ChatRequest[] = [];
+    const callId = 'failover-1';
+    const { events } = await callTurnByTurn(
+      turns,
+      withFailover({
+        primary: { endpoints, callId, maxReconnects: 1, bargeIn: false, systemPrompt: 'Be brief.' },
+        fallback: { endpoints, callId, bargeIn: false, providers: { chatModel: spiedChat(requests, callId) } },
+        afterMs: 500,
+      }),
+    );
+    const summary = digest(events);
+    const errors = ofType(events, 'error');
+    expect(errors.map((e) => [e.stage, e.code, e.turnId]), summary).toEqual([
+      ['realtime', 'connection', 'turn-1'],
+      ['pipeline', 'connection', undefined],
+    ]);
+    expect(errors[1]!.message).toMatch(/continues on the cascaded chain/);
+    // Turn ids go on from the realtime chain's; the cascaded chain answers the next turns with speech.
+    expect(ofType(events, 'speech.started').map((e) => e.turnId)).toEqual(['turn-1', 'turn-2', 'turn-3']);
+    expect(ofType(events, 'assistant.done').map((e) => [e.turnId, e.text]), summary).toEqual([
+      ['turn-2', 'Done, booked at eight.'],
+      ['turn-3', 'Goodbye!'],
+    ]);
+    expect(replyAudioMs(events, 'turn-2')).toBeGreaterThan(500);
+    expect(replyAudioMs(events, 'turn-3')).toBeGreaterThan(300);
+    // The first cascaded request carried what the caller said to the realtime model.
+    const first = requests[0]!.messages.map((m) => [m.role, 'content' in m ? m.content : null]);
+    expect(first).toContainEqual(['user', "What's the weather like in Paris today?"]);
+    expect(first.at(-1)).toEqual(['user', 'Can you book me a table for two at eight?']);
+  });
+
+  it('off by default: the same outage without withFailover leaves the rest of the call unanswered', async () => {
+    sandbox.setScenario({ ...SCENARIO, faults: OUTAGE });
+    const endpoints = resolveEndpoints({}, sandbox.url);
+    const { events } = await callTurnByTurn(
+      turns.slice(0, 2),
+      realtimePipeline({ endpoints, callId: 'failover-2', maxReconnects: 1, bargeIn: false, systemPrompt: 'Be brief.' }),
+      { turnTimeoutMs: 4000 },
+    );
+    expect(ofType(events, 'error').map((e) => [e.stage, e.code]), digest(events)).toEqual([['realtime', 'connection']]);
+    expect(ofType(events, 'assistant.done')).toEqual([]);
+  });
+});
