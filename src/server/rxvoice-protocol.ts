@@ -1,6 +1,6 @@
 import WebSocket, { type RawData } from 'ws';
 import { errorEvent, type PipelineEvent } from '../events.js';
-import { RxVoiceError } from '../errors.js';
+import { redactSecrets, RxVoiceError } from '../errors.js';
 import { bytesToSamples, CLIENT_SAMPLE_RATES, muLawDecode } from './codec.js';
 import { OutboundAudioPolicy, type SessionHost } from './session-host.js';
 import { isClientEvent, PipelineRun } from './session.js';
@@ -102,7 +102,9 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
           return;
         }
         audio.observe(event);
-        if (isClientEvent(event)) sendJson(event);
+        // Errors leave the process here: scrub them again, whoever built them.
+        if (event.type === 'error') sendJson({ ...event, message: redactSecrets(event.message) });
+        else if (isClientEvent(event)) sendJson(event);
       },
       recorder,
     );

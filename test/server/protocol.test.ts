@@ -156,6 +156,23 @@ describe('rxvoice protocol v1 (fake pipeline)', () => {
     expect(samples).toBe(8000);
   });
 
+  it('scrubs secrets from error events a pipeline emits, whoever built them', async () => {
+    server = await serve({
+      pipelineFactory: () => (source) =>
+        new Observable<PipelineEvent>((subscriber) => {
+          subscriber.next({ type: 'error', code: 'auth', stage: 'llm', message: 'refused key sk-proj-abcdef123456 (Bearer abcdef123456789)', retryable: false });
+          return source.subscribe({ complete: () => subscriber.complete() });
+        }),
+      staticDir: false,
+    });
+    const client = await TestClient.open(wsUrl(server));
+    client.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 } });
+    const error = await client.waitFor((m) => m.type === 'error');
+    expect(error.message).toBe('refused key [redacted] (Bearer [redacted])');
+    client.send({ type: 'stop' });
+    await client.closed;
+  });
+
   it('tears the pipeline down when the client vanishes mid-call', async () => {
     let tornDown = 0;
     server = await serve({
