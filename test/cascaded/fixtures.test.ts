@@ -2,7 +2,9 @@ import { performance } from 'node:perf_hooks';
 import { firstValueFrom, lastValueFrom, filter, timeout, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vad } from '../../operators/vad.js';
-import { cascaded, type CascadedMode } from '../../pipelines/cascaded.js';
+import { cascaded, createCascadedProviders, type CascadedMode } from '../../pipelines/cascaded.js';
+import { Conversation } from '../../src/conversation.js';
+import type { ChatModel } from '../../src/providers/types.js';
 import { fromPcm } from '../../src/audio/sources.js';
 import type { AudioFrame } from '../../src/audio/frame.js';
 import type { PipelineEvent } from '../../src/events.js';
@@ -129,6 +131,76 @@ describe.each<[CascadedMode, Form]>([
       expect(uploads[i]!.firstByteAt! - t0).toBeLessThan(u.endMs);
       expect(uploads[i]!.endAt! - t0).toBeGreaterThan(u.endMs);
     });
+  });
+});
+
+/** Wraps a chat model with the check OpenAI makes: every assistant tool call is answered before anything else. */
+function validating(model: ChatModel, violations: string[]): ChatModel {
+  return {
+    name: `validating(${model.name})`,
+    stream: (req) => {
+      const pending = new Set<string>();
+      for (const m of req.messages) {
+        if (m.role === 'tool') pending.delete(m.tool_call_id);
+        else if (pending.size > 0) violations.push(`unanswered tool calls ${[...pending].join(',')} before a ${m.role} message`);
+        if (m.role === 'assistant' && m.tool_calls) for (const c of m.tool_calls) pending.add(c.id);
+      }
+      if (pending.size > 0) violations.push(`unanswered tool calls ${[...pending].join(',')} at the end`);
+      return model.stream(req);
+    },
+  };
+}
+
+describe('barge-in while a tool runs (call-3turns.wav, streaming)', () => {
+  it('cancels the tool, answers its call in the history, and the next turns are answered', async () => {
+    const fixture = await loadFixture('call-3turns');
+    const endpoints = endpointsFor('openai');
+    const callId = `fixture-call-${++calls}`;
+    const providers = createCascadedProviders(endpoints, { callId });
+    const violations: string[] = [];
+    let toolAborted = false;
+    const slowWeather = defineTool<{ city: string }>({
+      ...weather,
+      // Still running when the caller speaks again ~3 s later.
+      handler: (_args, { signal }) =>
+        new Promise((resolve) => {
+          const timer = setTimeout(() => resolve({ sky: 'sunny' }), 8000);
+          signal.addEventListener('abort', () => {
+            toolAborted = true;
+            clearTimeout(timer);
+            resolve({ aborted: true });
+          });
+        }),
+    });
+    const conversation = new Conversation({ systemPrompt: 'Be brief.' });
+    const events = await lastValueFrom(
+      fixture.frames({ realtime: true }).pipe(
+        cascaded({ providers: { ...providers, chatModel: validating(providers.chatModel, violations) }, tools: [slowWeather], conversation }),
+        filter((e) => e.type !== 'audio.in'),
+        toArray(),
+        timeout(fixture.durationMs + 20_000),
+      ),
+    );
+    expect(ofType(events, 'tool.call').map((e) => e.turnId)).toEqual(['turn-1']);
+    expect(ofType(events, 'tool.result')).toEqual([]);
+    expect(ofType(events, 'reply.cancel')[0]).toMatchObject({ turnId: 'turn-1', byTurnId: 'turn-2' });
+    expect(toolAborted).toBe(true);
+    expect(ofType(events, 'error')).toEqual([]);
+    expect(ofType(events, 'assistant.done').map((d) => [d.turnId, d.text])).toEqual([
+      ['turn-2', 'Done, booked at eight.'],
+      ['turn-3', 'Goodbye!'],
+    ]);
+    expect(violations).toEqual([]);
+    const history = conversation.history();
+    expect(history.slice(0, 4).map((e) => [e.turnId, e.message.role])).toEqual([
+      ['turn-1', 'user'],
+      ['turn-1', 'assistant'],
+      ['turn-1', 'tool'],
+      ['turn-2', 'user'],
+    ]);
+    expect(history[2]!.message.content).toContain('interrupted');
+    expect(history.filter((e) => e.message.role === 'user').map((e) => e.turnId)).toEqual(['turn-1', 'turn-2', 'turn-3']);
+    expect(history.at(-1)).toEqual({ turnId: 'turn-3', message: { role: 'assistant', content: 'Goodbye!' } });
   });
 });
 
