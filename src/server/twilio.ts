@@ -1,4 +1,5 @@
 import WebSocket, { type RawData } from 'ws';
+import { frameDurationMs } from '../audio/frame.js';
 import type { PipelineEvent } from '../events.js';
 import { muLawDecode } from './codec.js';
 import { OutboundAudioPolicy, type SessionHost } from './session-host.js';
@@ -41,38 +42,48 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
   let streamSid: string | undefined;
   let run: PipelineRun | undefined;
   let audio: OutboundAudioPolicy | undefined;
-  // Per reply: audio sent (ms), the last position Twilio confirmed as played, and a generation that a
-  // `clear` bumps, so the marks Twilio echoes for discarded audio are told apart from played ones.
-  const replies = new Map<string, { sentMs: number; playedMs: number; generation: number; cleared: boolean }>();
+  // Per reply: how much audio the pipeline handed on (ms, in the PlaybackClock's own timeline), the last
+  // position Twilio confirmed as played, and a generation that a `clear` bumps, so the marks Twilio echoes
+  // for discarded audio are told apart from played ones.
+  const replies = new Map<string, { inputMs: number; playedMs: number; generation: number; cleared: boolean }>();
   const reply = (turnId: string) => {
     let state = replies.get(turnId);
-    if (!state) replies.set(turnId, (state = { sentMs: 0, playedMs: 0, generation: 0, cleared: false }));
+    if (!state) replies.set(turnId, (state = { inputMs: 0, playedMs: 0, generation: 0, cleared: false }));
     return state;
   };
 
   const send = (value: unknown): void => host.gate.sendEvent(JSON.stringify(value));
 
-  const sendChunk = (turnId: string, piece: Buffer): void => {
+  /** One media chunk and its mark: `positionMs` is where the reply stands once Twilio has played it. */
+  const sendChunk = (turnId: string, piece: Buffer, positionMs: number): void => {
     const message = JSON.stringify({ event: 'media', streamSid, media: { payload: piece.toString('base64') } });
     if (!host.gate.sendAudio(message, piece.length)) return;
     const state = reply(turnId);
-    state.sentMs += (piece.length / 8000) * 1000;
-    send({ event: 'mark', streamSid, mark: { name: `${turnId}:${Math.round(state.sentMs)}:g${state.generation}` } });
+    send({ event: 'mark', streamSid, mark: { name: `${turnId}:${positionMs}:g${state.generation}` } });
   };
 
-  // Reply audio goes out in whole 20 ms chunks; a partial chunk waits briefly for the next frame.
+  // Reply audio goes out in whole 20 ms chunks; a partial chunk waits briefly for the next frame. Mark
+  // positions count in the pipeline's frames (not the re-encoded bytes, which a resampler may hold a few
+  // samples back), so the last mark of a reply equals what the pipeline emitted: played means finished.
   let pending: { turnId: string; bytes: Buffer } | undefined;
   let flushTimer: NodeJS.Timeout | undefined;
   const flushPending = (): void => {
     clearTimeout(flushTimer);
-    if (pending && pending.bytes.length > 0 && !reply(pending.turnId).cleared) sendChunk(pending.turnId, pending.bytes);
+    if (pending && pending.bytes.length > 0 && !reply(pending.turnId).cleared) {
+      sendChunk(pending.turnId, pending.bytes, Math.ceil(reply(pending.turnId).inputMs));
+    }
     pending = undefined;
   };
-  const sendReplyAudio = (turnId: string, bytes: Buffer): void => {
+  const sendReplyAudio = (turnId: string, bytes: Buffer, frameMs: number): void => {
     if (pending && pending.turnId !== turnId) flushPending();
+    const state = reply(turnId);
+    state.inputMs += frameMs;
     let data = pending ? Buffer.concat([pending.bytes, bytes]) : bytes;
     let offset = 0;
-    for (; offset + CHUNK_BYTES <= data.length; offset += CHUNK_BYTES) sendChunk(turnId, data.subarray(offset, offset + CHUNK_BYTES));
+    for (; offset + CHUNK_BYTES <= data.length; offset += CHUNK_BYTES) {
+      const remainingMs = (data.length - offset - CHUNK_BYTES) / 8; // 8 mu-law bytes per ms
+      sendChunk(turnId, data.subarray(offset, offset + CHUNK_BYTES), Math.max(0, Math.floor(state.inputMs - remainingMs)));
+    }
     data = data.subarray(offset);
     pending = { turnId, bytes: data };
     clearTimeout(flushTimer);
@@ -83,7 +94,7 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
   const onEvent = (event: PipelineEvent): void => {
     if (event.type === 'assistant.audio') {
       const bytes = audio?.encode(event);
-      if (bytes && bytes.length > 0) sendReplyAudio(event.turnId, bytes);
+      if (bytes) sendReplyAudio(event.turnId, bytes, frameDurationMs(event.frame));
       return;
     }
     audio?.observe(event);
@@ -117,7 +128,7 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
         const state = reply(turnId);
         state.cleared = true;
         state.generation++;
-        state.sentMs = state.playedMs;
+        state.inputMs = state.playedMs;
         if (pending?.turnId === turnId) pending = undefined;
         send({ event: 'clear', streamSid });
       },

@@ -52,8 +52,13 @@ describe('Twilio Media Streams (fake pipeline)', () => {
     expect(odd.length).toBeLessThanOrEqual(2);
     expect(odd.every((n) => n < 160)).toBe(true);
     expect(Math.max(...muLawDecode(twilio.media[10]!.bytes))).toBeGreaterThan(4000);
-    expect(twilio.marksSent[0]).toBe('turn-1:20:g0');
-    expect(twilio.marksSent[9]).toBe('turn-1:200:g0');
+    // Mark positions count in the pipeline's own audio time (the resampler holds a few ms back): one per
+    // 20 ms chunk.
+    const positions = twilio.marksSent.filter((n) => /^turn-1:\d+:g0$/.test(n)).map((n) => Number(n.split(':')[1]));
+    expect(positions[0]).toBeGreaterThanOrEqual(20);
+    expect(positions[0]).toBeLessThan(30);
+    const steps = positions.slice(1).map((p, i) => p - positions[i]!);
+    expect(steps.filter((d) => d < 17 || d > 23)).toEqual([]);
 
     // Barge-in: the server sent exactly one clear, while turn-1 was still playing.
     expect(twilio.clears).toHaveLength(1);
@@ -117,6 +122,37 @@ describe('Twilio Media Streams (fake pipeline)', () => {
     await until(() => twilio.marksEchoed.filter((m) => m.name.endsWith(':g1')).length === 20);
     await new Promise((r) => setTimeout(r, 100)); // the last echo reaches the server
     expect(clock!.playedMs('turn-1')).toBe(Math.round(heard) + 400);
+    control.complete();
+    twilio.stop();
+    await twilio.closed;
+  });
+
+  it('the last mark of a reply is all the pipeline emitted: once Twilio played it, the reply is over', async () => {
+    const control = new Subject<PipelineEvent>();
+    let clock: PlaybackClock | undefined;
+    server = await serve({
+      staticDir: false,
+      pipelineFactory: (c) => {
+        clock = c.playback;
+        return (source) => merge(source.pipe(ignoreElements()), control);
+      },
+    });
+    const twilio = await TwilioEmulator.open(twilioUrl(server));
+    twilio.start();
+    twilio.sendMedia(new Uint8Array(160).fill(0xff), 0);
+    await new Promise((r) => setTimeout(r, 50));
+    // 490 ms at 24 kHz in 20 ms frames plus a 10 ms one, as a TTS would hand them on (and tell the clock).
+    for (let i = 0; i < 25; i++) {
+      const samples = new Int16Array(i === 24 ? 240 : 480).fill(2000);
+      clock!.emitted('turn-1', (samples.length * 1000) / 24000);
+      control.next({ type: 'assistant.audio', turnId: 'turn-1', frame: { samples, sampleRate: 24000, startMs: i * 20, seq: i } });
+    }
+    while (!twilio.marksEchoed.some((m) => m.name === 'turn-1:490:g0')) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(clock!.emittedMs('turn-1')).toBe(490);
+    expect(clock!.playedMs('turn-1')).toBe(490);
+    expect(clock!.isPlaying('turn-1')).toBe(false);
+    control.complete();
     twilio.stop();
     await twilio.closed;
   });
