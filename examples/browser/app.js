@@ -144,13 +144,13 @@ async function startCall() {
     if (call?.started && ws.readyState === WebSocket.OPEN) ws.send(message.data);
   };
   player.port.onmessage = (message) => {
-    const { turnId, playedMs } = message.data;
+    const { turnId, playedMs, done } = message.data;
     if (turnId === undefined) return;
     const before = call.played.get(turnId) ?? 0;
     call.played.set(turnId, playedMs);
     call.playedMs += Math.max(0, playedMs - before);
     updateAudioStats();
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'playback', turnId, playedMs: Math.round(playedMs) }));
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'playback', turnId, playedMs: Math.round(playedMs), ...(done ? { done: true } : {}) }));
   };
 }
 

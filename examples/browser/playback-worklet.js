@@ -18,14 +18,15 @@ class PcmPlayer extends AudioWorkletProcessor {
       } else if (msg.type === 'clear') {
         const turns = new Set(this.queue.map((q) => q.turnId));
         this.queue = msg.turnId ? this.queue.filter((q) => q.turnId !== msg.turnId) : [];
-        for (const turnId of turns) this.report(turnId, true);
+        for (const turnId of turns) this.report(turnId);
       }
     };
   }
 
-  report(turnId, final = false) {
+  /** `done`: everything received for the turn has been played (not sent after a `clear`: that audio was dropped). */
+  report(turnId, done = false) {
     const samples = this.played.get(turnId) ?? 0;
-    this.port.postMessage({ type: 'played', turnId, playedMs: (samples * 1000) / sampleRate, final, queuedMs: this.queuedMs() });
+    this.port.postMessage({ type: 'played', turnId, playedMs: (samples * 1000) / sampleRate, done, queuedMs: this.queuedMs() });
   }
 
   queuedMs() {

@@ -20,7 +20,7 @@ export interface StartMessage {
 
 export type ClientMessage =
   | StartMessage
-  | { readonly type: 'playback'; readonly turnId: string; readonly playedMs: number }
+  | { readonly type: 'playback'; readonly turnId: string; readonly playedMs: number; readonly done?: boolean }
   | { readonly type: 'stop' };
 
 /** Checks a `start` message against the protocol and what the server allows; returns the reason on refusal. */
@@ -138,7 +138,11 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
         if (typeof turnId !== 'string' || typeof playedMs !== 'number' || !Number.isFinite(playedMs) || playedMs < 0) {
           return void sendJson(protocolError('playback needs turnId (string) and playedMs (number >= 0)'));
         }
-        run?.playback.reportPlayed(turnId, playedMs);
+        if (message.done !== undefined && typeof message.done !== 'boolean') return void sendJson(protocolError('playback.done must be a boolean'));
+        // `done`: the client played all it received of the turn. Its count is in resampled audio (a few
+        // samples short of the pipeline's), so the clock gets the pipeline's own total: the reply is over.
+        const emitted = run?.playback.emittedMs(turnId) ?? 0;
+        run?.playback.reportPlayed(turnId, message.done === true ? Math.max(playedMs, emitted) : playedMs);
         return;
       }
       case 'stop':

@@ -120,9 +120,17 @@ describe('rxvoice protocol v1 (fake pipeline)', () => {
     await client.waitFor((m) => m.type === 'started');
     client.send({ type: 'playback', turnId: 'turn-7', playedMs: 320 });
     client.send({ type: 'playback', turnId: 'turn-7', playedMs: 180 }); // late report never moves it back
+    // `done`: the client played all it got; the clock counts the pipeline's own total (here 1000.5 ms).
+    clock!.emitted('turn-8', 1000.5);
+    client.send({ type: 'playback', turnId: 'turn-8', playedMs: 998, done: true });
+    client.send({ type: 'playback', turnId: 'turn-9', playedMs: 5, done: 'yes' });
+    await client.waitFor((m) => m.type === 'error');
     client.send({ type: 'stop' });
     await client.closed;
     expect(clock?.playedMs('turn-7')).toBe(320);
+    expect(clock?.playedMs('turn-8')).toBe(1000.5);
+    expect(clock?.isPlaying('turn-8')).toBe(false);
+    expect(clock?.playedMs('turn-9')).toBe(0);
   });
 
   it('uses the server system prompt unless clients may bring theirs', async () => {
