@@ -1,0 +1,37 @@
+/**
+ * A chain composed by hand from the operators, with the providers built once: the README's second example.
+ *   npx tsx examples/custom-chain.ts
+ */
+import { fromWav } from '../src/audio/index.js';
+import { Conversation } from '../src/conversation.js';
+import { PlaybackClock } from '../src/playback.js';
+import { resolveEndpoints } from '../src/providers/env.js';
+import { startSandbox } from '../src/sandbox/index.js';
+import { chunk, llmStream, sentences, transcribe, tts, turnMetrics, vad } from '../operators/index.js';
+import { createCascadedProviders, DEFAULT_VOICE } from '../pipelines/index.js';
+
+const sandbox = await startSandbox({ profile: 'instant' });
+const { transcriber, chatModel, synthesizer } = createCascadedProviders(resolveEndpoints(process.env, sandbox.url));
+const conversation = new Conversation({ systemPrompt: 'Answer in one sentence.' });
+const playback = new PlaybackClock();
+
+fromWav('fixtures/two-sentences.wav')
+  .pipe(
+    vad({ silenceMs: 400 }),
+    chunk(),
+    transcribe({ transcriber }),
+    llmStream({ chatModel, conversation }),
+    sentences(),
+    tts({ synthesizer, voiceId: DEFAULT_VOICE, outputFormat: 'pcm_16000', mode: 'streamed', playback }),
+    turnMetrics(),
+  )
+  .subscribe({
+    next: (event) => {
+      if (event.type === 'metric' && event.name === 'first_audio_out') console.log(`${event.turnId}: first audio ${event.valueMs} ms after speech ended`);
+      if (event.type === 'assistant.done') console.log(`${event.turnId}: ${event.text}`);
+    },
+    complete: () => {
+      console.log(`history: ${conversation.messages().length} messages`);
+      void sandbox.close();
+    },
+  });
