@@ -70,6 +70,11 @@ export interface RealtimeOptions {
    * server's limit (OpenAI: 60 minutes) ends it mid-sentence. Default 55 minutes; 0 disables.
    */
   readonly renewAfterMs?: number;
+  /**
+   * A reply that was asked for (or is streaming) and then gets no server event for this long is treated
+   * like a dropped socket: reconnect, restore, ask again. Default 15 000 ms; 0 disables.
+   */
+  readonly stallTimeoutMs?: number;
   /** With `turnDetection: none`, audio kept before `speech.started` is sent with the turn. Default 300 ms. */
   readonly prePaddingMs?: number;
   readonly scheduler?: SchedulerLike;
@@ -148,6 +153,7 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
   const drainTimeoutMs = options.drainTimeoutMs ?? 20_000;
   const renewAfterMs = options.renewAfterMs ?? 55 * 60_000;
   const prePaddingMs = options.prePaddingMs ?? 300;
+  const stallTimeoutMs = options.stallTimeoutMs ?? 15_000;
   const tools = options.tools ?? [];
   const transcriptionModel = options.transcriptionModel === undefined ? 'gpt-4o-mini-transcribe' : options.transcriptionModel;
   const config: RealtimeSessionConfig = {
@@ -250,6 +256,7 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
         connectionSub = conn.events.subscribe({
           next: (event) => {
             onServerEvent(event);
+            armStallTimer();
             maybeRenew();
           },
           error: (err: unknown) => onDrop(toRxVoiceError(err, 'realtime', 'connection')),
@@ -289,7 +296,26 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
         connect(true);
       };
 
+      /** While a reply is awaited from the server (not from a tool handler), silence is bounded. */
+      let stallTimer: Subscription | undefined;
+      const armStallTimer = (): void => {
+        stallTimer?.unsubscribe();
+        stallTimer = undefined;
+        if (stallTimeoutMs <= 0 || closed || fatal || !connection) return;
+        if (pendingCalls.size > 0 || (activeResponse === undefined && awaitingResponse.size === 0)) return;
+        stallTimer = scheduler.schedule(() => {
+          stallTimer = undefined;
+          const stalled = connectionSub;
+          if (!stalled || closed) return;
+          connectionSub = undefined;
+          stalled.unsubscribe();
+          onDrop(new RxVoiceError({ code: 'timeout', stage: 'realtime', retryable: true, message: `The realtime server sent nothing for ${stallTimeoutMs} ms while a reply was due` }));
+        }, stallTimeoutMs);
+      };
+
       const onDrop = (err: RxVoiceError): void => {
+        stallTimer?.unsubscribe();
+        stallTimer = undefined;
         connectionSub = undefined;
         connection = undefined;
         if (closed) return;
@@ -302,7 +328,8 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
         if (!err.retryable || (!expired && attempts >= maxReconnects)) {
           fatal = true;
           const message = err.retryable ? `${err.message}; gave up after ${attempts} reconnect attempts` : err.message;
-          emit(errorEvent({ code: err.retryable ? 'connection' : err.code, stage: 'realtime', message, retryable: false }, lastUserTurn));
+          const code = err.code === 'timeout' ? 'timeout' : err.retryable ? 'connection' : err.code;
+          emit(errorEvent({ code, stage: 'realtime', message, retryable: false }, lastUserTurn));
           maybeComplete();
           return;
         }
@@ -380,6 +407,7 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
         nextResponseTurn = turnId;
         awaitingResponse.add(turnId);
         send({ type: 'response.create' });
+        armStallTimer();
       };
 
       // ---- barge-in ----
@@ -477,10 +505,12 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
       };
 
       const onServerEvent = (event: RealtimeServerEvent): void => {
+        // Only real progress proves the session works: a server that accepts sockets but never answers
+        // must still run out of attempts.
+        if (/^(response\.|input_audio_buffer\.|conversation\.item\.input_audio_transcription\.)/.test(event.type)) attempts = 0;
         switch (event.type) {
           case 'session.created':
           case 'session.updated':
-            attempts = 0;
             return;
           case 'input_audio_buffer.speech_started': {
             if (!serverTurns) return;
@@ -797,6 +827,7 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
         closed = true;
         drainTimer?.unsubscribe();
         renewTimer?.unsubscribe();
+        stallTimer?.unsubscribe();
         connection?.close();
         connectionSub?.unsubscribe();
         subscriber.complete();
@@ -855,6 +886,7 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
 
       return () => {
         closed = true;
+        stallTimer?.unsubscribe();
         for (const { abort } of toolAborts.values()) abort.abort();
         for (const s of subs) s.unsubscribe();
         connection?.close();

@@ -46,8 +46,8 @@ function harness(options: Partial<RealtimeOptions> = {}): Harness {
   const input = new Subject<PipelineEvent>();
   const out: PipelineEvent[] = [];
   const done = { value: false };
-  // No periodic session renewal unless a test asks: virtual time would run it forever.
-  input.pipe(realtime({ session: fake, scheduler: ts, renewAfterMs: 0, ...options })).subscribe({
+  // No session renewal or stall timeout unless a test asks: these tests leave replies open on purpose.
+  input.pipe(realtime({ session: fake, scheduler: ts, renewAfterMs: 0, stallTimeoutMs: 0, ...options })).subscribe({
     next: (e) => out.push(e),
     complete: () => (done.value = true),
   });
@@ -497,6 +497,24 @@ describe('realtime operator: connection life', () => {
     ]);
     expect(h.out.find((e) => e.type === 'assistant.done')).toMatchObject({ text: 'Hello again.' });
     expect(h.out.some((e) => e.type === 'error')).toBe(false);
+  });
+
+  it('a reply that stalls is asked for again on a fresh session; a server that never answers ends in a timeout error', () => {
+    const h = harness({ stallTimeoutMs: 2000, reconnectDelayMs: 100, maxReconnects: 1 });
+    h.at(0, () => h.fake.current.emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: 0, item_id: 'u1' }));
+    h.at(5, () => h.fake.current.emit({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: 5, item_id: 'u1' }));
+    h.at(6, () => h.fake.current.emit({ type: 'input_audio_buffer.committed', item_id: 'u1' }));
+    h.at(7, () => h.fake.current.emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: 'u1', transcript: 'Hello?' }));
+    // No response ever comes on the first socket: at 2007 it is given up and a second one asked.
+    h.at(1900, () => expect(h.fake.connections).toHaveLength(1));
+    h.ts.flush();
+    expect(h.fake.connections).toHaveLength(2);
+    expect(h.fake.connections[0]!.open).toBe(false);
+    expect(h.fake.connections[1]!.sentOf('response.create')).toHaveLength(1);
+    // The second socket stays silent too: after the bounded attempts, one timeout error for the turn.
+    expect(h.out.filter((e) => e.type === 'error')).toEqual([
+      expect.objectContaining({ type: 'error', code: 'timeout', stage: 'realtime', turnId: 'turn-1', retryable: false }),
+    ]);
   });
 
   it('gives up after maxReconnects failed attempts (with backoff) with a connection error event', () => {
