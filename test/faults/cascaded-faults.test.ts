@@ -76,6 +76,8 @@ describe('cascaded() under provider faults (sandbox, real audio)', () => {
 
   it('chat 503 on every attempt: one llm error for turn 1 after the bounded retries, then turn 2 works', async () => {
     const events = await run([{ surface: 'chat', request: 1, count: 3, fault: { kind: 'http_503' } }]);
+    // 3 attempts for turn 1 (all refused), 1 for turn 2: the bound held.
+    expect(sandbox.stats.requests.chat).toBe(4); // setScenario started the counts again
     const errors = ofType(events, 'error');
     expect(errors, digest(events)).toHaveLength(1);
     expect(errors[0]).toMatchObject({ turnId: 'turn-1', stage: 'llm', code: 'provider_error', retryable: true });
@@ -125,6 +127,7 @@ describe('cascaded() under provider faults (sandbox, real audio)', () => {
 
   it('transcription 500 on every attempt: the utterance ends in one error naming it (utteranceLost), then turn 2 works', async () => {
     const events = await run([{ surface: 'transcribe', request: 1, count: 3, fault: { kind: 'http_500' } }]);
+    expect(sandbox.stats.requests.transcribe).toBe(4); // 3 refused attempts for turn 1, 1 for turn 2
     const errors = ofType(events, 'error');
     expect(errors, digest(events)).toHaveLength(1);
     expect(errors[0]).toMatchObject({ turnId: 'turn-1', stage: 'transcribe', code: 'provider_error', utteranceLost: true });
