@@ -3,6 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
+import { tap } from 'rxjs';
+import type { PipelineEvent } from '../../src/events.js';
 import { serve } from '../../src/server/index.js';
 import type { PipelineFactory, RunningServer } from '../../src/server/types.js';
 import { echoPipeline } from './support/fake-pipeline.js';
@@ -143,3 +145,57 @@ for (const pipeline of ['cascaded', 'realtime'] as const) {
     });
   });
 }
+
+describe('browser barge-in in headless Chromium (cascaded pipeline against the sandbox)', () => {
+  let server: RunningServer;
+  let sandbox: { url: string; close(): Promise<void> };
+  const events: PipelineEvent[] = [];
+  const reports: { turnId: string; ms: number }[] = [];
+
+  beforeAll(async () => {
+    const { startSandbox } = await import('../../src/sandbox/index.js');
+    const { sandboxPipelineFactory } = await import('./support/real-pipelines.js');
+    // A reply far longer than the 3 s pause before the fake microphone says its sentence again.
+    const long = Array.from({ length: 8 }, (_, i) => `This is sentence number ${i + 1} of a long answer about foxes and dogs.`).join(' ');
+    sandbox = await startSandbox({
+      profile: 'instant',
+      scenario: { utterances: [{ transcript: 'The quick brown fox jumps over the lazy dog.', language: 'en' }], replies: [{ match: 'fox', reply: long }] },
+    });
+    const factory = await sandboxPipelineFactory(sandbox.url, 'cascaded');
+    server = await serve({
+      pipelineFactory: (choice) => {
+        const original = choice.playback.reportPlayed.bind(choice.playback);
+        choice.playback.reportPlayed = (turnId, ms) => {
+          reports.push({ turnId, ms });
+          original(turnId, ms);
+        };
+        return (source) => source.pipe(factory(choice), tap((e) => events.push(e)));
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.close(500);
+    await sandbox?.close();
+  });
+
+  it('the caller talking over the reply cuts it at what the page played', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/?autostart=1&pipeline=cascaded`);
+    await page.waitForSelector('#assistant-turn-1.interrupted', { timeout: 45_000 });
+    await page.screenshot({ path: join(RESULTS, 'browser-barge-in.png'), fullPage: true });
+    await page.click('#stop');
+    await page.close();
+
+    const interruption = events.find((e): e is Extract<PipelineEvent, { type: 'interruption' }> => e.type === 'interruption' && e.turnId === 'turn-1');
+    expect(interruption).toBeDefined();
+    const emitted = events.filter((e) => e.type === 'assistant.audio' && e.turnId === 'turn-1').length * 20;
+    const reported = Math.max(...reports.filter((r) => r.turnId === 'turn-1').map((r) => r.ms));
+    // Cut where the page had played to (its reports lag the speaker by at most ~100 ms), well before the end.
+    expect(interruption!.playedMs).toBeGreaterThan(500);
+    expect(interruption!.playedMs).toBeGreaterThanOrEqual(reported - 150);
+    expect(interruption!.playedMs).toBeLessThan(emitted - 1000);
+    expect(interruption!.heardText.length).toBeGreaterThan(0);
+    expect(interruption!.heardText.length).toBeLessThan(200);
+  });
+});
