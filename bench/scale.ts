@@ -2,14 +2,18 @@
  * Scale benchmark: N concurrent calls on this machine, each a full streaming cascaded chain with real
  * Silero VAD and real sockets to the sandbox (its own process), caller audio paced at real time.
  *
- *   npx tsx bench/scale.ts [--calls 10,25,50,100] [--profile instant]
+ *   node --expose-gc --import tsx bench/scale.ts [--calls 10,25,50,100] [--profile typical] [--out bench/results/scale.json]
  *
- * For each N: the 99th percentile of per-frame processing lag (when a caller frame came out of the chain
- * minus when it was due from the "microphone"), the replies that came back, and memory per call.
- * The largest N whose p99 lag stays under 20 ms is the machine's capacity.
+ * For each N: the per-frame processing lag (when a caller frame came out of the chain, i.e. after the VAD
+ * decided on it, minus when the "microphone" delivered its last sample), the replies that came back, the
+ * client process's CPU use, its event-loop delay, and memory per call. The largest N whose p99 frame lag
+ * stays under 20 ms is the machine's capacity.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { performance } from 'node:perf_hooks';
 import { readWavFile } from '../src/audio/wav.js';
 import { fromPcm } from '../src/audio/sources.js';
 import { buildChain } from '../src/cli/session.js';
@@ -19,59 +23,117 @@ import { formatTable, quantile } from '../src/runner/report.js';
 import { startSandboxProcess } from './sandbox-process.js';
 
 const { values } = parseArgs({
-  options: { calls: { type: 'string', default: '10,25,50,100' }, profile: { type: 'string', default: 'instant' } },
+  options: {
+    calls: { type: 'string', default: '10,25,50,100' },
+    profile: { type: 'string', default: 'typical' },
+    fixture: { type: 'string', default: 'fixtures/demo-call.wav' },
+    out: { type: 'string' },
+  },
 });
 const levels = values.calls.split(',').map(Number);
-const audio = await readWavFile('fixtures/call-3turns.wav');
+const audio = await readWavFile(values.fixture);
+const audioSeconds = audio.samples.length / audio.sampleRate;
 const sandbox = await startSandboxProcess(['--profile', values.profile, '--scenario', 'examples/scenarios/demo.json']);
 const endpoints = resolveEndpoints({}, sandbox.url);
 
-const rows: string[][] = [];
-let capacity = 0;
+interface Level {
+  calls: number;
+  lagP50Ms: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  replies: number;
+  expectedReplies: number;
+  errors: number;
+  cpuPercent: number;
+  loopDelayP99Ms: number;
+  mibPerCall: number;
+  wallSeconds: number;
+}
+
+async function oneCall(lags: number[]): Promise<{ replies: number; errors: number }> {
+  const result = await runCall({
+    frames: fromPcm(audio.samples, audio.sampleRate, { realtime: true }),
+    pipeline: await buildChain({ pipeline: 'cascaded', mode: 'streaming' }, endpoints),
+    idleAfterInputMs: 3000,
+  });
+  for (const { at, event } of result.events) {
+    if (event.type !== 'audio.in') continue;
+    const dueAt = result.startedAt + event.frame.startMs + (event.frame.samples.length * 1000) / event.frame.sampleRate;
+    lags.push(at - dueAt);
+  }
+  return {
+    replies: result.turns.filter((t) => t.firstAudioMs !== undefined).length,
+    errors: result.events.filter((e) => e.event.type === 'error').length,
+  };
+}
+
+const levelsOut: Level[] = [];
 try {
+  // One call first, not counted: loads the Silero model, compiles the code paths, opens the first sockets.
+  await oneCall([]);
   for (const n of levels) {
-    global.gc?.();
+    (globalThis as { gc?: () => void }).gc?.();
     const rssBefore = process.memoryUsage().rss;
     let rssPeak = rssBefore;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 250);
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    const cpu = process.cpuUsage();
     const lags: number[] = [];
-    let replies = 0;
     const started = performance.now();
-    const calls = Array.from({ length: n }, async (_, i) => {
-      // Calls do not all start on the same millisecond, as on a real line.
-      await new Promise((r) => setTimeout(r, (i * 1000) / n));
-      const result = await runCall({
-        frames: fromPcm(audio.samples, audio.sampleRate, { realtime: true }),
-        pipeline: await buildChain({ pipeline: 'cascaded', mode: 'streaming' }, endpoints),
-        idleAfterInputMs: 5000,
-      });
-      for (const { at, event } of result.events) {
-        if (event.type !== 'audio.in') continue;
-        const dueAt = result.startedAt + event.frame.startMs + (event.frame.samples.length * 1000) / event.frame.sampleRate;
-        lags.push(at - dueAt);
-      }
-      replies += result.turns.filter((t) => t.firstAudioMs !== undefined).length;
-    });
-    await Promise.all(calls);
+    // Calls do not all start on the same millisecond, as on a real line: spread over one second.
+    const outcomes = await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        await new Promise((r) => setTimeout(r, (i * 1000) / n));
+        return oneCall(lags);
+      }),
+    );
+    const wallMs = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    loop.disable();
     clearInterval(sampler);
     lags.sort((a, b) => a - b);
-    const p50 = quantile(lags, 0.5);
-    const p99 = quantile(lags, 0.99);
-    if (p99 < 20) capacity = Math.max(capacity, n);
-    rows.push([
-      String(n),
-      `${p50.toFixed(1)} ms`,
-      `${p99.toFixed(1)} ms`,
-      `${replies}/${n * 3}`,
-      `${((rssPeak - rssBefore) / n / 1024 / 1024).toFixed(1)} MiB`,
-      `${((performance.now() - started) / 1000).toFixed(1)} s`,
-    ]);
+    levelsOut.push({
+      calls: n,
+      lagP50Ms: quantile(lags, 0.5),
+      lagP99Ms: quantile(lags, 0.99),
+      lagMaxMs: lags[lags.length - 1] ?? 0,
+      replies: outcomes.reduce((s, o) => s + o.replies, 0),
+      expectedReplies: n * 3,
+      errors: outcomes.reduce((s, o) => s + o.errors, 0),
+      cpuPercent: ((used.user + used.system) / 1000 / wallMs) * 100,
+      loopDelayP99Ms: loop.percentile(99) / 1e6,
+      mibPerCall: (rssPeak - rssBefore) / n / 1024 / 1024,
+      wallSeconds: wallMs / 1000,
+    });
     process.stderr.write(`${n} calls done\n`);
   }
 } finally {
   await sandbox.close();
 }
-process.stdout.write(
-  `\n${formatTable(['calls', 'frame lag p50', 'frame lag p99', 'replies with audio', 'memory per call (peak RSS growth)', 'wall'], rows)}\n`,
+
+const capacity = Math.max(0, ...levelsOut.filter((l) => l.lagP99Ms < 20 && l.replies === l.expectedReplies).map((l) => l.calls));
+const table = formatTable(
+  ['calls', 'frame lag p50', 'p99', 'max', 'replies with audio', 'errors', 'client CPU (1 core = 100 %)', 'CPU per call', 'event-loop delay p99', 'memory per call'],
+  levelsOut.map((l) => [
+    String(l.calls),
+    `${l.lagP50Ms.toFixed(1)} ms`,
+    `${l.lagP99Ms.toFixed(1)} ms`,
+    `${l.lagMaxMs.toFixed(0)} ms`,
+    `${l.replies}/${l.expectedReplies}`,
+    String(l.errors),
+    `${l.cpuPercent.toFixed(0)} %`,
+    `${(l.cpuPercent / l.calls).toFixed(2)} %`,
+    `${l.loopDelayP99Ms.toFixed(1)} ms`,
+    `${l.mibPerCall.toFixed(1)} MiB`,
+  ]),
 );
-process.stdout.write(`capacity (p99 frame lag < 20 ms): ${capacity || `< ${levels[0]}`} concurrent calls\n`);
+const verdict = `capacity (p99 frame lag < 20 ms, every reply back): ${capacity || `< ${levels[0]}`} concurrent calls`;
+process.stdout.write(
+  `\nprofile ${values.profile}, ${values.fixture} (${audioSeconds.toFixed(1)} s, 3 turns) per call, streaming cascaded chain\n${table}\n${verdict}\n`,
+);
+if (values.out) {
+  mkdirSync(dirname(values.out), { recursive: true });
+  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version };
+  writeFileSync(values.out, `${JSON.stringify({ machine, profile: values.profile, fixture: values.fixture, levels: levelsOut, capacity, table }, null, 2)}\n`);
+}

@@ -1,0 +1,67 @@
+/**
+ * `npm run bench`: the latency benchmark, then the scale benchmark, then Silero VAD throughput, each in
+ * its own process (a clean heap and event loop each), one after the other (they would skew each other).
+ * Tables go to stdout; results to bench/results/{latency,scale}.json and bench/results/vad.txt.
+ *
+ *   npx tsx bench/index.ts [--runs 3] [--calls 10,25,50,100] [--only latency,scale,vad] [--quick]
+ *
+ * `--quick`: one latency run and 10,25 calls, to check everything works (about 4 minutes).
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string' },
+    calls: { type: 'string' },
+    only: { type: 'string', default: 'latency,scale,vad' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const runs = values.runs ?? (values.quick ? '1' : '3');
+const calls = values.calls ?? (values.quick ? '10,25' : '10,25,50,100');
+const only = new Set(values.only.split(','));
+const RESULTS = 'bench/results';
+mkdirSync(RESULTS, { recursive: true });
+
+const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+process.stdout.write(
+  `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${gib(totalmem())} RAM (${gib(freemem())} free), ` +
+    `node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`,
+);
+
+/** Runs one benchmark script in a child node (with tsx), its output shown live and optionally copied to a file. */
+function run(title: string, args: readonly string[], copyTo?: string): Promise<void> {
+  process.stdout.write(`\n=== ${title} ===\n`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const copy = copyTo ? createWriteStream(copyTo) : undefined;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      copy?.write(chunk);
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      copy?.end();
+      if (code === 0) resolve();
+      else reject(new Error(`${title} exited with code ${code}`));
+    });
+  });
+}
+
+if (only.has('latency')) {
+  await run('latency: seed cascaded vs streaming cascaded vs realtime (sandbox, typical profile)', [
+    'bench/latency.ts', '--runs', runs, '--out', `${RESULTS}/latency.json`,
+  ]);
+}
+if (only.has('scale')) {
+  await run('scale: concurrent streaming cascaded calls on this machine', [
+    '--expose-gc', 'bench/scale.ts', '--calls', calls, '--out', `${RESULTS}/scale.json`,
+  ]);
+}
+if (only.has('vad')) {
+  await run('Silero VAD throughput', ['bench/vad.ts', '--runs', values.quick ? '1' : '3'], `${RESULTS}/vad.txt`);
+}
+process.stdout.write(`\nresults in ${RESULTS}/ (see BENCHMARKS.md for how to read them)\n`);
