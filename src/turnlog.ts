@@ -23,11 +23,13 @@ export interface TurnLogRecord {
 
 export interface TurnLogOptions {
   /**
-   * How long a turn stays open after it settled (reply done, utterance lost, or nothing said) for late
-   * events (reply audio metrics, an interruption) before its line is written. Default 1500 ms. A new
-   * turn, the end of the call or an unsubscribe write it at once.
+   * How long a turn stays open after it settled (reply done and its audio started, utterance lost, or
+   * nothing said) for late events (audio metrics, an interruption) before its line is written. Default
+   * 1500 ms. A new turn, the end of the call or an unsubscribe write it at once.
    */
   readonly settleMs?: number;
+  /** How long a finished reply may wait for its first audio before its line is written anyway. Default 10 000 ms. */
+  readonly maxAudioWaitMs?: number;
   /** Wall clock for the `time` field; default `Date.now`. */
   readonly now?: () => number;
   readonly scheduler?: SchedulerLike;
@@ -41,6 +43,9 @@ interface OpenTurn {
   errors: { code: string; stage: string; message: string; utteranceLost?: boolean }[];
   metrics: Record<string, number>;
   timer?: Subscription;
+  /** Reply audio seen: until then a finished reply is still waiting for its speech (and its audio metrics). */
+  audioSeen: boolean;
+  settledAt?: number;
   written: boolean;
   dirty: boolean;
 }
@@ -60,6 +65,7 @@ interface OpenTurn {
  */
 export function turnLog(path: string, options: TurnLogOptions = {}): OperatorFunction<PipelineEvent, PipelineEvent> {
   const settleMs = options.settleMs ?? 1500;
+  const maxAudioWaitMs = options.maxAudioWaitMs ?? 10_000;
   const now = options.now ?? Date.now;
   const scheduler = options.scheduler ?? asyncScheduler;
   return (source) =>
@@ -69,7 +75,7 @@ export function turnLog(path: string, options: TurnLogOptions = {}): OperatorFun
 
       const turn = (turnId: string): OpenTurn => {
         let t = turns.get(turnId);
-        if (!t) turns.set(turnId, (t = { tools: [], errors: [], metrics: {}, written: false, dirty: false }));
+        if (!t) turns.set(turnId, (t = { tools: [], errors: [], metrics: {}, audioSeen: false, written: false, dirty: false }));
         return t;
       };
 
@@ -123,7 +129,13 @@ export function turnLog(path: string, options: TurnLogOptions = {}): OperatorFun
       const settle = (turnId: string): void => {
         const t = turn(turnId);
         t.timer?.unsubscribe();
-        t.timer = scheduler.schedule(() => write(turnId), settleMs);
+        t.settledAt ??= scheduler.now();
+        t.timer = scheduler.schedule(() => {
+          // A reply whose speech has not started yet (slow TTS) is waited for, up to `maxAudioWaitMs`.
+          const waiting = t.reply !== undefined && t.reply !== '' && !t.audioSeen && t.errors.length === 0;
+          if (waiting && scheduler.now() - t.settledAt! < maxAudioWaitMs) settle(turnId);
+          else write(turnId);
+        }, settleMs);
       };
 
       const writeAll = (): void => {
@@ -146,6 +158,14 @@ export function turnLog(path: string, options: TurnLogOptions = {}): OperatorFun
             Object.assign(turn(event.turnId), { reply: event.text, dirty: true });
             settle(event.turnId);
             return;
+          case 'assistant.audio': {
+            const t = turns.get(event.turnId);
+            if (t && !t.audioSeen) {
+              t.audioSeen = true;
+              if (t.timer) settle(event.turnId);
+            }
+            return;
+          }
           case 'tool.result':
             turn(event.turnId).tools.push({ name: event.name, isError: event.isError });
             turn(event.turnId).dirty = true;
