@@ -272,7 +272,9 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
           const item = entry.item;
           if (entry.audio && item.type === 'message' && item.role === 'user') {
             // Transcript never arrived: the model still hears what the caller said.
-            const audio = encodeAudio(concat(entry.audio.map((b) => b.samples)), inputFormat);
+            const samples = concat(entry.audio.map((b) => b.samples));
+            if (samples.length === 0) continue;
+            const audio = encodeAudio(samples, inputFormat);
             send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_audio', audio }] } });
             continue;
           }

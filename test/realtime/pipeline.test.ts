@@ -45,7 +45,7 @@ describe('realtimePipeline with fakes (virtual time)', () => {
     expect(heard.length).toBeGreaterThan(0);
     expect('Sure, I can help you with that booking right away.'.startsWith(heard)).toBe(true);
     // The heard text went back to the session: the assistant item is replaced by what was heard.
-    const sent = fake.current.sent.filter((e) => e.type === 'conversation.item.delete' || e.type === 'conversation.item.create');
+    const sent = fake.connections[0]!.sent.filter((e) => e.type === 'conversation.item.delete' || e.type === 'conversation.item.create');
     expect(sent).toEqual([
       { type: 'conversation.item.delete', item_id: 'item_a1' },
       { type: 'conversation.item.create', previous_item_id: 'u1', item: { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: heard }] } },
