@@ -1,4 +1,4 @@
-import { serve } from '../server/index.js';
+import { serve, signToken } from '../server/index.js';
 import type { ParsedOptions } from './main.js';
 import { choiceOption, existingFile, portOption, stringOption } from './options.js';
 import { openProviders, serverPipelineFactory } from './session.js';
@@ -23,7 +23,8 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
     [
       providers.description,
       `rxvoice serve listening on ${server.url}`,
-      `  browser page:    ${server.url}/`,
+      // Browsers cannot set headers on a WebSocket: the page link carries a signed, expiring token instead.
+      `  browser page:    ${server.url}/${token ? `?token=${signToken(token, { expiresAt: Date.now() + 12 * 3600_000 })}` : ''}`,
       `  rxvoice stream:  ${server.url.replace(/^http/, 'ws')}/v1/stream`,
       `  Twilio media:    ${server.url.replace(/^http/, 'ws')}/twilio`,
       token ? '  clients must present the token (Authorization: Bearer, or a signed ?token=)' : '  no authentication (set --token or RXVOICE_TOKEN)',
