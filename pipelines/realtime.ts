@@ -88,6 +88,8 @@ export interface RealtimePipelineOptions extends RealtimeProviderOptions {
   readonly maxReconnects?: number;
   /** Fresh session at the first quiet moment after this long (before the 60-minute limit); default 55 min, 0: never. */
   readonly renewAfterMs?: number;
+  /** A due reply with no server event for this long is asked again on a fresh session; default 15 s, 0: never. */
+  readonly stallTimeoutMs?: number;
   /** Frame length of ElevenLabs reply audio; default 20 ms. */
   readonly frameMs?: number;
   readonly scheduler?: SchedulerLike;
@@ -164,6 +166,7 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
           ...(options.bargeIn !== undefined ? { bargeIn: options.bargeIn } : {}),
           ...(options.maxReconnects !== undefined ? { maxReconnects: options.maxReconnects } : {}),
           ...(options.renewAfterMs !== undefined ? { renewAfterMs: options.renewAfterMs } : {}),
+          ...(options.stallTimeoutMs !== undefined ? { stallTimeoutMs: options.stallTimeoutMs } : {}),
           ...(options.vad?.prePaddingMs !== undefined ? { prePaddingMs: options.vad.prePaddingMs } : {}),
           playback,
           interruptions,
