@@ -4,7 +4,7 @@ import { vad } from '../../operators/vad.js';
 import { resolveEndpoints } from '../../src/providers/env.js';
 import { openaiRealtime } from '../../src/providers/openai-realtime/session.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { asAudioIn, CALL_TRANSCRIPTS, collect, DEMO_SCENARIO, digest, fixtureFrames, ofType } from './support.js';
+import { asAudioIn, CALL_TRANSCRIPTS, collect, DEMO_SCENARIO, digest, fixtureFrames, ofType, rms } from './support.js';
 
 const weatherTool = {
   name: 'get_weather',
@@ -91,6 +91,19 @@ describe('realtime operator against the sandbox (real WebSocket)', () => {
       .join('');
     expect(turn1Text).toBe(done[0]!.text);
     expect(done[1]!.text).toContain('Monday morning flight');
+  });
+
+  it('telephony: G.711 mu-law both ways, the model speaking at 8 kHz', async () => {
+    sandbox = await startSandbox({ profile: 'instant', scenario: { utterances: [{ transcript: 'Hello, I am calling about my internet connection.' }], defaultReply: 'Let me check your line.' } });
+    const session = openaiRealtime({ endpoint: resolveEndpoints({}, sandbox.url).openai, callId: 'g711-call' });
+    const events = await collect(fixtureFrames('telephony-mulaw.wav').pipe(asAudioIn(), realtime({ session, inputFormat: 'g711_ulaw', output: 'audio' })));
+    expect(ofType(events, 'error'), digest(events)).toEqual([]);
+    expect(ofType(events, 'transcript').filter((e) => e.final).map((e) => e.text)).toEqual(['Hello, I am calling about my internet connection.']);
+    const audio = ofType(events, 'assistant.audio');
+    expect(audio.length).toBeGreaterThan(0);
+    expect(audio.every((a) => a.frame.sampleRate === 8000)).toBe(true);
+    expect(Math.max(...audio.map((a) => rms(a.frame.samples)))).toBeGreaterThan(300);
+    expect(ofType(events, 'assistant.done').map((e) => e.text)).toEqual(['Let me check your line.']);
   });
 
   it('speaks the Azure GA URL form with the api-key header', async () => {
