@@ -52,6 +52,13 @@ export interface RealtimeOptions {
   readonly batchMs?: number;
   /** Default `{}`: any caller speech during a reply cuts it. */
   readonly bargeIn?: RealtimeBargeIn;
+  /**
+   * Ignore caller speech while the assistant is speaking: no barge-in, and with local turn detection the
+   * utterance is not sent at all (with server VAD the server still hears it).
+   */
+  readonly halfDuplex?: boolean;
+  /** Caller speech within this many ms after the reply's audio started is taken for echo: no barge-in. */
+  readonly echoGuardMs?: number;
   /** What the caller has heard of each reply (shared with `tts` and the sink). */
   readonly playback?: PlaybackClock;
   /**
@@ -145,7 +152,11 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
   const batchMs = Math.min(100, Math.max(20, options.batchMs ?? 40));
   const batchSamples = Math.round((wireRate * batchMs) / 1000);
   const bargeIn: RealtimeBargeIn = options.bargeIn ?? {};
-  const turnDetection: RealtimeTurnDetection = withBargeInDefaults(options.turnDetection ?? { type: 'server_vad' }, bargeIn);
+  const turnDetection: RealtimeTurnDetection = withBargeInDefaults(
+    options.turnDetection ?? { type: 'server_vad' },
+    bargeIn,
+    options.halfDuplex === true || (options.echoGuardMs ?? 0) > 0,
+  );
   const serverTurns = turnDetection.type !== 'none';
   const createResponse = turnDetection.type === 'none' ? false : turnDetection.createResponse ?? true;
   const maxReconnects = options.maxReconnects ?? 3;
@@ -388,6 +399,9 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
       };
 
       // ---- local turn detection (turnDetection: none) ----
+      /** Local turns dropped by half duplex: their speech events are swallowed and their audio not sent. */
+      const ignoredTurns = new Set<string>();
+
       const onLocalSpeechStarted = (turnId: string, audioMs: number): void => {
         localTurn = turnId;
         for (const b of ring) if (b.endMs > audioMs - prePaddingMs) addToBatch(b.samples, b.startMs);
@@ -428,6 +442,9 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
       const onCallerSpeech = (byTurnId: string, audioMs: number): void => {
         const turnId = replyTurn;
         if (!turnId || turnId === byTurnId || bargeIn === false || !replyActive(turnId)) return;
+        if (options.halfDuplex) return;
+        const startedAt = options.playback?.startedAt(turnId);
+        if (options.echoGuardMs && startedAt !== undefined && scheduler.now() - startedAt < options.echoGuardMs) return;
         bargeCandidate = { turnId, byTurnId, startMs: audioMs };
         checkBargeCandidate();
       };
@@ -865,11 +882,16 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
                 return;
               case 'speech.started':
                 if (serverTurns) return;
+                if (options.halfDuplex && replyTurn !== undefined && replyActive(replyTurn)) {
+                  ignoredTurns.add(event.turnId);
+                  return;
+                }
                 emit(event);
                 onLocalSpeechStarted(event.turnId, event.audioMs);
                 return;
               case 'speech.ended':
                 if (serverTurns) return;
+                if (ignoredTurns.delete(event.turnId)) return;
                 emit(event);
                 onLocalSpeechEnded(event.turnId);
                 return;
@@ -898,9 +920,9 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
 }
 
 /** Barge-in decided by the operator (a policy with thresholds, or none) must not be pre-empted by the server. */
-function withBargeInDefaults(td: RealtimeTurnDetection, bargeIn: RealtimeBargeIn): RealtimeTurnDetection {
+function withBargeInDefaults(td: RealtimeTurnDetection, bargeIn: RealtimeBargeIn, guarded: boolean): RealtimeTurnDetection {
   if (td.type === 'none' || td.interruptResponse !== undefined) return td;
-  const operatorDecides = bargeIn === false || (bargeIn.minSpeechMs ?? 0) > 0 || (bargeIn.minWords ?? 0) > 0;
+  const operatorDecides = guarded || bargeIn === false || (bargeIn.minSpeechMs ?? 0) > 0 || (bargeIn.minWords ?? 0) > 0;
   return { ...td, interruptResponse: !operatorDecides };
 }
 

@@ -1,6 +1,6 @@
 import { asyncScheduler, defer, identity, map, Subject, tap, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { turnMetrics } from '../operators/metrics.js';
-import { realtime, type RealtimeBargeIn, type RealtimeTool } from '../operators/realtime.js';
+import { realtime, type RealtimeBargeIn, type RealtimeOptions, type RealtimeTool } from '../operators/realtime.js';
 import { sentences, type SentencesOptions } from '../operators/sentences.js';
 import { tts } from '../operators/tts.js';
 import { vad, type VadOptions } from '../operators/vad.js';
@@ -78,8 +78,11 @@ export interface RealtimePipelineOptions extends RealtimeProviderOptions {
   readonly inputFormat?: RealtimeAudioFormat;
   /** Audio per append, 20-100 ms; default 40. */
   readonly batchMs?: number;
-  /** Barge-in: `false` turns it off; `{ minSpeechMs, minWords }` sets thresholds; default: any speech cuts the reply. */
-  readonly bargeIn?: RealtimeBargeIn;
+  /**
+   * Barge-in, as `cascaded`'s option: `false` turns it off; `{ minSpeechMs, minWords }` sets thresholds;
+   * `{ policy, halfDuplex, echoGuardMs }` adds half duplex and an echo guard; default: any speech cuts the reply.
+   */
+  readonly bargeIn?: RealtimeBargeIn | RealtimeBargeInOptions;
   readonly vad?: VadOptions;
   readonly sentences?: SentencesOptions;
   /** Where reply audio is recorded and the sink reports what was played; default one per subscription. */
@@ -93,6 +96,14 @@ export interface RealtimePipelineOptions extends RealtimeProviderOptions {
   /** Frame length of ElevenLabs reply audio; default 20 ms. */
   readonly frameMs?: number;
   readonly scheduler?: SchedulerLike;
+}
+
+/** The `cascaded` pipeline's full barge-in options (`resume` is accepted and ignored: no false-interruption resume here). */
+export interface RealtimeBargeInOptions {
+  readonly policy?: RealtimeBargeIn;
+  readonly halfDuplex?: boolean;
+  readonly echoGuardMs?: number;
+  readonly resume?: boolean;
 }
 
 /** Builds the providers once (the CLI and server share them across calls). */
@@ -163,7 +174,7 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
           turnDetection,
           ...(options.tools ? { tools: options.tools } : {}),
           ...(options.batchMs ? { batchMs: options.batchMs } : {}),
-          ...(options.bargeIn !== undefined ? { bargeIn: options.bargeIn } : {}),
+          ...bargeInOf(options.bargeIn),
           ...(options.maxReconnects !== undefined ? { maxReconnects: options.maxReconnects } : {}),
           ...(options.renewAfterMs !== undefined ? { renewAfterMs: options.renewAfterMs } : {}),
           ...(options.stallTimeoutMs !== undefined ? { stallTimeoutMs: options.stallTimeoutMs } : {}),
@@ -180,6 +191,18 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
         turnMetrics({ scheduler }),
       );
     });
+}
+
+function bargeInOf(barge: RealtimePipelineOptions['bargeIn']): Pick<RealtimeOptions, 'bargeIn' | 'halfDuplex' | 'echoGuardMs'> {
+  if (barge === undefined) return {};
+  if (barge === false) return { bargeIn: false };
+  if (!('policy' in barge || 'halfDuplex' in barge || 'echoGuardMs' in barge || 'resume' in barge)) return { bargeIn: barge as RealtimeBargeIn };
+  const full = barge as RealtimeBargeInOptions;
+  return {
+    ...(full.policy !== undefined ? { bargeIn: full.policy } : {}),
+    ...(full.halfDuplex !== undefined ? { halfDuplex: full.halfDuplex } : {}),
+    ...(full.echoGuardMs !== undefined ? { echoGuardMs: full.echoGuardMs } : {}),
+  };
 }
 
 function turnDetectionOf(option: RealtimePipelineOptions['turnDetection']): RealtimeTurnDetection {

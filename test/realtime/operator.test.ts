@@ -375,6 +375,53 @@ describe('realtime operator: barge-in policies', () => {
     expect(h.out.find((e) => e.type === 'interruption')).toMatchObject({ turnId: 'turn-1', byTurnId: 'turn-2', playedMs: 780 });
   });
 
+  it('echoGuardMs: speech right after the reply audio starts is taken for echo, later speech cuts it', () => {
+    const ts = virtualTime();
+    const playback = new PlaybackClock(ts);
+    const h = harness({ output: 'audio', playback, scheduler: ts, echoGuardMs: 300 });
+    expect(h.fake.current.config.turnDetection).toMatchObject({ interruptResponse: false });
+    const at = (ms: number, fn: () => void): void => void ts.schedule(fn, ms);
+    const c = () => h.fake.current;
+    at(0, () => c().emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: 0, item_id: 'u1' }));
+    at(10, () => c().emit({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: 10, item_id: 'u1' }));
+    at(100, () => {
+      c().emit({ type: 'response.created', response: { id: 'r1' } });
+      c().emit({ type: 'response.output_audio.delta', response_id: 'r1', item_id: 'a1', delta: modelAudio(3000) });
+    });
+    at(200, () => c().emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: 190, item_id: 'echo' }));
+    at(250, () => c().emit({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: 240, item_id: 'echo' }));
+    at(300, () => expect(c().sentOf('response.cancel')).toHaveLength(0));
+    at(900, () => c().emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: 890, item_id: 'u3' }));
+    ts.flush();
+    expect(c().sentOf('response.cancel')).toHaveLength(1);
+    expect(h.out.find((e) => e.type === 'reply.cancel')).toMatchObject({ turnId: 'turn-1', byTurnId: 'turn-3' });
+  });
+
+  it('halfDuplex with the local vad: an utterance during the reply is ignored, neither sent nor answered', () => {
+    const ts = virtualTime();
+    const playback = new PlaybackClock(ts);
+    const h = harness({ turnDetection: { type: 'none' }, output: 'audio', playback, scheduler: ts, halfDuplex: true });
+    const at = (ms: number, fn: () => void): void => void ts.schedule(fn, ms);
+    for (let i = 0; i < 60; i++) at(i * 20, () => h.input.next(callerFrame(i, 24000)));
+    at(0, () => h.input.next({ type: 'speech.started', turnId: 'turn-1', audioMs: 0 }));
+    at(200, () => h.input.next({ type: 'speech.ended', turnId: 'turn-1', audioMs: 200, reason: 'silence', decidedAudioMs: 200 }));
+    at(210, () => {
+      h.fake.current.emit({ type: 'response.created', response: { id: 'r1' } });
+      h.fake.current.emit({ type: 'response.output_audio.delta', response_id: 'r1', item_id: 'a1', delta: modelAudio(3000) });
+    });
+    at(500, () => h.input.next({ type: 'speech.started', turnId: 'turn-2', audioMs: 450 }));
+    at(900, () => h.input.next({ type: 'speech.ended', turnId: 'turn-2', audioMs: 900, reason: 'silence', decidedAudioMs: 900 }));
+    ts.flush();
+    const c = h.fake.current;
+    expect(c.sentOf('response.cancel')).toHaveLength(0);
+    expect(c.sentOf('input_audio_buffer.commit')).toHaveLength(1);
+    expect(c.sentOf('response.create')).toHaveLength(1);
+    expect(h.out.filter((e) => e.type === 'speech.started').map((e) => e.turnId)).toEqual(['turn-1']);
+    const bytes = c.sentOf('input_audio_buffer.append').reduce((n, a) => n + Buffer.from(a.audio, 'base64').length, 0);
+    // Only turn-1's audio (0-220 ms: the frame that arrived with speech.ended included).
+    expect(bytes).toBe(220 * 48);
+  });
+
   it('a reply.cancel from upstream (a bargeIn operator before it) cancels the response and passes on', () => {
     const h = harness();
     h.at(0, () => h.fake.current.emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: 0, item_id: 'u1' }));
