@@ -23,18 +23,32 @@ export type ClientMessage =
   | { readonly type: 'playback'; readonly turnId: string; readonly playedMs: number; readonly done?: boolean }
   | { readonly type: 'stop' };
 
+/**
+ * A client's value, quoted in an error message. Never `String(value)`: JSON like `{"toString": []}` makes
+ * that throw, and a throw in a socket's message handler takes the whole server down.
+ */
+function show(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? typeof value);
+  } catch {
+    text = typeof value;
+  }
+  return text.length > 60 ? `${text.slice(0, 60)}...` : text;
+}
+
 /** Checks a `start` message against the protocol and what the server allows; returns the reason on refusal. */
 export function parseStart(message: Record<string, unknown>, allow: AllowOptions | undefined): StartMessage | string {
-  if (message.version !== PROTOCOL_VERSION) return `unsupported protocol version ${String(message.version)} (this server speaks ${PROTOCOL_VERSION})`;
+  if (message.version !== PROTOCOL_VERSION) return `unsupported protocol version ${show(message.version)} (this server speaks ${PROTOCOL_VERSION})`;
   const format = message.format as Record<string, unknown> | undefined;
   if (!format || typeof format !== 'object') return 'start.format is required';
   const { encoding, sampleRate } = format;
-  if (encoding !== 'pcm16' && encoding !== 'mulaw') return `unsupported encoding ${String(encoding)} (pcm16 or mulaw)`;
-  if (!(CLIENT_SAMPLE_RATES as readonly unknown[]).includes(sampleRate)) return `unsupported sample rate ${String(sampleRate)} (8000, 16000, 24000 or 48000)`;
+  if (encoding !== 'pcm16' && encoding !== 'mulaw') return `unsupported encoding ${show(encoding)} (pcm16 or mulaw)`;
+  if (!(CLIENT_SAMPLE_RATES as readonly unknown[]).includes(sampleRate)) return `unsupported sample rate ${show(sampleRate)} (8000, 16000, 24000 or 48000)`;
   if (encoding === 'mulaw' && sampleRate !== 8000) return 'mulaw is 8000 Hz only';
   const pipelines = allow?.pipelines ?? ['cascaded', 'realtime'];
   const pipeline = message.pipeline ?? pipelines[0];
-  if (pipeline !== 'cascaded' && pipeline !== 'realtime') return `unknown pipeline ${String(pipeline)}`;
+  if (pipeline !== 'cascaded' && pipeline !== 'realtime') return `unknown pipeline ${show(pipeline)}`;
   if (!pipelines.includes(pipeline)) return `pipeline ${pipeline} is not allowed here (${pipelines.join(', ')})`;
   for (const key of ['voice', 'language', 'systemPrompt'] as const) {
     if (message[key] !== undefined && typeof message[key] !== 'string') return `start.${key} must be a string`;
@@ -150,7 +164,7 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
         void host.finish('call ended');
         return;
       default:
-        sendJson(protocolError(`unknown message type ${String(message.type)}`));
+        sendJson(protocolError(`unknown message type ${show(message.type)}`));
     }
   };
 

@@ -112,8 +112,10 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
     const allowed = host.allow?.pipelines ?? ['cascaded', 'realtime'];
     const asked = params.pipeline as PipelineName | undefined;
     const pipeline = asked && allowed.includes(asked) ? asked : allowed[0]!;
-    const voice = params.voice && (!host.allow?.voices || host.allow.voices.includes(params.voice)) ? params.voice : undefined;
-    const language = params.language && (!host.allow?.languages || host.allow.languages.includes(params.language)) ? params.language : undefined;
+    // Twilio sends strings; anything else in customParameters is ignored.
+    const voice = typeof params.voice === 'string' && params.voice && (!host.allow?.voices || host.allow.voices.includes(params.voice)) ? params.voice : undefined;
+    const language =
+      typeof params.language === 'string' && params.language && (!host.allow?.languages || host.allow.languages.includes(params.language)) ? params.language : undefined;
     const recorder = await host.openRecorder();
     if (ws.readyState !== WebSocket.OPEN) return void (await recorder?.close()); // gone while the file opened
     recorder?.note({ role: 'call', streamSid, callSid: start.callSid, customParameters: params }, 0);
@@ -157,8 +159,8 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
 
   const onMedia = (message: TwilioInbound): void => {
     const media = message.media;
-    if (!run || !media?.payload || (media.track !== undefined && media.track !== 'inbound')) return;
-    const timestamp = Number(media.timestamp);
+    if (!run || typeof media?.payload !== 'string' || (media.track !== undefined && media.track !== 'inbound')) return;
+    const timestamp = typeof media.timestamp === 'string' || typeof media.timestamp === 'number' ? Number(media.timestamp) : NaN;
     if (Number.isFinite(timestamp) && timestamp > run.receivedMs + GAP_TOLERANCE_MS) {
       // Twilio skipped audio (packet loss): keep audio time aligned with the call's clock.
       run.push(new Int16Array(Math.round(((timestamp - run.receivedMs) * 8000) / 1000)));
@@ -168,7 +170,7 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
 
   const onMark = (message: TwilioInbound): void => {
     const name = message.mark?.name;
-    const match = name ? /^(.*):(\d+):g(\d+)$/.exec(name) : null;
+    const match = typeof name === 'string' ? /^(.*):(\d+):g(\d+)$/.exec(name) : null;
     if (!match || !run) return;
     const [, turnId, ms, generation] = match;
     const state = replies.get(turnId!);

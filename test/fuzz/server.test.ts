@@ -154,6 +154,26 @@ describe('hostile clients on /v1/stream', () => {
     expect(server.sessions()).toEqual([]);
   });
 
+  it('values that cannot be turned into text ({"toString": []}) are named safely, and the server lives on', async () => {
+    const poison = { toString: [], valueOf: [] };
+    const messages: Hostile[] = [
+      { kind: 'json', value: { type: poison } },
+      { kind: 'json', value: { type: 'start', version: poison } },
+      { kind: 'json', value: { type: 'start', version: 1, format: { encoding: poison, sampleRate: 16000 } } },
+      { kind: 'json', value: { type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: poison } } },
+      { kind: 'json', value: { type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 }, pipeline: poison } },
+      { kind: 'json', value: { type: 'playback', turnId: poison, playedMs: poison } },
+    ];
+    for (const m of messages) {
+      const { client } = await hostileSession('/v1/stream', [m]);
+      const error = client.received.json.find((j) => j.type === 'error');
+      expect(error, JSON.stringify(m)).toMatchObject({ code: 'bad_message' });
+    }
+    // Still serving.
+    const client = await goodCall();
+    expect(client.received.json.filter((m) => m.type === 'assistant.done')).toHaveLength(2);
+  });
+
   it('audio before start is refused with a reason that says so', async () => {
     const { closed, client } = await hostileSession('/v1/stream', [{ kind: 'binary', bytes: new Uint8Array(640) }]);
     expect(closed.code).toBe(1008);
@@ -177,6 +197,23 @@ const twilioMessage = fc.oneof(
 );
 
 describe('hostile Twilio streams on /twilio', () => {
+  it('non-string payloads, timestamps, mark names and parameters are ignored, never a 1011', async () => {
+    const poison = { toString: [] };
+    const client = await TestClient.open(wsUrl('/twilio'));
+    const send = (v: unknown) => client.ws.send(JSON.stringify(v));
+    send({ event: 'connected' });
+    send({ event: 'start', streamSid: 'MZ1', start: { streamSid: 'MZ1', mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000 }, customParameters: { voice: poison, language: poison, pipeline: poison } } });
+    send({ event: 'media', streamSid: 'MZ1', media: { track: 'inbound', payload: poison, timestamp: '0' } });
+    send({ event: 'media', streamSid: 'MZ1', media: { track: 'inbound', payload: Buffer.alloc(160, 0xff).toString('base64'), timestamp: poison } });
+    send({ event: 'mark', streamSid: 'MZ1', mark: { name: poison } });
+    const closed = await Promise.race([client.closed, new Promise<undefined>((r) => setTimeout(r, 500))]);
+    expect(closed).toBeUndefined();
+    send({ event: 'stop', streamSid: 'MZ1' });
+    const end = await client.closed;
+    expect(end.code).not.toBe(1011);
+  });
+
+
   it('never crash the server; a good call on /v1/stream alongside completes', async () => {
     const good = goodCall();
     await fc.assert(
