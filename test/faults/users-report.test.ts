@@ -198,6 +198,7 @@ describe('memory over a long call', () => {
 
   /** Heap retained at turn 50 and at turn 200 of a 200-turn call (virtual time). */
   function longCall(leakUtteranceAudio: boolean) {
+    gc();
     const scheduler = new TestScheduler(() => undefined);
     const turnMs = 3000;
     const turns = 200;
@@ -221,13 +222,14 @@ describe('memory over a long call', () => {
     const spans: [number, number][] = [];
     for (let k = 0; k < turns; k++) spans.push([k * turnMs + 500, k * turnMs + 1500]);
     // Providers that keep no record of their calls (the test fakes do); the control keeps every upload.
-    const kept: Int16Array[] = [];
+    const kept: number[][] = [];
     const transcriber: Transcriber = {
       name: 'lean-stt',
       transcribe: (req) =>
         concat(
           req.audio.pipe(
-            map((samples) => (leakUtteranceAudio ? kept.push(samples.slice()) : 0)),
+            // As plain arrays: on the JS heap, where GC accounting is immediate (ArrayBuffer stores are freed lazily).
+            map((samples) => (leakUtteranceAudio ? kept.push(Array.from(samples)) : 0)),
             ignoreElements(),
           ),
           timer(100, scheduler).pipe(map(() => ({ text: `question ${req.turnId}`, final: true }))),
@@ -257,6 +259,8 @@ describe('memory over a long call', () => {
           turnsSeen++;
           if (turnsSeen === 50 || turnsSeen === 200) {
             synthesizer.calls.length = 0; // the fake's own record
+            gc();
+            gc();
             gc();
             const memory = process.memoryUsage();
             heap[turnsSeen] = memory.heapUsed + memory.arrayBuffers; // audio lives in ArrayBuffers, off the JS heap
