@@ -110,7 +110,6 @@ describe('50 concurrent calls with faults', () => {
     // Memory: what 50 calls left behind, against a generous bound (the events returned are dropped first).
     results.length = 0;
     const grown = retained() - baseMemory;
-    if (process.env.FAULTS_DEBUG) console.log('SOAK', { answered, faults: sandbox.stats.faults.length, grownMB: grown / 2 ** 20, handles: handles(), baseHandles });
     expect(grown).toBeLessThan(24 * 1024 * 1024);
   }, 120_000);
 });
