@@ -8,3 +8,4 @@ export { realtime, type RealtimeOptions, type RealtimeTool, type RealtimeBargeIn
 export { sentences, type SentencesOptions } from './sentences.js';
 export { tts, DEFAULT_TTS_MODEL, type TtsOptions, type TtsMode } from './tts.js';
 export { turnMetrics, type TurnMetricsOptions } from './metrics.js';
+export { turnLog, type TurnLogOptions, type TurnLogRecord } from '../src/turnlog.js';

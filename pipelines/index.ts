@@ -18,4 +18,6 @@ export {
   type RealtimeProviders,
   type RealtimeModels,
   type RealtimeTtsChoice,
+  type RealtimeBargeInOptions,
 } from './realtime.js';
+export { withFailover, isFatalRealtimeError, type FailoverOptions } from './failover.js';
