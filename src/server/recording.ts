@@ -2,27 +2,10 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { wavHeader } from '../audio/wav.js';
 import type { PipelineEvent } from '../events.js';
 import { createStreamResampler, type StreamResampler } from './codec.js';
 import type { RecordingOptions } from './types.js';
-
-function wavHeader(sampleRate: number, channels: number, dataBytes: number): Buffer {
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + dataBytes, 4);
-  header.write('WAVE', 8, 'ascii');
-  header.write('fmt ', 12, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(channels, 22);
-  header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * channels * 2, 28);
-  header.writeUInt16LE(channels * 2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(dataBytes, 40);
-  return header;
-}
 
 /**
  * Records one call as it goes: a stereo WAV (left = caller, right = assistant) and a JSONL turn log.
@@ -61,7 +44,7 @@ export class CallRecorder {
     const wav = createWriteStream(join(options.dir, `${sessionId}.wav`));
     const log = createWriteStream(join(options.dir, `${sessionId}.jsonl`));
     const recorder = new CallRecorder(options, sessionId, wav, log);
-    wav.write(wavHeader(recorder.rate, 2, 0));
+    wav.write(wavHeader(0, recorder.rate, 2));
     return recorder;
   }
 
@@ -107,7 +90,7 @@ export class CallRecorder {
     await Promise.all([once(this.wav, 'close'), once(this.log, 'close')]);
     const handle = await open(this.wavPath, 'r+');
     try {
-      const header = wavHeader(this.rate, 2, this.dataBytes);
+      const header = wavHeader(this.dataBytes, this.rate, 2);
       await handle.write(header, 0, header.length, 0);
     } finally {
       await handle.close();

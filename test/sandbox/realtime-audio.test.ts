@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { muLawDecode, muLawEncode } from '../../src/sandbox/realtime/audio.js';
+import { muLawDecode, muLawEncode } from '../../src/audio/g711.js';
 import type { LatencyProfile } from '../../src/sandbox/types.js';
 import { appendAudio, openSdk, speechWithSilence, startRealtimeSandbox, type EventLog, type RealtimeSandbox } from './realtime-harness.js';
 
@@ -127,13 +127,13 @@ describe('realtime audio responses', () => {
     const updated = await log.waitFor('session.updated');
     expect((updated.session as { audio: { output: { format: unknown } } }).audio.output.format).toEqual({ type: 'audio/pcmu' });
     const speech = await speechWithSilence('Good morning, I need some help.', 8000);
-    const ulaw = (s: Int16Array) => Buffer.from(Array.from(s, (x) => muLawEncode(x))).toString('base64');
+    const ulaw = (s: Int16Array) => Buffer.from(muLawEncode(s)).toString('base64');
     appendAudio((e) => rt.send(e as never), speech, 8000, ulaw);
     await log.waitFor('input_audio_buffer.speech_stopped');
     await log.waitFor('response.done');
     const bytes = Buffer.concat(log.events.filter((e) => e.type === 'response.output_audio.delta').map((e) => Buffer.from(String(e.delta), 'base64')));
     expect(bytes.length / 8).toBeGreaterThan(500); // 8 bytes per ms
-    const decoded = Int16Array.from(bytes, (b) => muLawDecode(b));
+    const decoded = muLawDecode(bytes);
     expect(rms(decoded)).toBeGreaterThan(300);
     rt.close();
   });
