@@ -1,11 +1,12 @@
 /**
- * `npm run bench`: the latency benchmark, then the scale benchmark, then Silero VAD throughput, each in
- * its own process (a clean heap and event loop each), one after the other (they would skew each other).
- * Tables go to stdout; results to bench/results/{latency,scale}.json and bench/results/vad.txt.
+ * `npm run bench`: the latency benchmark (the demo scenario, then longer replies), the scale benchmark,
+ * then Silero VAD throughput, each in its own process (a clean heap and event loop each), one after the
+ * other (they would skew each other). Tables go to stdout; results to bench/results/{latency,latency-long,
+ * scale}.json and bench/results/vad.txt. About 25 minutes in all.
  *
- *   npx tsx bench/index.ts [--runs 3] [--calls 10,25,50,100] [--only latency,scale,vad] [--quick]
+ *   npx tsx bench/index.ts [--runs 3] [--calls 10,25,50,100] [--only latency,long,scale,vad] [--quick]
  *
- * `--quick`: one latency run and 10,25 calls, to check everything works (about 4 minutes).
+ * `--quick`: one latency run of each kind and 10,25 calls, to check everything works (about 8 minutes).
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -16,7 +17,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string' },
     calls: { type: 'string' },
-    only: { type: 'string', default: 'latency,scale,vad' },
+    only: { type: 'string', default: 'latency,long,scale,vad' },
     quick: { type: 'boolean', default: false },
   },
 });
@@ -54,6 +55,11 @@ function run(title: string, args: readonly string[], copyTo?: string): Promise<v
 if (only.has('latency')) {
   await run('latency: seed cascaded vs streaming cascaded vs realtime (sandbox, typical profile)', [
     'bench/latency.ts', '--runs', runs, '--out', `${RESULTS}/latency.json`,
+  ]);
+}
+if (only.has('long')) {
+  await run('latency with longer replies (2-3 sentences, ~45 tokens): where the seed loses most', [
+    'bench/latency.ts', '--runs', runs, '--scenario', 'bench/scenarios/long-replies.json', '--out', `${RESULTS}/latency-long.json`,
   ]);
 }
 if (only.has('scale')) {

@@ -2,7 +2,8 @@
  * Latency benchmark: the same demo call through the seed's cascaded chain, the streaming cascaded chain
  * and the realtime chain, against the sandbox (in its own process) with the `typical` profile.
  *
- *   npx tsx bench/latency.ts [--runs 3] [--profile typical] [--fixture fixtures/demo-call.wav] [--out bench/results/latency.json]
+ *   npx tsx bench/latency.ts [--runs 3] [--profile typical] [--fixture fixtures/demo-call.wav]
+ *                            [--scenario examples/scenarios/demo.json] [--out bench/results/latency.json]
  *
  * Per chain: end of speech -> first audio (median, p95), the split of that time into stages, and rxvoice's own
  * overhead: first audio - end-of-turn silence - the provider latency the profile injected (see `injected`).
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     profile: { type: 'string', default: 'typical' },
     fixture: { type: 'string', default: 'fixtures/demo-call.wav' },
+    scenario: { type: 'string', default: 'examples/scenarios/demo.json' },
     out: { type: 'string' },
   },
 });
@@ -135,7 +137,7 @@ interface ChainResult {
 
 const audio = await readWavFile(values.fixture);
 const warmUp = await readWavFile('fixtures/one-sentence.wav');
-const sandbox = await startSandboxProcess(['--profile', profile.name, '--scenario', 'examples/scenarios/demo.json']);
+const sandbox = await startSandboxProcess(['--profile', profile.name, '--scenario', values.scenario]);
 const endpoints = resolveEndpoints({}, sandbox.url);
 const results: ChainResult[] = [];
 const call = async (choice: ChainChoice, samples: Int16Array, rate: number): Promise<CallResult> =>
@@ -203,10 +205,10 @@ const tables = [
   ),
   formatTable(['chain', 'client CPU per call', 'CPU per audio second', 'event-loop delay p99'], clientRows),
 ];
-const header = `profile ${profile.name}, ${runs} runs of ${values.fixture} per chain (after one warm-up call); medians over all turns, ms from the true end of speech`;
+const header = `profile ${profile.name}, scenario ${values.scenario}, ${runs} runs of ${values.fixture} per chain (after one warm-up call); medians over all turns, ms from the true end of speech`;
 process.stdout.write(`\n${header}\n\n${tables.join('\n\n')}\n`);
 if (values.out) {
   mkdirSync(dirname(values.out), { recursive: true });
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version };
-  writeFileSync(values.out, `${JSON.stringify({ machine, profile, runs, fixture: values.fixture, results, tables }, null, 2)}\n`);
+  writeFileSync(values.out, `${JSON.stringify({ machine, profile, runs, fixture: values.fixture, scenario: values.scenario, results, tables }, null, 2)}\n`);
 }

@@ -6,7 +6,7 @@
  *
  * For each N: the per-frame processing lag (when a caller frame came out of the chain, i.e. after the VAD
  * decided on it, minus when the "microphone" delivered its last sample), the replies that came back, the
- * client process's CPU use, its event-loop delay, and memory per call. The largest N whose p99 frame lag
+ * client process's CPU use, how busy its event loop was, its event-loop delay, and memory per call. The largest N whose p99 frame lag
  * stays under 20 ms is the machine's capacity.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,9 @@ import { dirname } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { readWavFile } from '../src/audio/wav.js';
-import { fromPcm } from '../src/audio/sources.js';
+import { Observable } from 'rxjs';
+import type { AudioFrame } from '../src/audio/frame.js';
+import { framesOf } from '../src/audio/sources.js';
 import { buildChain } from '../src/cli/session.js';
 import { resolveEndpoints } from '../src/providers/env.js';
 import { runCall } from '../src/runner/call.js';
@@ -33,6 +35,27 @@ const { values } = parseArgs({
 const levels = values.calls.split(',').map(Number);
 const audio = await readWavFile(values.fixture);
 const audioSeconds = audio.samples.length / audio.sampleRate;
+// Cut once and shared (frames are read-only): cutting a 28 s file per call blocked the event loop for
+// ~5 ms per call plus GC at each level's start, which showed up as frame lag that a real call (frames
+// from a socket) would not have.
+const frames = framesOf(audio.samples, audio.sampleRate as AudioFrame['sampleRate'], 20);
+
+/** The caller's "microphone": frame k is delivered when its last sample is due, timed from the start. */
+function microphone(): Observable<AudioFrame> {
+  return new Observable<AudioFrame>((subscriber) => {
+    const t0 = performance.now();
+    let k = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const dueAt = (f: AudioFrame): number => t0 + f.startMs + (f.samples.length * 1000) / f.sampleRate;
+    const step = (): void => {
+      while (k < frames.length && dueAt(frames[k]!) <= performance.now()) subscriber.next(frames[k++]!);
+      if (k >= frames.length) subscriber.complete();
+      else timer = setTimeout(step, Math.max(0, dueAt(frames[k]!) - performance.now()));
+    };
+    timer = setTimeout(step, dueAt(frames[0]!) - t0);
+    return () => clearTimeout(timer);
+  });
+}
 const sandbox = await startSandboxProcess(['--profile', values.profile, '--scenario', 'examples/scenarios/demo.json']);
 const endpoints = resolveEndpoints({}, sandbox.url);
 
@@ -46,13 +69,15 @@ interface Level {
   errors: number;
   cpuPercent: number;
   loopDelayP99Ms: number;
+  /** Share of wall time the event loop was busy (1 = always): near 1 with CPU well under 100 % means other processes had the core. */
+  loopBusy: number;
   mibPerCall: number;
   wallSeconds: number;
 }
 
 async function oneCall(lags: number[]): Promise<{ replies: number; errors: number }> {
   const result = await runCall({
-    frames: fromPcm(audio.samples, audio.sampleRate, { realtime: true }),
+    frames: microphone(),
     pipeline: await buildChain({ pipeline: 'cascaded', mode: 'streaming' }, endpoints),
     idleAfterInputMs: 3000,
   });
@@ -79,6 +104,7 @@ try {
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
     const cpu = process.cpuUsage();
+    const elu = performance.eventLoopUtilization();
     const lags: number[] = [];
     const started = performance.now();
     // Calls do not all start on the same millisecond, as on a real line: spread over one second.
@@ -90,6 +116,7 @@ try {
     );
     const wallMs = performance.now() - started;
     const used = process.cpuUsage(cpu);
+    const busy = performance.eventLoopUtilization(elu).utilization;
     loop.disable();
     clearInterval(sampler);
     lags.sort((a, b) => a - b);
@@ -103,6 +130,7 @@ try {
       errors: outcomes.reduce((s, o) => s + o.errors, 0),
       cpuPercent: ((used.user + used.system) / 1000 / wallMs) * 100,
       loopDelayP99Ms: loop.percentile(99) / 1e6,
+      loopBusy: busy,
       mibPerCall: (rssPeak - rssBefore) / n / 1024 / 1024,
       wallSeconds: wallMs / 1000,
     });
@@ -114,7 +142,7 @@ try {
 
 const capacity = Math.max(0, ...levelsOut.filter((l) => l.lagP99Ms < 20 && l.replies === l.expectedReplies).map((l) => l.calls));
 const table = formatTable(
-  ['calls', 'frame lag p50', 'p99', 'max', 'replies with audio', 'errors', 'client CPU (1 core = 100 %)', 'CPU per call', 'event-loop delay p99', 'memory per call'],
+  ['calls', 'frame lag p50', 'p99', 'max', 'replies with audio', 'errors', 'client CPU (1 core = 100 %)', 'CPU per call', 'event loop busy', 'event-loop delay p99', 'memory per call'],
   levelsOut.map((l) => [
     String(l.calls),
     `${l.lagP50Ms.toFixed(1)} ms`,
@@ -124,6 +152,7 @@ const table = formatTable(
     String(l.errors),
     `${l.cpuPercent.toFixed(0)} %`,
     `${(l.cpuPercent / l.calls).toFixed(2)} %`,
+    `${(l.loopBusy * 100).toFixed(0)} %`,
     `${l.loopDelayP99Ms.toFixed(1)} ms`,
     `${l.mibPerCall.toFixed(1)} MiB`,
   ]),
