@@ -46,7 +46,12 @@ const CHAINS: readonly ChainChoice[] = [
   { pipeline: 'cascaded', mode: 'seed' },
   { pipeline: 'cascaded', mode: 'streaming' },
   { pipeline: 'realtime', tts: 'streamed' },
+  // The seed's "realtime ~1 s": the model speaks itself, no separate text-to-speech.
+  { pipeline: 'realtime', tts: 'model' },
 ];
+
+/** The realtime sandbox sends model audio in 100 ms chunks at 4x real time (src/sandbox/realtime/response.ts). */
+const MODEL_AUDIO_FIRST_CHUNK_MS = 100 / 4;
 
 /** One turn, all times in ms from the true end of the caller's speech. */
 interface TurnSample {
@@ -95,9 +100,13 @@ function injected(choice: ChainChoice, firstText: string, segmented: boolean, re
     const rest = choice.mode === 'seed' ? pacingMs(reply, reply, profile.chat.tokensPerSecond, 0, true) : 0;
     return { text, audio: rest + profile.tts.firstByteMs };
   }
+  if (choice.tts === 'model') {
+    // The first audio chunk follows the response start by one paced chunk; the transcript runs alongside.
+    return { text: profile.realtime.responseStartMs, audio: profile.realtime.tokensPerSecond > 0 ? MODEL_AUDIO_FIRST_CHUNK_MS : 0 };
+  }
   const text = profile.realtime.responseStartMs + pacingMs(firstText, reply, profile.realtime.tokensPerSecond, 1, segmented);
   const rest = choice.tts === 'final' ? pacingMs(reply, reply, profile.realtime.tokensPerSecond, 1, true) - (text - profile.realtime.responseStartMs) : 0;
-  return { text, audio: rest + (choice.tts === 'model' ? 0 : profile.tts.firstByteMs) };
+  return { text, audio: rest + profile.tts.firstByteMs };
 }
 
 function samplesOf(choice: ChainChoice, result: CallResult): TurnSample[] {
