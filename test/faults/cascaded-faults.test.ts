@@ -3,6 +3,7 @@ import { cascaded } from '../../pipelines/cascaded.js';
 import type { AudioFrame } from '../../src/audio/frame.js';
 import type { PipelineEvent } from '../../src/events.js';
 import { resolveEndpoints } from '../../src/providers/env.js';
+import { createOpenAIChatModel } from '../../src/providers/openai/chat.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import type { FaultRule, Scenario } from '../../src/sandbox/types.js';
 import { callTurnByTurn, digest, fixtureTurns, ofType, replyAudioMs } from './support/call.js';
@@ -32,11 +33,12 @@ beforeAll(async () => {
 afterAll(async () => sandbox.close());
 
 let calls = 0;
-async function run(faults: FaultRule[], mode: 'streaming' | 'seed' = 'streaming') {
+async function run(faults: FaultRule[], mode: 'streaming' | 'seed' = 'streaming', quietMs?: number) {
   sandbox.setScenario({ ...BASE, faults });
   const events = await callTurnByTurn(
     turns,
     cascaded({ endpoints: resolveEndpoints({}, sandbox.url), callId: `cascaded-fault-${++calls}`, mode, bargeIn: false, systemPrompt: 'Be brief.' }),
+    quietMs === undefined ? {} : { quietMs },
   );
   return events.events;
 }
@@ -102,7 +104,31 @@ describe('cascaded() under provider faults (sandbox, real audio)', () => {
     expectSecondTurnAnswered(events);
   });
 
-  it('chat stream stalled 1.5 s: no stage timeout exists, so the reply arrives late and whole', async () => {
+  it('chat stream stalled past the stall timeout mid-reply: one timeout error for turn 1, then turn 2 works', async () => {
+    sandbox.setScenario({ ...BASE, faults: [{ surface: 'chat', request: 1, fault: { kind: 'stall', stallMs: 4000, afterChunks: 3 } }] });
+    const callId = `cascaded-fault-${++calls}`;
+    const endpoints = resolveEndpoints({}, sandbox.url);
+    const chatModel = createOpenAIChatModel({ endpoint: endpoints.openai, headers: { 'x-rxvoice-call': callId }, stallTimeoutMs: 800 });
+    const { events } = await callTurnByTurn(turns, cascaded({ endpoints, callId, bargeIn: false, systemPrompt: 'Be brief.', providers: { chatModel } }));
+    const errors = ofType(events, 'error');
+    expect(errors, digest(events)).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ turnId: 'turn-1', stage: 'llm', code: 'timeout' });
+    expect(errors[0]!.message).toMatch(/stalled/);
+    expectSecondTurnAnswered(events);
+  });
+
+  it('chat stream stalled before its first token past the stall timeout: retried, answered, no error', async () => {
+    sandbox.setScenario({ ...BASE, faults: [{ surface: 'chat', request: 1, fault: { kind: 'stall', stallMs: 4000, afterChunks: 0 } }] });
+    const callId = `cascaded-fault-${++calls}`;
+    const endpoints = resolveEndpoints({}, sandbox.url);
+    const chatModel = createOpenAIChatModel({ endpoint: endpoints.openai, headers: { 'x-rxvoice-call': callId }, stallTimeoutMs: 800 });
+    const { events } = await callTurnByTurn(turns, cascaded({ endpoints, callId, bargeIn: false, systemPrompt: 'Be brief.', providers: { chatModel } }));
+    expect(ofType(events, 'error'), digest(events)).toEqual([]);
+    expect(ofType(events, 'assistant.done').find((e) => e.turnId === 'turn-1')?.text).toBe('It is sunny in Paris. About twenty degrees.');
+    expectSecondTurnAnswered(events);
+  });
+
+  it('chat stream stalled 1.5 s (under the stall timeout): the reply arrives late and whole', async () => {
     const events = await run([{ surface: 'chat', request: 1, fault: { kind: 'stall', stallMs: 1500, afterChunks: 1 } }]);
     expect(ofType(events, 'error'), digest(events)).toEqual([]);
     expect(ofType(events, 'assistant.done').find((e) => e.turnId === 'turn-1')?.text).toBe('It is sunny in Paris. About twenty degrees.');
@@ -144,6 +170,14 @@ describe('cascaded() under provider faults (sandbox, real audio)', () => {
     expect(errors.length, digest(events)).toBeGreaterThanOrEqual(1);
     expect(errors.every((e) => e.turnId === 'turn-1' && e.stage === 'tts')).toBe(true);
     expect(ofType(events, 'assistant.done').find((e) => e.turnId === 'turn-1')).toBeDefined();
+    expectSecondTurnAnswered(events);
+  });
+
+  it('text-to-speech socket stalled 1.5 s mid-reply: no client-side TTS stall timeout, so the audio resumes late, no error', async () => {
+    // The caller waits out the silence (2.5 s) instead of speaking again, or the new turn would end the reply.
+    const events = await run([{ surface: 'tts_ws', request: 1, fault: { kind: 'stall', stallMs: 1500, afterChunks: 2 } }], 'streaming', 2500);
+    expect(ofType(events, 'error'), digest(events)).toEqual([]);
+    expect(replyAudioMs(events, 'turn-1')).toBeGreaterThan(1500);
     expectSecondTurnAnswered(events);
   });
 

@@ -94,7 +94,15 @@ describe('realtimePipeline() under provider faults (sandbox, real audio)', () =>
     expectTurnAnswered(events, 'turn-2', SECOND);
   });
 
-  it('a stalled reply (1.5 s): no stage timeout exists, so it completes late, no error', async () => {
+  it('a reply stalled past stallTimeoutMs: asked again on a fresh session, answered, no error', async () => {
+    const { events, sessions } = await run([{ surface: 'realtime', request: 1, fault: { kind: 'stall', stallMs: 5000, afterChunks: 2 } }], { stallTimeoutMs: 800 });
+    expect(ofType(events, 'error'), digest(events)).toEqual([]);
+    expect(sessions).toBeGreaterThanOrEqual(2);
+    expectTurnAnswered(events, 'turn-1', FIRST);
+    expectTurnAnswered(events, 'turn-2', SECOND);
+  });
+
+  it('a stalled reply (1.5 s, under the stall timeout): completes late, no error', async () => {
     const { events } = await run([{ surface: 'realtime', request: 1, fault: { kind: 'stall', stallMs: 1500, afterChunks: 2 } }]);
     expect(ofType(events, 'error'), digest(events)).toEqual([]);
     expectTurnAnswered(events, 'turn-1', FIRST);
