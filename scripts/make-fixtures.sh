@@ -99,10 +99,10 @@ cp "$TMP/call-3turns.wav" "$OUT/call-3turns.wav"
 entry call-3turns call-3turns.wav $RATE 1 pcm16 "Demo call: three caller sentences about 3 s apart, 16 kHz PCM16" "$UTTS"
 
 # 9. the demo call for `npm start` and the latency bench: the same three sentences, with pauses long
-#    enough (9 s) for each reply to finish before the caller speaks again
-build demo-call $RATE 0.5 "What's the weather like in Paris today?" 9.0 "Can you book me a table for two at eight?" 9.0 "Thanks, that's all." 4.0
+#    enough (10 s) for each reply to finish before the caller speaks again
+build demo-call $RATE 0.5 "What's the weather like in Paris today?" 10.0 "Can you book me a table for two at eight?" 10.0 "Thanks, that's all." 4.0
 cp "$TMP/demo-call.wav" "$OUT/demo-call.wav"
-entry demo-call demo-call.wav $RATE 1 pcm16 "Demo call for npm start and the bench: three caller sentences 9 s apart, 16 kHz PCM16" "$UTTS"
+entry demo-call demo-call.wav $RATE 1 pcm16 "Demo call for npm start and the bench: three caller sentences 10 s apart, 16 kHz PCM16" "$UTTS"
 
 {
   echo '{'
