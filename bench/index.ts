@@ -1,10 +1,10 @@
 /**
- * `npm run bench`: the latency benchmark (the demo scenario, then longer replies), the scale benchmark,
+ * `npm run bench`: the transport baseline, the latency benchmark (the demo scenario, then longer replies), the scale benchmark,
  * then Silero VAD throughput, each in its own process (a clean heap and event loop each), one after the
- * other (they would skew each other). Tables go to stdout; results to bench/results/{latency,latency-long,
- * scale}.json and bench/results/vad.txt. About 25 minutes in all.
+ * other (they would skew each other). Tables go to stdout; results to bench/results/{transport,latency,
+ * latency-long,scale}.json and bench/results/vad.txt. About 25 minutes in all.
  *
- *   npx tsx bench/index.ts [--runs 3] [--calls 10,25,50,100] [--only latency,long,scale,vad] [--quick]
+ *   npx tsx bench/index.ts [--runs 3] [--calls 10,25,50,100] [--only transport,latency,long,scale,vad] [--quick]
  *
  * `--quick`: one latency run of each kind and 10,25 calls, to check everything works (about 8 minutes).
  */
@@ -17,7 +17,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string' },
     calls: { type: 'string' },
-    only: { type: 'string', default: 'latency,long,scale,vad' },
+    only: { type: 'string', default: 'transport,latency,long,scale,vad' },
     quick: { type: 'boolean', default: false },
   },
 });
@@ -52,6 +52,11 @@ function run(title: string, args: readonly string[], copyTo?: string): Promise<v
   });
 }
 
+if (only.has('transport')) {
+  await run('transport baseline: the same provider requests from a bare client (no rxvoice)', [
+    'bench/transport.ts', '--runs', values.quick ? '5' : '20', '--out', `${RESULTS}/transport.json`,
+  ]);
+}
 if (only.has('latency')) {
   await run('latency: seed cascaded vs streaming cascaded vs realtime (sandbox, typical profile)', [
     'bench/latency.ts', '--runs', runs, '--out', `${RESULTS}/latency.json`,
