@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
-import { asyncScheduler, defer, from, mergeMap, Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, from, mergeMap, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { RxVoiceError } from '../errors.js';
 import { isSampleRate, SAMPLE_RATES, type AudioFrame } from './frame.js';
 import { createReframer, samplesPerFrame } from './reframe.js';
@@ -40,15 +40,20 @@ function paced(frames: AudioFrame[], scheduler: SchedulerLike): Observable<Audio
       subscriber.complete();
       return undefined;
     }
-    // Each delay is computed from the start time, so scheduling jitter does not accumulate.
-    return scheduler.schedule(function step() {
+    // Each delay is computed from the start time, so scheduling jitter does not accumulate. Each step is a
+    // fresh action: rescheduling one (`this.schedule`) nests TestScheduler actions in each other, and
+    // unsubscribing a minute of them (3000 frames) overflows the stack.
+    let pending: Subscription | undefined;
+    const step = (): void => {
       while (k < frames.length && due(k) <= scheduler.now()) subscriber.next(frames[k++]!);
       if (k >= frames.length) {
         subscriber.complete();
         return;
       }
-      this.schedule(undefined, Math.max(0, due(k) - scheduler.now()));
-    }, due(0) - t0);
+      pending = scheduler.schedule(step, Math.max(0, due(k) - scheduler.now()));
+    };
+    pending = scheduler.schedule(step, due(0) - t0);
+    return () => pending?.unsubscribe();
   });
 }
 

@@ -255,3 +255,17 @@ describe('reframer', () => {
     );
   });
 });
+
+describe('paced sources over long calls', () => {
+  it('a 2-minute call paced in virtual time completes (no stack overflow from nested actions)', async () => {
+    const { TestScheduler } = await import('rxjs/testing');
+    const ts = new TestScheduler(() => undefined);
+    let frames = 0;
+    let completed = false;
+    ts.run(() => {
+      fromPcm(new Int16Array(16000 * 120), 16000, { realtime: true, scheduler: ts }).subscribe({ next: () => frames++, complete: () => (completed = true) });
+    });
+    expect(frames).toBe(6000);
+    expect(completed).toBe(true);
+  });
+});
