@@ -9,3 +9,4 @@ export { sentences, type SentencesOptions } from './sentences.js';
 export { tts, DEFAULT_TTS_MODEL, type TtsOptions, type TtsMode } from './tts.js';
 export { turnMetrics, type TurnMetricsOptions } from './metrics.js';
 export { turnLog, type TurnLogOptions, type TurnLogRecord } from '../src/turnlog.js';
+export { spokenFallback, DEFAULT_FALLBACK_TEXT, type SpokenFallbackOptions } from './spokenFallback.js';

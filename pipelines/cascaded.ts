@@ -4,6 +4,7 @@ import { chunk, type ChunkOptions } from '../operators/chunk.js';
 import { llmStream } from '../operators/llmStream.js';
 import { turnMetrics } from '../operators/metrics.js';
 import { sentences, type SentencesOptions } from '../operators/sentences.js';
+import { spokenFallback, type SpokenFallbackOptions } from '../operators/spokenFallback.js';
 import { transcribe, type RetryOptions } from '../operators/transcribe.js';
 import { tts } from '../operators/tts.js';
 import { vad, type VadOptions } from '../operators/vad.js';
@@ -84,6 +85,18 @@ export interface CascadedOptions extends CascadedProviderOptions {
   /** Frame length of reply audio; default 20 ms. */
   readonly frameMs?: number;
   readonly scheduler?: SchedulerLike;
+  /**
+   * Say something when a turn fails before the assistant spoke (transcription lost, model failed after its
+   * retries): `true` says "Sorry, could you say that again?", a string or options say what you choose.
+   * Off by default: the `error` event alone reports the failure.
+   */
+  readonly fallbackSpeech?: boolean | string | SpokenFallbackOptions;
+}
+
+/** The `fallbackSpeech` option as `spokenFallback` options. */
+export function fallbackOptions(choice: true | string | SpokenFallbackOptions): SpokenFallbackOptions {
+  if (choice === true) return {};
+  return typeof choice === 'string' ? { text: choice } : choice;
 }
 
 export const DEFAULT_VOICE = 'JBFqnCBsd6RMkjVDRZzb';
@@ -154,6 +167,8 @@ export function cascaded(options: CascadedOptions = {}): OperatorFunction<AudioF
           scheduler,
         }),
         mode === 'streaming' ? sentences(options.sentences) : identity,
+      ).pipe(
+        options.fallbackSpeech ? spokenFallback(fallbackOptions(options.fallbackSpeech)) : identity,
         tts({
           synthesizer: providers.synthesizer,
           voiceId: options.voice ?? DEFAULT_VOICE,

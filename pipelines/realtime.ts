@@ -14,7 +14,8 @@ import { openaiRealtime } from '../src/providers/openai-realtime/session.js';
 import type { RealtimeDialect } from '../src/providers/openai-realtime/wire.js';
 import type { RealtimeAudioFormat, RealtimeSession, RealtimeTurnDetection } from '../src/providers/realtime-types.js';
 import type { Synthesizer, TtsOutputFormat, VoiceSettings } from '../src/providers/types.js';
-import { DEFAULT_SYSTEM_PROMPT, DEFAULT_VOICE, type CascadedMode } from './cascaded.js';
+import { DEFAULT_SYSTEM_PROMPT, DEFAULT_VOICE, fallbackOptions, type CascadedMode } from './cascaded.js';
+import { spokenFallback, type SpokenFallbackOptions } from '../operators/spokenFallback.js';
 
 /**
  * Who speaks the reply: `final` (ElevenLabs speaks the whole text once the model is done: the seed),
@@ -96,6 +97,8 @@ export interface RealtimePipelineOptions extends RealtimeProviderOptions {
   /** Frame length of ElevenLabs reply audio; default 20 ms. */
   readonly frameMs?: number;
   readonly scheduler?: SchedulerLike;
+  /** As `cascaded`'s: say something when a turn fails before a reply (not with `tts: 'model'`, which has no TTS). */
+  readonly fallbackSpeech?: boolean | string | SpokenFallbackOptions;
 }
 
 /** The `cascaded` pipeline's full barge-in options (`resume` is accepted and ignored: no false-interruption resume here). */
@@ -148,6 +151,7 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
           : (source) =>
               source.pipe(
                 choice === 'streamed' ? sentences(options.sentences) : identity,
+                options.fallbackSpeech ? spokenFallback(fallbackOptions(options.fallbackSpeech)) : identity,
                 tts({
                   synthesizer: providers.synthesizer,
                   voiceId: options.voice ?? DEFAULT_VOICE,
