@@ -51,6 +51,8 @@ export interface CascadedProviderOptions {
   readonly maxTokens?: number;
   /** Names the call for the sandbox (`x-rxvoice-call`), so its scenario advances per call. */
   readonly callId?: string;
+  /** A stream quiet this long is a `timeout` error (defaults: chat 20 s, transcription 30 s after the upload). */
+  readonly stallTimeoutMs?: { readonly chat?: number; readonly transcribe?: number };
 }
 
 export interface CascadedOptions extends CascadedProviderOptions {
@@ -112,6 +114,7 @@ export function createCascadedProviders(endpoints: ProviderEndpoints, options: C
       ...(options.models?.transcribe ? { model: options.models.transcribe } : {}),
       upload: options.upload ?? 'streamed',
       ...(headers ? { headers } : {}),
+      ...(options.stallTimeoutMs?.transcribe === undefined ? {} : { stallTimeoutMs: options.stallTimeoutMs.transcribe }),
     }),
     chatModel: createOpenAIChatModel({
       endpoint: endpoints.openai,
@@ -119,6 +122,7 @@ export function createCascadedProviders(endpoints: ProviderEndpoints, options: C
       ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
       ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
       ...(headers ? { headers } : {}),
+      ...(options.stallTimeoutMs?.chat === undefined ? {} : { stallTimeoutMs: options.stallTimeoutMs.chat }),
     }),
     synthesizer: createElevenLabsSynthesizer({ endpoint: endpoints.elevenlabs }),
   };
