@@ -26,9 +26,6 @@ export function sileroModelPath(): string {
 }
 
 interface Shared {
-  readonly ort: Ort;
-  readonly session: Session;
-  readonly sr: Tensor;
   readonly batcher: WindowBatcher;
 }
 
@@ -46,42 +43,54 @@ interface PendingWindow {
   readonly reject: (err: unknown) => void;
 }
 
+/** Model outputs of one batch of n windows: output [n], hn and cn [2, n, 64]. */
+interface BatchOutput {
+  readonly output: Float32Array;
+  readonly hn: Float32Array;
+  readonly cn: Float32Array;
+}
+
+/** Runs one batch: input [n, 512], h and c [2, n, 64]. */
+type BatchRunner = (input: Float32Array, h: Float32Array, c: Float32Array, n: number) => Promise<BatchOutput>;
+
 /**
- * Runs the windows of every stream that arrive in one event-loop turn as ONE batched model run
- * ([B, 512] input, [2, B, 64] state). A run's fixed cost (tensor setup, N-API, graph walk) dominates a
- * single 32 ms window: ~0.23 ms for 1 window vs ~0.05 ms per window in a batch of 25-100. onnxruntime-node
- * runs synchronously on the main thread, so unbatched, 100 streams (3125 windows/s) needed ~0.7 s of main
- * thread per second and the frame lag grew without bound. The LSTM's rows are independent: a stream's
- * probability is the same (to float rounding, ~1e-7) as when run alone.
+ * Runs the windows of every stream as ONE batched model run ([B, 512] input, [2, B, 64] state). A run's
+ * fixed cost (tensor setup, N-API, graph walk) dominates a single 32 ms window: ~0.23 ms for 1 window vs
+ * ~0.05 ms per window in a batch of 25-100. One batch is in flight at a time; windows that arrive
+ * meanwhile form the next one, so batches grow with load. Unbatched, 100 streams (3125 windows/s) needed
+ * ~0.7 s of main thread per second and the frame lag grew without bound. The LSTM's rows are
+ * independent: a stream's probability is the same (to float rounding, ~1e-7) as when run alone.
  */
 class WindowBatcher {
   private pending: PendingWindow[] = [];
   private scheduled = false;
+  private busy = false;
 
-  constructor(
-    private readonly ort: Ort,
-    private readonly session: Session,
-    private readonly sr: Tensor,
-  ) {}
+  constructor(private readonly runner: BatchRunner) {}
 
   submit(frame: Float32Array, h: Float32Array, c: Float32Array): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       this.pending.push({ frame, h, c, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        // After this turn's timers and socket reads: every stream that got audio in it joins the batch.
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    while (this.pending.length > 0) void this.runBatch(this.pending.splice(0, MAX_BATCH));
+  private schedule(): void {
+    if (this.scheduled || this.busy || this.pending.length === 0) return;
+    this.scheduled = true;
+    // After this turn's timers and socket reads: every stream that got audio in it joins the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.busy || this.pending.length === 0) return;
+      this.busy = true;
+      void this.runBatch(this.pending.splice(0, MAX_BATCH)).finally(() => {
+        this.busy = false;
+        this.schedule();
+      });
+    });
   }
 
   private async runBatch(batch: PendingWindow[]): Promise<void> {
-    const { ort } = this;
     const n = batch.length;
     const input = new Float32Array(n * SILERO_FRAME_SAMPLES);
     const h = new Float32Array(n * STATE_FLOATS);
@@ -92,26 +101,18 @@ class WindowBatcher {
       packState(w.h, h, b, n);
       packState(w.c, c, b, n);
     }
-    let out: Record<string, Tensor>;
+    let out: BatchOutput;
     try {
-      out = await this.session.run({
-        input: new ort.Tensor('float32', input, [n, SILERO_FRAME_SAMPLES]),
-        sr: this.sr,
-        h: new ort.Tensor('float32', h, [2, n, 64]),
-        c: new ort.Tensor('float32', c, [2, n, 64]),
-      });
+      out = await this.runner(input, h, c, n);
     } catch (err) {
       for (const w of batch) w.reject(err);
       return;
     }
-    const probabilities = out['output']!.data as Float32Array;
-    const hn = out['hn']!.data as Float32Array;
-    const cn = out['cn']!.data as Float32Array;
     for (let b = 0; b < n; b++) {
       const w = batch[b]!;
-      unpackState(hn, w.h, b, n);
-      unpackState(cn, w.c, b, n);
-      w.resolve(probabilities[b]!);
+      unpackState(out.hn, w.h, b, n);
+      unpackState(out.cn, w.c, b, n);
+      w.resolve(out.output[b]!);
     }
   }
 }
@@ -129,33 +130,129 @@ function unpackState(batched: Float32Array, own: Float32Array, b: number, n: num
 
 let shared: Promise<Shared> | undefined;
 
+const SESSION_OPTIONS = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+} as const;
+
 /**
- * One InferenceSession per process, shared by every stream. The recurrent state (h, c) is per stream
- * (per SileroModel); only the weights are shared. onnxruntime allows concurrent `run` calls on one
- * session, and a session costs ~a few MB and ~50 ms to create, so 100 streams would otherwise pay 100×.
- * Threads are pinned to 1: many small runs in parallel beat one run spread over cores.
+ * One model per process, shared by every stream: the recurrent state (h, c) is per stream (per
+ * SileroModel), only the weights are shared (a session costs a few MB and ~50 ms to create). The model
+ * runs in a worker thread: onnxruntime-node's `run` is synchronous on the calling thread, and on the main
+ * thread it competed with every socket and operator of every call (at 100 calls, a third of a core).
+ * Threads are pinned to 1: batched runs are small. If the worker cannot start, the model runs here.
  */
 function loadShared(): Promise<Shared> {
   shared ??= (async () => {
     try {
-      // Loaded lazily so importing the vad with a scripted model never loads the native binding.
-      const mod = (await import('onnxruntime-node')) as Ort & { default?: Ort };
-      const ort = mod.InferenceSession ? mod : mod.default!;
-      const bytes = await readFile(sileroModelPath());
-      const session = await ort.InferenceSession.create(bytes, {
-        intraOpNumThreads: 1,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-      });
-      const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(SILERO_SAMPLE_RATE)]), []);
-      return { ort, session, sr, batcher: new WindowBatcher(ort, session, sr) };
+      const require = createRequire(import.meta.url);
+      const modelPath = sileroModelPath();
+      let runner: BatchRunner;
+      try {
+        runner = await workerRunner(require.resolve('onnxruntime-node'), modelPath);
+      } catch {
+        runner = await inThreadRunner(modelPath);
+      }
+      return { batcher: new WindowBatcher(runner) };
     } catch (err) {
       shared = undefined; // let a later call try again
       throw new RxVoiceError({ code: 'internal', stage: 'vad', message: `cannot load the Silero model: ${(err as Error).message}`, cause: err });
     }
   })();
   return shared;
+}
+
+async function inThreadRunner(modelPath: string): Promise<BatchRunner> {
+  // Loaded lazily so importing the vad with a scripted model never loads the native binding.
+  const mod = (await import('onnxruntime-node')) as Ort & { default?: Ort };
+  const ort = mod.InferenceSession ? mod : mod.default!;
+  const session: Session = await ort.InferenceSession.create(await readFile(modelPath), SESSION_OPTIONS);
+  const sr: Tensor = new ort.Tensor('int64', BigInt64Array.from([BigInt(SILERO_SAMPLE_RATE)]), []);
+  return async (input, h, c, n) => {
+    const out = await session.run({
+      input: new ort.Tensor('float32', input, [n, SILERO_FRAME_SAMPLES]),
+      sr,
+      h: new ort.Tensor('float32', h, [2, n, 64]),
+      c: new ort.Tensor('float32', c, [2, n, 64]),
+    });
+    return { output: out['output']!.data as Float32Array, hn: out['hn']!.data as Float32Array, cn: out['cn']!.data as Float32Array };
+  };
+}
+
+/** The worker's code, plain CommonJS (it runs the same under tsx, vitest and the built package). */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { readFileSync } = require('node:fs');
+const ort = require(workerData.ortPath);
+ort.InferenceSession.create(readFileSync(workerData.modelPath), workerData.options).then((session) => {
+  const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(${SILERO_SAMPLE_RATE})]), []);
+  parentPort.on('message', ({ id, input, h, c, n }) => {
+    session.run({
+      input: new ort.Tensor('float32', input, [n, ${SILERO_FRAME_SAMPLES}]), sr,
+      h: new ort.Tensor('float32', h, [2, n, 64]), c: new ort.Tensor('float32', c, [2, n, 64]),
+    }).then((out) => {
+      const output = Float32Array.from(out.output.data), hn = Float32Array.from(out.hn.data), cn = Float32Array.from(out.cn.data);
+      parentPort.postMessage({ id, output, hn, cn }, [output.buffer, hn.buffer, cn.buffer]);
+    }, (err) => parentPort.postMessage({ id, error: String((err && err.message) || err) }));
+  });
+  parentPort.postMessage({ ready: true });
+}, (err) => parentPort.postMessage({ fatal: String((err && err.message) || err) }));
+`;
+
+interface WorkerReply {
+  readonly id?: number;
+  readonly ready?: true;
+  readonly fatal?: string;
+  readonly error?: string;
+  readonly output?: Float32Array;
+  readonly hn?: Float32Array;
+  readonly cn?: Float32Array;
+}
+
+async function workerRunner(ortPath: string, modelPath: string): Promise<BatchRunner> {
+  const { Worker } = await import('node:worker_threads');
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, modelPath, options: SESSION_OPTIONS } });
+  const waiting = new Map<number, { resolve: (o: BatchOutput) => void; reject: (e: unknown) => void }>();
+  let nextId = 0;
+  let broken: Error | undefined;
+  const failAll = (err: Error): void => {
+    broken = err;
+    for (const w of waiting.values()) w.reject(err);
+    waiting.clear();
+    worker.unref();
+  };
+  await new Promise<void>((resolve, reject) => {
+    worker.on('message', (m: WorkerReply) => {
+      if (m.ready) return resolve();
+      if (m.fatal !== undefined) {
+        reject(new Error(m.fatal));
+        return void worker.terminate();
+      }
+      const w = waiting.get(m.id!);
+      if (!w) return;
+      waiting.delete(m.id!);
+      // Only pending runs keep the process alive: an idle model never holds a CLI open.
+      if (waiting.size === 0) worker.unref();
+      if (m.error !== undefined) w.reject(new Error(m.error));
+      else w.resolve({ output: m.output!, hn: m.hn!, cn: m.cn! });
+    });
+    worker.on('error', (err) => {
+      reject(err);
+      failAll(err);
+    });
+    worker.on('exit', (code) => failAll(new Error(`the Silero worker exited (${code})`)));
+  });
+  worker.unref();
+  return (input, h, c, n) =>
+    new Promise<BatchOutput>((resolve, reject) => {
+      if (broken) return reject(new RxVoiceError({ code: 'internal', stage: 'vad', message: broken.message, cause: broken }));
+      const id = nextId++;
+      waiting.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ id, input, h, c, n }, [input.buffer as ArrayBuffer, h.buffer as ArrayBuffer, c.buffer as ArrayBuffer]);
+    });
 }
 
 /**
