@@ -1,5 +1,4 @@
 import { type AudioFrame } from '../audio/frame.js';
-import { pcm16ToFloat32 } from '../audio/pcm.js';
 import { assertSampleRate } from '../audio/reframe.js';
 import { createResampler, type StreamingResampler } from '../audio/resample.js';
 import { RxVoiceError, toRxVoiceError } from '../errors.js';
@@ -128,11 +127,12 @@ export class VadEngine {
   /** Splits 16 kHz samples into complete windows (copies), keeping the remainder for later. */
   private cut(pcm16: Int16Array): Float32Array[] {
     const windows: Float32Array[] = [];
-    const floats = pcm16ToFloat32(pcm16);
+    const window = this.window;
     let i = 0;
-    while (i < floats.length) {
-      const n = Math.min(SILERO_FRAME_SAMPLES - this.filled, floats.length - i);
-      this.window.set(floats.subarray(i, i + n), this.filled);
+    while (i < pcm16.length) {
+      const n = Math.min(SILERO_FRAME_SAMPLES - this.filled, pcm16.length - i);
+      // Converted straight into the window (same scale as pcm16ToFloat32): no per-frame float copy.
+      for (let k = 0; k < n; k++) window[this.filled + k] = pcm16[i + k]! / 32768;
       this.filled += n;
       i += n;
       if (this.filled === SILERO_FRAME_SAMPLES) {
