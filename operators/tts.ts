@@ -48,6 +48,8 @@ interface Reply {
   sampleRate?: SampleRate;
   pending: Int16Array;
   readonly timeline: TimedChar[];
+  /** Timeline entries before this index start before the audio emitted so far (no later frame has them). */
+  timelineDone: number;
   /** For a resumed reply: what was heard before the cut, and how long it played. */
   readonly heardBefore: string;
   readonly playedBefore: number;
@@ -120,6 +122,7 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
           seq: 0,
           pending: new Int16Array(0),
           timeline: [],
+          timelineDone: 0,
           heardBefore: before?.heard ?? '',
           playedBefore: before?.playedMs ?? 0,
           ...(before ? { resumedBy: before.by } : {}),
@@ -136,10 +139,16 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
         const endMs = ((reply.samplesOut + samples.length) * 1000) / rate;
         const frame: AudioFrame = { samples, sampleRate: rate, startMs, seq: reply.seq++ };
         reply.samplesOut += samples.length;
-        const text = reply.timeline
-          .filter((c) => c.startMs >= startMs && c.startMs < endMs)
-          .map((c) => c.char)
-          .join('');
+        // Characters that start in this frame. Frames only move forward, so the prefix of the timeline
+        // that starts before this frame's end is never needed again: skip it (was a filter over the
+        // whole reply's timeline per frame).
+        const timeline = reply.timeline;
+        let text = '';
+        for (let i = reply.timelineDone; i < timeline.length; i++) {
+          const c = timeline[i]!;
+          if (c.startMs >= startMs && c.startMs < endMs) text += c.char;
+        }
+        while (reply.timelineDone < timeline.length && timeline[reply.timelineDone]!.startMs < endMs) reply.timelineDone++;
         playback.emitted(reply.turnId, endMs - startMs);
         subscriber.next({ type: 'assistant.audio', turnId: reply.turnId, frame, ...(text ? { text } : {}) });
       };
