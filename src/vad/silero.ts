@@ -36,6 +36,8 @@ const STATE_FLOATS = 2 * 64;
 const MAX_BATCH = 256;
 /** Shortest time between two batch runs: up to this much added delay buys bigger batches under load. */
 const MIN_BATCH_INTERVAL_MS = 4;
+/** Smallest batch sent to the worker thread (smaller ones run on the calling thread, see WindowBatcher). */
+const WORKER_MIN_BATCH = 8;
 
 interface PendingWindow {
   readonly frame: Float32Array;
@@ -70,7 +72,15 @@ class WindowBatcher {
   private busy = false;
   private lastDispatch = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly runner: BatchRunner) {}
+  /**
+   * @param inThread runs small batches: waking the worker costs ~0.5 ms of CPU per batch, more than a small
+   *   batch costs on the main thread.
+   * @param worker runs batches of WORKER_MIN_BATCH windows or more, off the main thread, when it started.
+   */
+  constructor(
+    private readonly inThread: BatchRunner,
+    private readonly worker: BatchRunner | undefined,
+  ) {}
 
   submit(frame: Float32Array, h: Float32Array, c: Float32Array): Promise<number> {
     return new Promise<number>((resolve, reject) => {
@@ -113,7 +123,8 @@ class WindowBatcher {
     }
     let out: BatchOutput;
     try {
-      out = await this.runner(input, h, c, n);
+      const runner = this.worker && n >= WORKER_MIN_BATCH ? this.worker : this.inThread;
+      out = await runner(input, h, c, n);
     } catch (err) {
       for (const w of batch) w.reject(err);
       return;
@@ -152,20 +163,17 @@ const SESSION_OPTIONS = {
  * SileroModel), only the weights are shared (a session costs a few MB and ~50 ms to create). The model
  * runs in a worker thread: onnxruntime-node's `run` is synchronous on the calling thread, and on the main
  * thread it competed with every socket and operator of every call (at 100 calls, a third of a core).
- * Threads are pinned to 1: batched runs are small. If the worker cannot start, the model runs here.
+ * Small batches (light load) still run here, where they are cheaper. Threads are pinned to 1: batched runs
+ * are small. If the worker cannot start, every batch runs here.
  */
 function loadShared(): Promise<Shared> {
   shared ??= (async () => {
     try {
       const require = createRequire(import.meta.url);
       const modelPath = sileroModelPath();
-      let runner: BatchRunner;
-      try {
-        runner = await workerRunner(require.resolve('onnxruntime-node'), modelPath);
-      } catch {
-        runner = await inThreadRunner(modelPath);
-      }
-      return { batcher: new WindowBatcher(runner) };
+      const inThread = await inThreadRunner(modelPath);
+      const worker = await workerRunner(require.resolve('onnxruntime-node'), modelPath).catch(() => undefined);
+      return { batcher: new WindowBatcher(inThread, worker) };
     } catch (err) {
       shared = undefined; // let a later call try again
       throw new RxVoiceError({ code: 'internal', stage: 'vad', message: `cannot load the Silero model: ${(err as Error).message}`, cause: err });
