@@ -55,8 +55,10 @@ function sentenceEndAt(text: string, i: number, final: boolean): Verdict {
     let j = i + 1;
     while (j < text.length && CJK_TERMINATORS.has(text[j]!)) j++;
     j = skipClosers(text, j);
-    // a closing bracket may still come in the next delta
-    return j >= text.length && !final ? { kind: 'wait' } : { kind: 'cut', at: j };
+    // A closing bracket, or a space and then a French closing guillemet, may still come in the next delta.
+    let k = j;
+    while (k < text.length && isSpace(text[k])) k++;
+    return k >= text.length && !final ? { kind: 'wait' } : { kind: 'cut', at: j };
   }
   if (TERMINATORS.has(c)) {
     let j = i + 1;
