@@ -344,26 +344,32 @@ export class RealtimeSession {
     this.resetDetector();
   }
 
+  /** Commits a user audio item: `committed`, then the item stored and announced (`added`, `done`). */
+  private addUserAudioItem(itemId: string, spoken: string, audioMs: number): Extract<StoredItem, { type: 'message' }> {
+    const previous = this.lastItemId();
+    this.emit({ type: 'input_audio_buffer.committed', previous_item_id: previous, item_id: itemId });
+    const item: Extract<StoredItem, { type: 'message' }> = {
+      id: itemId,
+      type: 'message',
+      role: 'user',
+      status: 'completed',
+      content: [{ type: 'input_audio', transcript: null, spoken, audioMs }],
+    };
+    this.items.push(item);
+    this.emit({ type: 'conversation.item.added', previous_item_id: previous, item: wireItem(item) });
+    this.emit({ type: 'conversation.item.done', previous_item_id: previous, item: wireItem(item) });
+    return item;
+  }
+
   /** Turns buffered audio into a user item, then transcribes it when the session asks for transcripts. */
   private commit(itemId: string, upToMs?: number): void {
     clearTimeout(this.idleTimer);
     const audio = this.takeBuffer(upToMs);
     const audioMs = (audio.length * 1000) / this.bufferRate;
     const utterance = this.options.ctx.nextUtterance(this.callKey);
-    const previous = this.lastItemId();
-    this.emit({ type: 'input_audio_buffer.committed', previous_item_id: previous, item_id: itemId });
-    const item: StoredItem = {
-      id: itemId,
-      type: 'message',
-      role: 'user',
-      status: 'completed',
-      content: [{ type: 'input_audio', transcript: null, spoken: utterance.transcript, audioMs }],
-    };
-    this.items.push(item);
     this.options.heard?.remember(audio, utterance.transcript);
     this.committedAudio.set(itemId, { samples: audio.slice(), format: this.config.inputFormat });
-    this.emit({ type: 'conversation.item.added', previous_item_id: previous, item: wireItem(item) });
-    this.emit({ type: 'conversation.item.done', previous_item_id: previous, item: wireItem(item) });
+    const item = this.addUserAudioItem(itemId, utterance.transcript, audioMs);
     if (this.config.transcription === null) return;
     for (const delta of tokenize(utterance.transcript)) {
       this.emit({ type: 'conversation.item.input_audio_transcription.delta', item_id: itemId, content_index: 0, delta });
@@ -585,18 +591,7 @@ export class RealtimeSession {
     const audio = this.takeBuffer();
     const endMs = Math.round(this.audioClockMs);
     this.emit({ type: 'input_audio_buffer.timeout_triggered', audio_start_ms: startMs, audio_end_ms: endMs, item_id: itemId });
-    const previous = this.lastItemId();
-    this.emit({ type: 'input_audio_buffer.committed', previous_item_id: previous, item_id: itemId });
-    const item: StoredItem = {
-      id: itemId,
-      type: 'message',
-      role: 'user',
-      status: 'completed',
-      content: [{ type: 'input_audio', transcript: null, spoken: '', audioMs: (audio.length * 1000) / this.bufferRate }],
-    };
-    this.items.push(item);
-    this.emit({ type: 'conversation.item.added', previous_item_id: previous, item: wireItem(item) });
-    this.emit({ type: 'conversation.item.done', previous_item_id: previous, item: wireItem(item) });
+    this.addUserAudioItem(itemId, '', (audio.length * 1000) / this.bufferRate);
     this.resetDetector();
     this.startResponse({}, { kind: 'text', text: 'Are you still there?' });
   }
