@@ -17,6 +17,8 @@ export type PipelineEvent =
   | AudioInEvent
   | SpeechStartedEvent
   | SpeechEndedEvent
+  | SpeechPausedEvent
+  | SpeechResumedEvent
   | UtteranceChunkEvent
   | TranscriptEvent
   | AssistantTextEvent
@@ -60,6 +62,33 @@ export interface SpeechEndedEvent {
    * time, the wall time of the true end of speech is `now - (decidedAudioMs - audioMs)`.
    */
   readonly decidedAudioMs: number;
+}
+
+/**
+ * The caller paused inside a turn for the short preemptive pause (shorter than the end-of-turn silence).
+ * Chains may start a speculative reply to what was said so far; no reply audio may leave the chain until
+ * the turn is decided by `speech.ended`. At most one pause is open per turn: a `speech.resumed` or the
+ * `speech.ended` of the same turn closes it.
+ */
+export interface SpeechPausedEvent {
+  readonly type: 'speech.paused';
+  readonly turnId: string;
+  /** Audio time of the last speech frame before the pause. */
+  readonly audioMs: number;
+  /** Audio time when the pause was noticed (`audioMs` + the preemptive pause). */
+  readonly decidedAudioMs: number;
+}
+
+/**
+ * The caller went on speaking after a `speech.paused` of the same turn: every speculative request started
+ * at that pause is cancelled and leaves no trace; the turn goes on and its next attempt covers the whole
+ * utterance.
+ */
+export interface SpeechResumedEvent {
+  readonly type: 'speech.resumed';
+  readonly turnId: string;
+  /** Audio time where speech resumed. */
+  readonly audioMs: number;
 }
 
 /** A piece of one utterance's audio, emitted while the caller speaks (what a chunked upload needs). */
@@ -185,7 +214,9 @@ export type MetricName =
   | 'tts_first_byte' // value: ms from end of speech
   | 'first_audio_out' // value: ms from end of speech to the first reply audio leaving the chain
   | 'stage_duration' // value: ms a stage took; `stage` says which
-  | 'rate_limits';
+  | 'rate_limits'
+  // value: 1; `detail.outcome` is 'started' | 'used' | 'discarded', `detail.stage` the request kind
+  | 'speculation';
 
 export interface MetricEvent {
   readonly type: 'metric';
