@@ -54,6 +54,7 @@ streaming cascaded chain and the realtime chain, then prints both conversations 
   --profile typical|instant      sandbox latency profile when no provider keys are set (default typical)
   --scenario FILE                sandbox scenario JSON
   --record DIR                   record each call (two-channel WAV + turn log) into DIR
+  --drain-seconds N              on SIGTERM, let live calls finish this long before closing them (default 10)
 `,
 };
 
@@ -129,6 +130,7 @@ const SERVE_OPTIONS: OptionSpec = {
   profile: { type: 'string' },
   scenario: { type: 'string' },
   record: { type: 'string' },
+  'drain-seconds': { type: 'string' },
 };
 
 export type ParsedOptions = Record<string, string | boolean | undefined>;
