@@ -56,6 +56,7 @@ realtime chain, then prints the three conversations and the latency comparison.
   --profile typical|instant      sandbox latency profile when no provider keys are set (default typical)
   --scenario FILE                sandbox scenario JSON
   --record DIR                   record each call (two-channel WAV + turn log) into DIR
+  --drain-seconds N              on SIGTERM, let live calls finish this long before closing them (default 10)
 `,
 };
 
@@ -135,6 +136,7 @@ const SERVE_OPTIONS: OptionSpec = {
   profile: { type: 'string' },
   scenario: { type: 'string' },
   record: { type: 'string' },
+  'drain-seconds': { type: 'string' },
 };
 
 export type ParsedOptions = Record<string, string | boolean | undefined>;
