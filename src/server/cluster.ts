@@ -18,6 +18,7 @@ export interface ClusterOptions {
 export function superviseWorkers(options: ClusterOptions): Promise<void> {
   let stopping = false;
   const fork = (): Worker => cluster.fork({ ...options.env });
+  cluster.on('listening', (worker, address) => options.log(`worker ${worker.process.pid} listening on port ${address.port}`));
   for (let i = 0; i < options.workers; i++) fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;

@@ -31,12 +31,15 @@ describe('rxvoice serve --workers', () => {
     child = proc;
     let stdout = '';
     proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    proc.stderr!.resume();
+    let stderr = '';
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const listening = (): number[] => [...stderr.matchAll(/worker (\d+) listening on port/g)].map((m) => Number(m[1]));
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-    const url = await until('the banner', () => /listening on (http:\/\/127\.0\.0\.1:\d+) \(2 workers\)/.exec(stdout)?.[1]);
+    const url = await until('the banner', () => /listening on (http:\/\/127\.0\.0\.1:\d+) \(2 workers\)/.exec(stdout)?.[1], 600);
     const pid = proc.pid!;
-    // Both workers listen (the first banner comes when the first is up).
-    await until('two workers', () => (workersOf(pid).length === 2 ? true : undefined));
+    // Both workers listen (the banner comes when the first is up), else round-robin has one choice.
+    await until('two listening workers', () => (listening().length === 2 ? true : undefined), 600);
+    expect(workersOf(pid).sort()).toEqual(listening().sort());
     for (let i = 0; i < 4; i++) expect((await fetch(`${url}/readyz`)).status).toBe(200);
 
     // The primary hands connections out round-robin: two calls land on two different workers.
@@ -60,8 +63,8 @@ describe('rxvoice serve --workers', () => {
     // A replacement comes up and the port keeps answering.
     await until('a replacement worker', () => {
       const now = workersOf(pid);
-      return now.length === 2 && !now.includes(first!) ? true : undefined;
-    });
+      return now.length === 2 && !now.includes(first!) && listening().length === 3 ? true : undefined;
+    }, 600);
     const c = await TestClient.open(ws);
     c.send(start);
     await c.waitFor((m) => m.type === 'started');
