@@ -1,6 +1,7 @@
 import { serve, signToken } from '../server/index.js';
 import type { ParsedOptions } from './main.js';
 import { choiceOption, existingFile, portOption, stringOption } from './options.js';
+import { UsageError } from './errors.js';
 import { openProviders, serverPipelineFactory } from './session.js';
 
 /** `rxvoice serve`: the WebSocket front door (rxvoice protocol, Twilio) and the browser page. */
@@ -9,6 +10,9 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
   const scenario = existingFile(stringOption(opts, 'scenario'), 'scenario file');
   const token = stringOption(opts, 'token') ?? process.env.RXVOICE_TOKEN;
   const record = stringOption(opts, 'record');
+  const drainText = stringOption(opts, 'drain-seconds') ?? '10';
+  const drainSeconds = Number(drainText);
+  if (!Number.isFinite(drainSeconds) || drainSeconds < 0) throw new UsageError(`--drain-seconds must be a number >= 0 (got '${drainText}')`);
   const providers = await openProviders({ profile, ...(scenario ? { scenario } : {}) });
   const server = await serve({
     port: portOption(opts, 8080),
@@ -35,8 +39,9 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
-  process.stdout.write('shutting down: letting live calls finish (10 s at most)\n');
-  await server.close(10_000);
+  // From here /readyz answers 503, new calls get 503 + Retry-After, live calls get the `shutdown` notice.
+  process.stdout.write(`shutting down: letting live calls finish (${drainSeconds} s at most)\n`);
+  await server.close(drainSeconds * 1000);
   await providers.close();
   return 0;
 }

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { redactSecrets } from '../errors.js';
+import { answerHealth, EventLoopLag } from './health.js';
 import { handleRxvoiceSession } from './rxvoice-protocol.js';
 import { parseRequestTarget } from './request-target.js';
 import { isAuthorized, isOriginAllowed, isValidTwilioSignature } from './security.js';
@@ -21,6 +22,7 @@ const DEFAULTS = {
   idleTimeoutMs: 30_000,
   maxBufferedBytes: 1024 * 1024,
   finishGraceMs: 15_000,
+  maxEventLoopLagMs: 200,
 };
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
@@ -57,6 +59,14 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const sessions = new Map<string, SessionHost>();
   let reserved = 0; // upgrades accepted but not yet open, so a burst cannot overshoot maxSessions
   let closing = false;
+  const lag = new EventLoopLag();
+  const health = () => ({
+    draining: closing,
+    liveCalls: sessions.size + reserved,
+    maxCalls: limits.maxSessions,
+    eventLoopLagMs: lag.p99Ms(),
+    maxEventLoopLagMs: limits.maxEventLoopLagMs,
+  });
 
   const http = createServer((req, res) => {
     // A stranger's request must never throw out of here: one bad request would end every live call.
@@ -80,11 +90,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       return;
     }
     const path = url.pathname;
-    if (path === '/healthz') {
-      res.writeHead(closing ? 503 : 200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ok: !closing, sessions: sessions.size }));
-      return;
-    }
+    if (answerHealth(req, res, path, health)) return;
     void (staticDir ? serveStatic(staticDir, req, res, path) : Promise.resolve(false)).then(
       (served) => {
         if (!served) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -189,7 +195,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     async close(deadlineMs = 10_000) {
       if (closing) return;
       closing = true;
-      const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+      // The listener stays open while draining: probes read 503 on /readyz and new calls get 503 +
+      // Retry-After (a load balancer retries elsewhere) instead of a refused connection.
       const live = [...sessions.values()];
       for (const session of live) session.notify({ type: 'shutdown', deadlineMs });
       let timer: NodeJS.Timeout | undefined;
@@ -201,9 +208,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       for (const session of sessions.values()) session.close(1001, 'server shutting down');
       await Promise.all(live.map((s) => s.released));
       await Promise.all([...sessions.values()].map((s) => s.released));
+      const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
       await stopped;
       wss.close();
+      lag.stop();
     },
   };
 }
