@@ -57,6 +57,7 @@ realtime chain, then prints the three conversations and the latency comparison.
   --scenario FILE                sandbox scenario JSON
   --record DIR                   record each call (two-channel WAV + turn log) into DIR
   --workers N                    worker processes sharing the port (default: number of cores)
+  --max-lag-ms N                 /readyz answers 503 above this event-loop p99 delay (default 200)
   --drain-seconds N              on SIGTERM, let live calls finish this long before closing them (default 10)
 `,
 };
@@ -139,6 +140,7 @@ const SERVE_OPTIONS: OptionSpec = {
   record: { type: 'string' },
   'drain-seconds': { type: 'string' },
   workers: { type: 'string' },
+  'max-lag-ms': { type: 'string' },
 };
 
 export type ParsedOptions = Record<string, string | boolean | undefined>;

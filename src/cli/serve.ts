@@ -29,6 +29,7 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
   const record = stringOption(opts, 'record');
   const drainSeconds = numberOption(opts, 'drain-seconds', 10, 0, false);
   const workers = numberOption(opts, 'workers', availableParallelism(), 1, true);
+  const maxLagMs = numberOption(opts, 'max-lag-ms', 200, 1, false);
   const port = portOption(opts, 8080);
   const host = stringOption(opts, 'host') ?? '127.0.0.1';
 
@@ -56,6 +57,7 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
     port,
     host,
     pipelineFactory: await serverPipelineFactory(providers.endpoints),
+    limits: { maxEventLoopLagMs: maxLagMs },
     ...(token ? { auth: { bearerTokens: [token], tokenSecret: token } } : {}),
     ...(record ? { recording: { dir: record } } : {}),
     ...(process.env.TWILIO_AUTH_TOKEN ? { twilio: { authToken: process.env.TWILIO_AUTH_TOKEN } } : {}),
