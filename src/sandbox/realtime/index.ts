@@ -10,6 +10,7 @@ import { RealtimeSession } from './session.js';
 import { createSileroTurnDetector } from './silero-turn-detector.js';
 import type { TurnDetectorFactory } from './turn-detector.js';
 import { refuseUpgrade } from './upgrade-errors.js';
+import { parseRequestTarget } from '../../server/request-target.js';
 
 /** The sandbox's realtime WebSocket surface (OpenAI GA/beta, Azure forms). */
 export interface RealtimeHandler {
@@ -58,7 +59,8 @@ export function createRealtimeHandler(ctx: SandboxContext, options: RealtimeHand
 
   return {
     handleUpgrade(req, socket, head) {
-      const url = new URL(req.url ?? '/', 'http://sandbox.local');
+      const url = parseRequestTarget(req.url);
+      if (!url) return false;
       const matched = matchRoute(url, req.headers);
       if (matched === undefined) return false;
       if (!matched.ok) {
