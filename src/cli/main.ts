@@ -56,6 +56,8 @@ realtime chain, then prints the three conversations and the latency comparison.
   --profile typical|instant      sandbox latency profile when no provider keys are set (default typical)
   --scenario FILE                sandbox scenario JSON
   --record DIR                   record each call (two-channel WAV + turn log) into DIR
+  --workers N                    worker processes sharing the port (default: number of cores)
+  --max-lag-ms N                 /readyz answers 503 above this event-loop p99 delay (default 200)
   --drain-seconds N              on SIGTERM, let live calls finish this long before closing them (default 10)
 `,
 };
@@ -137,6 +139,8 @@ const SERVE_OPTIONS: OptionSpec = {
   scenario: { type: 'string' },
   record: { type: 'string' },
   'drain-seconds': { type: 'string' },
+  workers: { type: 'string' },
+  'max-lag-ms': { type: 'string' },
 };
 
 export type ParsedOptions = Record<string, string | boolean | undefined>;

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
@@ -6,6 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { redactSecrets } from '../errors.js';
 import { answerHealth, EventLoopLag } from './health.js';
 import { handleRxvoiceSession } from './rxvoice-protocol.js';
+import { parseRequestTarget } from './request-target.js';
 import { isAuthorized, isOriginAllowed, isValidTwilioSignature } from './security.js';
 import { SessionHost } from './session-host.js';
 import { defaultStaticDir, serveStatic } from './static.js';
@@ -25,9 +26,11 @@ const DEFAULTS = {
 };
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
 
@@ -66,12 +69,35 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   });
 
   const http = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (answerHealth(req, res, path, health)) return;
-    void (staticDir ? serveStatic(staticDir, req, res) : Promise.resolve(false)).then((served) => {
-      if (!served) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-    });
+    // A stranger's request must never throw out of here: one bad request would end every live call.
+    try {
+      handleRequest(req, res);
+    } catch (err) {
+      failRequest(res, err);
+    }
   });
+
+  const failRequest = (res: ServerResponse, err: unknown): void => {
+    log(`http: request handler failed: ${err instanceof Error ? err.message : String(err)}`);
+    if (res.headersSent) res.destroy();
+    else res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
+  };
+
+  const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = parseRequestTarget(req.url);
+    if (!url) {
+      res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' }).end('bad request target');
+      return;
+    }
+    const path = url.pathname;
+    if (answerHealth(req, res, path, health)) return;
+    void (staticDir ? serveStatic(staticDir, req, res, path) : Promise.resolve(false)).then(
+      (served) => {
+        if (!served) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      },
+      (err: unknown) => failRequest(res, err),
+    );
+  };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes });
 
@@ -82,7 +108,18 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const url = new URL(req.url ?? '/', 'http://x');
+    // An unexpected throw costs this one socket, never the process.
+    try {
+      handleUpgrade(req, socket, head);
+    } catch (err) {
+      log(`http: upgrade handler failed: ${err instanceof Error ? err.message : String(err)}`);
+      socket.destroy();
+    }
+  });
+
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = parseRequestTarget(req.url);
+    if (!url) return refuseUpgrade(socket, 400, 'bad request target');
     const transport = url.pathname === STREAM_PATH ? 'rxvoice' : url.pathname === TWILIO_PATH ? 'twilio' : undefined;
     if (!transport) return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${url.pathname}`);
     if (closing) return refuseUpgrade(socket, 503, 'server shutting down', { 'Retry-After': '5' });
@@ -110,30 +147,39 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     socket.once('close', settle);
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       settle();
-      const id = randomUUID();
-      const host = new SessionHost(ws, {
-        id,
-        transport,
-        factory: options.pipelineFactory,
-        allow: options.allow,
-        systemPrompt: options.systemPrompt,
-        recording: options.recording,
-        maxBufferedBytes: limits.maxBufferedBytes,
-        idleTimeoutMs: limits.idleTimeoutMs,
-        finishGraceMs: limits.finishGraceMs,
-        log,
-      });
-      sessions.set(id, host);
-      log(`session ${id}: ${transport} connected`);
-      ws.once('close', (code: number) => {
-        sessions.delete(id);
-        log(`session ${id}: closed (${code})`);
-      });
-      ws.on('error', (err: Error) => log(`session ${id}: socket error: ${err.message}`));
-      if (transport === 'rxvoice') handleRxvoiceSession(ws, host);
-      else handleTwilioSession(ws, host);
+      try {
+        openSession(ws, transport);
+      } catch (err) {
+        log(`http: session setup failed: ${err instanceof Error ? err.message : String(err)}`);
+        ws.terminate();
+      }
     });
-  });
+  };
+
+  const openSession = (ws: WebSocket, transport: 'rxvoice' | 'twilio'): void => {
+    const id = randomUUID();
+    const host = new SessionHost(ws, {
+      id,
+      transport,
+      factory: options.pipelineFactory,
+      allow: options.allow,
+      systemPrompt: options.systemPrompt,
+      recording: options.recording,
+      maxBufferedBytes: limits.maxBufferedBytes,
+      idleTimeoutMs: limits.idleTimeoutMs,
+      finishGraceMs: limits.finishGraceMs,
+      log,
+    });
+    sessions.set(id, host);
+    log(`session ${id}: ${transport} connected`);
+    ws.once('close', (code: number) => {
+      sessions.delete(id);
+      log(`session ${id}: closed (${code})`);
+    });
+    ws.on('error', (err: Error) => log(`session ${id}: socket error: ${err.message}`));
+    if (transport === 'rxvoice') handleRxvoiceSession(ws, host);
+    else handleTwilioSession(ws, host);
+  };
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

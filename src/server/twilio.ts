@@ -29,6 +29,12 @@ const TWILIO_FORMAT: WireFormat = { encoding: 'mulaw', sampleRate: 8000 };
 const CHUNK_BYTES = 160;
 /** A timestamp this far beyond the audio received so far is a gap (jitter below it is ignored). */
 const GAP_TOLERANCE_MS = 10;
+/**
+ * At most this much silence is synthesised for one gap (one message). A timestamp further ahead is a
+ * discontinuity, not packet loss: the gap is filled up to this bound and later timestamps count from
+ * there, so one hostile message can never make the server synthesise (or record) more than this.
+ */
+export const MAX_GAP_FILL_MS = 1000;
 
 /**
  * One Twilio call over a bidirectional Media Stream. Caller audio: base64 mu-law 8 kHz, gaps in
@@ -157,13 +163,19 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
     host.attach(run, recorder);
   };
 
+  /** Call-clock time skipped by discontinuities (gaps beyond MAX_GAP_FILL_MS), not synthesised. */
+  let timestampOffsetMs = 0;
   const onMedia = (message: TwilioInbound): void => {
     const media = message.media;
     if (!run || typeof media?.payload !== 'string' || (media.track !== undefined && media.track !== 'inbound')) return;
     const timestamp = typeof media.timestamp === 'string' || typeof media.timestamp === 'number' ? Number(media.timestamp) : NaN;
-    if (Number.isFinite(timestamp) && timestamp > run.receivedMs + GAP_TOLERANCE_MS) {
-      // Twilio skipped audio (packet loss): keep audio time aligned with the call's clock.
-      run.push(new Int16Array(Math.round(((timestamp - run.receivedMs) * 8000) / 1000)));
+    const expectedMs = run.receivedMs + timestampOffsetMs;
+    if (Number.isFinite(timestamp) && timestamp > expectedMs + GAP_TOLERANCE_MS) {
+      // Twilio skipped audio (packet loss): keep audio time aligned with the call's clock, within bounds.
+      const gapMs = timestamp - expectedMs;
+      const fillMs = Math.min(gapMs, MAX_GAP_FILL_MS);
+      timestampOffsetMs += gapMs - fillMs;
+      run.push(new Int16Array(Math.round((fillMs * 8000) / 1000)));
     }
     run.push(muLawDecode(Buffer.from(media.payload, 'base64')));
   };

@@ -11,6 +11,7 @@ import { createSileroTurnDetector } from './silero-turn-detector.js';
 import type { TurnDetectorFactory } from './turn-detector.js';
 import { refuseUpgrade } from './upgrade-errors.js';
 import { INVALID_API_KEY_CLOSE } from '../../providers/openai-realtime/wire.js';
+import { parseRequestTarget } from '../../server/request-target.js';
 
 /** The sandbox's realtime WebSocket surface (OpenAI GA/beta, Azure forms). */
 export interface RealtimeHandler {
@@ -59,7 +60,8 @@ export function createRealtimeHandler(ctx: SandboxContext, options: RealtimeHand
 
   return {
     handleUpgrade(req, socket, head) {
-      const url = new URL(req.url ?? '/', 'http://sandbox.local');
+      const url = parseRequestTarget(req.url);
+      if (!url) return false;
       const matched = matchRoute(url, req.headers);
       if (matched === undefined) return false;
       if (!matched.ok) {
