@@ -61,6 +61,47 @@ async function startBackend(port: number): Promise<Backend> {
   return { proc, port, exited, connected: () => (stderr.match(/: rxvoice connected/g) ?? []).length };
 }
 
+async function startHaproxy(pa: number, pb: number, pf: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'rxvoice-haproxy-'));
+  const cfg = join(dir, 'haproxy.cfg');
+  writeFileSync(
+    cfg,
+    [
+      'global',
+      '  maxconn 200',
+      'defaults',
+      '  mode http',
+      '  timeout connect 2s',
+      '  timeout client 30s',
+      '  timeout server 30s',
+      '  timeout tunnel 60s',
+      '  retries 3',
+      '  option redispatch 1',
+      // A call that races the health check onto a draining backend gets 503: HAProxy retries it elsewhere.
+      '  retry-on 503 conn-failure empty-response',
+      'frontend fe',
+      `  bind 127.0.0.1:${pf}`,
+      '  default_backend be',
+      'backend be',
+      '  balance leastconn',
+      '  option httpchk GET /readyz',
+      '  http-check expect status 200',
+      '  timeout check 1s',
+      '  default-server inter 300ms fall 2 rise 1',
+      `  server a 127.0.0.1:${pa} check`,
+      `  server b 127.0.0.1:${pb} check`,
+      '',
+    ].join('\n'),
+  );
+  const haproxy = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(haproxy);
+  haproxy.stderr!.resume();
+  const front = `ws://127.0.0.1:${pf}/v1/stream`;
+  await until('haproxy', async () => ((await fetch(`http://127.0.0.1:${pf}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined));
+  await new Promise((r) => setTimeout(r, 600)); // both servers checked up
+  return front;
+}
+
 const start = { type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 }, pipeline: 'cascaded' };
 
 async function call(url: string): Promise<TestClient> {
@@ -80,43 +121,7 @@ describe('behind HAProxy (balance leastconn, /readyz checks)', () => {
   it('SIGTERM on one backend mid-call: its live calls complete, new calls land on the other, none fails', async () => {
     const [pa, pb, pf] = [await freePort(), await freePort(), await freePort()];
     const [a, b] = await Promise.all([startBackend(pa), startBackend(pb)]);
-    const dir = mkdtempSync(join(tmpdir(), 'rxvoice-haproxy-'));
-    const cfg = join(dir, 'haproxy.cfg');
-    writeFileSync(
-      cfg,
-      [
-        'global',
-        '  maxconn 200',
-        'defaults',
-        '  mode http',
-        '  timeout connect 2s',
-        '  timeout client 30s',
-        '  timeout server 30s',
-        '  timeout tunnel 60s',
-        '  retries 3',
-        '  option redispatch 1',
-        // A call that races the health check onto a draining backend gets 503: HAProxy retries it elsewhere.
-        '  retry-on 503 conn-failure empty-response',
-        'frontend fe',
-        `  bind 127.0.0.1:${pf}`,
-        '  default_backend be',
-        'backend be',
-        '  balance leastconn',
-        '  option httpchk GET /readyz',
-        '  http-check expect status 200',
-        '  timeout check 1s',
-        '  default-server inter 300ms fall 2 rise 1',
-        `  server a 127.0.0.1:${pa} check`,
-        `  server b 127.0.0.1:${pb} check`,
-        '',
-      ].join('\n'),
-    );
-    const haproxy = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
-    children.push(haproxy);
-    haproxy.stderr!.resume();
-    const front = `ws://127.0.0.1:${pf}/v1/stream`;
-    await until('haproxy', async () => ((await fetch(`http://127.0.0.1:${pf}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined));
-    await new Promise((r) => setTimeout(r, 600)); // both servers checked up
+    const front = await startHaproxy(pa, pb, pf);
 
     const first = await Promise.all([0, 1, 2, 3].map(() => call(front)));
     // leastconn spreads the four live calls over both backends.
@@ -136,5 +141,43 @@ describe('behind HAProxy (balance leastconn, /readyz checks)', () => {
     expect(codes).toEqual(new Array(7).fill(1000));
     for (const c of [...first, ...later]) expect(c.types()).not.toContain('error');
     expect(await a.exited).toBe(0);
+  }, 60_000);
+
+  it('rolling restart of both backends under steady call arrivals: zero failed calls', async () => {
+    const [pa, pb, pf] = [await freePort(), await freePort(), await freePort()];
+    let [a, b] = await Promise.all([startBackend(pa), startBackend(pb)]);
+    const front = await startHaproxy(pa, pb, pf);
+    const results: Promise<number>[] = [];
+    let arriving = true;
+    // A new call every 150 ms; each holds for 600 ms, then hangs up.
+    const arrivals = (async () => {
+      while (arriving) {
+        results.push(
+          call(front).then(async (c) => {
+            await new Promise((r) => setTimeout(r, 600));
+            const code = await hangUp(c);
+            return c.types().includes('error') ? -1 : code;
+          }, () => -2),
+        );
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    })();
+    const restart = async (old: Backend, port: number): Promise<Backend> => {
+      await new Promise((r) => setTimeout(r, 800));
+      old.proc.kill('SIGTERM');
+      expect(await old.exited).toBe(0);
+      const fresh = await startBackend(port);
+      await new Promise((r) => setTimeout(r, 800)); // HAProxy's checks see it ready again
+      return fresh;
+    };
+    a = await restart(a, pa);
+    b = await restart(b, pb);
+    arriving = false;
+    await arrivals;
+    const codes = await Promise.all(results);
+    expect(codes.length).toBeGreaterThan(10);
+    expect(codes.filter((c) => c !== 1000)).toEqual([]);
+    // The restarted `a` took the calls while `b` was down.
+    expect(a.connected()).toBeGreaterThan(0);
   }, 60_000);
 });
