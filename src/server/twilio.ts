@@ -36,6 +36,25 @@ const GAP_TOLERANCE_MS = 10;
  */
 export const MAX_GAP_FILL_MS = 1000;
 
+/** Bounds on `start.customParameters` (Twilio sends string name/value pairs); beyond them, dropped. */
+export const MAX_CUSTOM_PARAMETERS = 32;
+export const MAX_PARAMETER_NAME_CHARS = 64;
+export const MAX_PARAMETER_VALUE_CHARS = 1024;
+
+/** Keeps string values only (so a deeply nested value never reaches the recording), capped in count and size. */
+function boundedParameters(raw: unknown): Readonly<Record<string, string>> {
+  const out: Record<string, string> = {};
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return out;
+  let count = 0;
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (count >= MAX_CUSTOM_PARAMETERS) break;
+    if (typeof value !== 'string' || name.length > MAX_PARAMETER_NAME_CHARS) continue;
+    out[name] = value.slice(0, MAX_PARAMETER_VALUE_CHARS);
+    count++;
+  }
+  return out;
+}
+
 /**
  * One Twilio call over a bidirectional Media Stream. Caller audio: base64 mu-law 8 kHz, gaps in
  * `media.timestamp` filled with silence. Reply audio: `media` chunks of 160 bytes, each followed by a
@@ -114,7 +133,7 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
       host.close(1008, 'expected a start with streamSid and audio/x-mulaw 8000');
       return;
     }
-    const params = start.customParameters ?? {};
+    const params = boundedParameters(start.customParameters);
     const allowed = host.allow?.pipelines ?? ['cascaded', 'realtime'];
     const asked = params.pipeline as PipelineName | undefined;
     const pipeline = asked && allowed.includes(asked) ? asked : allowed[0]!;
@@ -213,7 +232,7 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
         case 'mark':
           return onMark(message);
         case 'dtmf':
-          host.note({ role: 'dtmf', digit: message.dtmf?.digit });
+          host.note({ role: 'dtmf', digit: typeof message.dtmf?.digit === 'string' ? message.dtmf.digit.slice(0, 8) : undefined });
           return;
         case 'stop':
           void host.finish('call ended');
@@ -222,6 +241,10 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
           return; // 'connected' and future events
       }
       })
-      .catch((err: unknown) => host.close(1011, err instanceof Error ? err.message.slice(0, 100) : 'internal error'));
+      .catch((err: unknown) => {
+        // Never 1011 and never internal text to the client: the detail goes to the log only.
+        host.log(`twilio message failed: ${err instanceof Error ? err.message : String(err)}`);
+        host.close(1008, 'invalid message');
+      });
   });
 }
