@@ -8,7 +8,7 @@ import type {
 } from '../realtime-types.js';
 
 /**
- * The wire details of OpenAI / Azure OpenAI realtime (protocols.md sections 1-2): URL forms, auth headers,
+ * The wire details of OpenAI / Azure OpenAI realtime (OpenAI Realtime API reference, Azure realtime guides): URL forms, auth headers,
  * the `session.update` payload in the GA and beta dialects, and the beta -> GA event-name map.
  */
 export type RealtimeDialect = 'ga' | 'beta';
