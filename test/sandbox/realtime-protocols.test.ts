@@ -93,12 +93,13 @@ describe('Azure URL forms', () => {
 });
 
 describe('auth', () => {
-  it('refuses a wrong OpenAI key with 401 and the invalid_api_key body, no socket', async () => {
-    const refused = await upgradeRefusal(`${keyed.wsURL}/v1/realtime?model=gpt-realtime`, { authorization: 'Bearer sk-wrong-key-999' });
-    expect(refused.status).toBe(401);
-    const body = JSON.parse(refused.body) as { error: { code: string; message: string } };
-    expect(body.error.code).toBe('invalid_api_key');
-    expect(body.error.message).not.toContain('sk-wrong-key-999');
+  it('answers a wrong OpenAI key as OpenAI does: accepts the upgrade, then closes 3000 invalid_api_key, no event', async () => {
+    const raw = await openRaw(`${keyed.wsURL}/v1/realtime?model=gpt-realtime`, { authorization: 'Bearer sk-wrong-key-999' });
+    const closed = await raw.closed;
+    expect(closed.code).toBe(3000);
+    expect(closed.reason).toBe('invalid_request_error.invalid_api_key');
+    expect(closed.reason).not.toContain('sk-wrong-key-999');
+    expect(raw.log.events.map((e) => e.type)).toEqual([]);
   });
 
   it('accepts the key in the openai-insecure-api-key subprotocol and selects "realtime"', async () => {

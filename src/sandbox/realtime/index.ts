@@ -10,6 +10,7 @@ import { RealtimeSession } from './session.js';
 import { createSileroTurnDetector } from './silero-turn-detector.js';
 import type { TurnDetectorFactory } from './turn-detector.js';
 import { refuseUpgrade } from './upgrade-errors.js';
+import { AUTH_CLOSE_CODE } from '../../providers/openai-realtime/session.js';
 
 /** The sandbox's realtime WebSocket surface (OpenAI GA/beta, Azure forms). */
 export interface RealtimeHandler {
@@ -77,8 +78,14 @@ export function createRealtimeHandler(ctx: SandboxContext, options: RealtimeHand
         }
       }
       const authFailure = authEvent ? undefined : ctx.checkAuth(route.vendor, req.headers, url.searchParams);
-      if (authFailure !== undefined) {
+      if (authFailure !== undefined && route.vendor === 'azure') {
         refuseUpgrade(socket, authFailure.status, authFailure.body);
+        return true;
+      }
+      if (authFailure !== undefined) {
+        // OpenAI accepts the upgrade for a bad key, then closes with 3000 and
+        // `invalid_request_error.invalid_api_key`, with no error event (issue #11); Azure answers 401 above.
+        wss.handleUpgrade(req, socket, head, (ws) => ws.close(AUTH_CLOSE_CODE, 'invalid_request_error.invalid_api_key'));
         return true;
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
