@@ -2,13 +2,10 @@
  * A chain composed by hand from the operators, with the providers built once: the README's second example.
  *   npx tsx examples/custom-chain.ts
  */
-import { fromWav } from '../src/audio/index.js';
-import { Conversation } from '../src/conversation.js';
-import { PlaybackClock } from '../src/playback.js';
-import { resolveEndpoints } from '../src/providers/env.js';
-import { startSandbox } from '../src/sandbox/index.js';
-import { chunk, llmStream, sentences, transcribe, tts, turnMetrics, vad } from '../operators/index.js';
-import { createCascadedProviders, DEFAULT_VOICE } from '../pipelines/index.js';
+import { Conversation, fromWav, PlaybackClock, resolveEndpoints } from 'rxvoice';
+import { startSandbox } from 'rxvoice/sandbox';
+import { chunk, llmStream, sentences, transcribe, tts, turnMetrics, vad } from 'rxvoice/operators';
+import { createCascadedProviders, DEFAULT_VOICE } from 'rxvoice/pipelines';
 
 const sandbox = await startSandbox({ profile: 'instant' });
 const { transcriber, chatModel, synthesizer } = createCascadedProviders(resolveEndpoints(process.env, sandbox.url));

@@ -2,9 +2,9 @@
  * The README's quick start, kept compiling: a WAV through the cascaded chain on the local sandbox.
  *   npx tsx examples/quickstart.ts [cascaded|realtime]
  */
-import { fromWav } from '../src/audio/index.js';
-import { startSandbox } from '../src/sandbox/index.js';
-import { cascaded, realtime } from '../pipelines/index.js';
+import { fromWav } from 'rxvoice';
+import { startSandbox } from 'rxvoice/sandbox';
+import { cascaded, realtime } from 'rxvoice/pipelines';
 
 const which = process.argv[2] === 'realtime' ? 'realtime' : 'cascaded';
 const sandbox = await startSandbox({ profile: 'typical' }); // real keys in the environment win over it

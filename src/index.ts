@@ -24,5 +24,3 @@ export { createElevenLabsSynthesizer, type ElevenLabsSynthesizerOptions } from '
 export { runCall, type RunCallOptions, type CallResult } from './runner/call.js';
 export { buildTurnReports, summarize, type TurnReport, type TimedEvent } from './runner/report.js';
 export { renderTimelineHtml, renderTimelineSvg } from './runner/timeline.js';
-export { startSandbox, PROFILES, type Sandbox, type SandboxOptions } from './sandbox/index.js';
-export type { Scenario, LatencyProfile, FaultSpec, FaultRule } from './sandbox/types.js';

@@ -73,10 +73,11 @@ export async function demoCommand(opts: ParsedOptions): Promise<number> {
     ];
   });
   process.stdout.write(
-    `${formatTable(['chain', 'turns', 'end-of-turn wait', 'transcript', 'first token', 'first audio (median)', 'vs seed'], rows)}\n`,
+    `${formatTable(['chain', 'turns', 'end-of-turn wait', 'transcript', 'first token', 'first audio (median)', 'vs original design'], rows)}\n`,
   );
   process.stdout.write(
-    '\nThe seed reports ~2-3 s for its cascaded chain and ~1 s for realtime. "end-of-turn wait" is the VAD silence\n' +
+    '\n"vs original design" compares with the first row: the cascaded chain that speaks each reply only once its\n' +
+      'whole text is written. "end-of-turn wait" is the VAD silence\n' +
       'that decides the caller has finished; the rest is provider latency (the sandbox profile) plus rxvoice.\n',
   );
   const timeline = stringOption(opts, 'timeline');

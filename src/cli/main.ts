@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { redactSecrets } from '../errors.js';
 import { UsageError } from './errors.js';
@@ -24,7 +25,7 @@ Providers: real OpenAI / Azure OpenAI / ElevenLabs when their keys are in the en
   --out FILE                     write the assistant's audio, placed on the call's timeline, to a WAV
   --scenario FILE                sandbox scenario (transcripts, replies, faults) as JSON
   --profile typical|instant      sandbox latency profile (default typical)
-  --mode streaming|seed          cascaded: stream everything (default) or the seed's whole-text TTS
+  --mode streaming|seed          cascaded: stream everything (default) or the original whole-text TTS
   --tts final|streamed|model     realtime: who speaks and when (default streamed)
   --fast                         feed the audio as fast as possible instead of at real time
   --timeline FILE.html|FILE.svg  draw each turn's stages as a waterfall
@@ -32,8 +33,9 @@ Providers: real OpenAI / Azure OpenAI / ElevenLabs when their keys are in the en
 `,
   demo: `Usage: rxvoice demo [options]
 
-Plays the shipped multi-turn call (fixtures/demo-call.wav) through the seed's cascaded chain, the
-streaming cascaded chain and the realtime chain, then prints both conversations and the latency comparison.
+Plays the shipped multi-turn call (fixtures/demo-call.wav) through three chains: the original
+cascaded design (each reply spoken once its whole text is written), the streaming cascaded chain and the
+realtime chain, then prints the three conversations and the latency comparison.
 
   --profile typical|instant      sandbox latency profile (default typical)
   --timeline FILE.html           also draw the turns as waterfalls
@@ -54,6 +56,9 @@ streaming cascaded chain and the realtime chain, then prints both conversations 
   --profile typical|instant      sandbox latency profile when no provider keys are set (default typical)
   --scenario FILE                sandbox scenario JSON
   --record DIR                   record each call (two-channel WAV + turn log) into DIR
+  --workers N                    worker processes sharing the port (default: number of cores)
+  --max-lag-ms N                 /readyz answers 503 above this event-loop p99 delay (default 200)
+  --drain-seconds N              on SIGTERM, let live calls finish this long before closing them (default 10)
 `,
 };
 
@@ -61,6 +66,10 @@ streaming cascaded chain and the realtime chain, then prints both conversations 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (command === '--version' || command === '-v' || command === 'version') {
+      process.stdout.write(`${packageVersion()}\n`);
+      return 0;
+    }
     if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
       process.stdout.write(HELP.main!);
       return command === undefined ? 2 : 0;
@@ -129,6 +138,9 @@ const SERVE_OPTIONS: OptionSpec = {
   profile: { type: 'string' },
   scenario: { type: 'string' },
   record: { type: 'string' },
+  'drain-seconds': { type: 'string' },
+  workers: { type: 'string' },
+  'max-lag-ms': { type: 'string' },
 };
 
 export type ParsedOptions = Record<string, string | boolean | undefined>;
@@ -145,4 +157,17 @@ function parse(args: string[], options: OptionSpec): ParsedOptions {
 const invokedPath = process.argv[1] ?? '';
 if (/[\\/]cli[\\/]main\.[jt]s$/.test(invokedPath)) {
   process.exitCode = await main(process.argv.slice(2));
+}
+
+/** The version in rxvoice's package.json (dist/src/cli/ and src/cli/ both sit three levels below it, or two). */
+function packageVersion(): string {
+  for (const rel of ['../../../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'rxvoice' && pkg.version) return pkg.version;
+    } catch {
+      // try the next location
+    }
+  }
+  return 'unknown';
 }

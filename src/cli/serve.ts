@@ -1,7 +1,25 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { serve, signToken } from '../server/index.js';
+import { superviseWorkers } from '../server/cluster.js';
+import type { ProviderEndpoints } from '../providers/env.js';
 import type { ParsedOptions } from './main.js';
 import { choiceOption, existingFile, portOption, stringOption } from './options.js';
+import { UsageError } from './errors.js';
 import { openProviders, serverPipelineFactory } from './session.js';
+
+/** The primary hands its provider endpoints to workers here, so N workers share one sandbox. */
+const ENDPOINTS_ENV = 'RXVOICE_WORKER_ENDPOINTS';
+
+function numberOption(opts: ParsedOptions, name: string, fallback: number, min: number, integer: boolean): number {
+  const text = stringOption(opts, name);
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} >= ${min} (got '${text}')`);
+  }
+  return n;
+}
 
 /** `rxvoice serve`: the WebSocket front door (rxvoice protocol, Twilio) and the browser page. */
 export async function serveCommand(opts: ParsedOptions): Promise<number> {
@@ -9,34 +27,63 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
   const scenario = existingFile(stringOption(opts, 'scenario'), 'scenario file');
   const token = stringOption(opts, 'token') ?? process.env.RXVOICE_TOKEN;
   const record = stringOption(opts, 'record');
-  const providers = await openProviders({ profile, ...(scenario ? { scenario } : {}) });
+  const drainSeconds = numberOption(opts, 'drain-seconds', 10, 0, false);
+  const workers = numberOption(opts, 'workers', availableParallelism(), 1, true);
+  const maxLagMs = numberOption(opts, 'max-lag-ms', 200, 1, false);
+  const port = portOption(opts, 8080);
+  const host = stringOption(opts, 'host') ?? '127.0.0.1';
+
+  if (cluster.isPrimary && workers > 1) {
+    // One sandbox (when no keys are set) in the primary; each worker runs its own pipelines and VAD.
+    const providers = await openProviders({ profile, ...(scenario ? { scenario } : {}) });
+    cluster.once('listening', (_worker, address) => {
+      process.stdout.write(banner(providers.description, `http://${host}:${address.port}`, token, workers));
+    });
+    await superviseWorkers({
+      workers,
+      drainMs: drainSeconds * 1000,
+      env: { [ENDPOINTS_ENV]: JSON.stringify(providers.endpoints) },
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    await providers.close();
+    return 0;
+  }
+
+  const shared = process.env[ENDPOINTS_ENV];
+  const providers = shared
+    ? { endpoints: JSON.parse(shared) as ProviderEndpoints, description: '', close: async () => {} }
+    : await openProviders({ profile, ...(scenario ? { scenario } : {}) });
   const server = await serve({
-    port: portOption(opts, 8080),
-    host: stringOption(opts, 'host') ?? '127.0.0.1',
+    port,
+    host,
     pipelineFactory: await serverPipelineFactory(providers.endpoints),
+    limits: { maxEventLoopLagMs: maxLagMs },
     ...(token ? { auth: { bearerTokens: [token], tokenSecret: token } } : {}),
     ...(record ? { recording: { dir: record } } : {}),
     ...(process.env.TWILIO_AUTH_TOKEN ? { twilio: { authToken: process.env.TWILIO_AUTH_TOKEN } } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  process.stdout.write(
-    [
-      providers.description,
-      `rxvoice serve listening on ${server.url}`,
-      // Browsers cannot set headers on a WebSocket: the page link carries a signed, expiring token instead.
-      `  browser page:    ${server.url}/${token ? `?token=${signToken(token, { expiresAt: Date.now() + 12 * 3600_000 })}` : ''}`,
-      `  rxvoice stream:  ${server.url.replace(/^http/, 'ws')}/v1/stream`,
-      `  Twilio media:    ${server.url.replace(/^http/, 'ws')}/twilio`,
-      token ? '  clients must present the token (Authorization: Bearer, or a signed ?token=)' : '  no authentication (set --token or RXVOICE_TOKEN)',
-      '',
-    ].join('\n'),
-  );
+  if (cluster.isPrimary) process.stdout.write(banner(providers.description, server.url, token, 1));
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
-  process.stdout.write('shutting down: letting live calls finish (10 s at most)\n');
-  await server.close(10_000);
+  // From here /readyz answers 503, new calls get 503 + Retry-After, live calls get the `shutdown` notice.
+  if (cluster.isPrimary) process.stdout.write(`shutting down: letting live calls finish (${drainSeconds} s at most)\n`);
+  await server.close(drainSeconds * 1000);
   await providers.close();
   return 0;
+}
+
+function banner(description: string, url: string, token: string | undefined, workers: number): string {
+  return [
+    description,
+    `rxvoice serve listening on ${url}${workers > 1 ? ` (${workers} workers)` : ''}`,
+    // Browsers cannot set headers on a WebSocket: the page link carries a signed, expiring token instead.
+    `  browser page:    ${url}/${token ? `?token=${signToken(token, { expiresAt: Date.now() + 12 * 3600_000 })}` : ''}`,
+    `  rxvoice stream:  ${url.replace(/^http/, 'ws')}/v1/stream`,
+    `  Twilio media:    ${url.replace(/^http/, 'ws')}/twilio`,
+    token ? '  clients must present the token (Authorization: Bearer, or a signed ?token=)' : '  no authentication (set --token or RXVOICE_TOKEN)',
+    '',
+  ].join('\n');
 }

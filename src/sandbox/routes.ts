@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { safeDecodeURIComponent } from '../server/request-target.js';
 import { azureErrorBody, sendJson } from './errors.js';
 import { handleChat } from './http/chat.js';
 import { handleTranscription } from './http/transcriptions.js';
@@ -41,7 +42,7 @@ export async function routeHttp(state: SandboxState, req: IncomingMessage, res: 
       sendJson(res, 400, azureErrorBody('MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.'));
       return true;
     }
-    const deployment = decodeURIComponent(classic[1] ?? '');
+    const deployment = safeDecodeURIComponent(classic[1] ?? '');
     const route = { flavor: 'azure' as const, deployment };
     if (classic[2] === 'chat/completions') return run(handleChat(state, req, res, url, route));
     return run(handleTranscription(state, req, res, url, route));

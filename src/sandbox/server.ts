@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { parseRequestTarget } from '../server/request-target.js';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createElevenLabsHandler } from './elevenlabs/index.js';
@@ -81,7 +82,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
 
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://sandbox.local');
+    const url = parseRequestTarget(req.url);
+    if (!url) {
+      req.resume();
+      sendJson(res, 400, { error: { message: 'Bad request target.', type: 'invalid_request_error', param: null, code: null } });
+      return;
+    }
     // The real APIs allow browser calls (CORS); so does the sandbox, so browser examples can use it directly.
     res.setHeader('access-control-allow-origin', '*');
     res.setHeader('x-request-id', `req_${randomUUID().replace(/-/g, '')}`);
@@ -102,10 +108,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (realtime.handleUpgrade(req, socket, head)) return;
-    if (elevenlabs.handleUpgrade(req, socket, head)) return;
-    socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n' + JSON.stringify(notFoundBody('openai', 'GET', req.url ?? '/')));
-    socket.destroy();
+    socket.on('error', () => socket.destroy());
+    // A throw costs this one socket, never the sandbox every test (or `rxvoice serve`) shares.
+    try {
+      const url = parseRequestTarget(req.url);
+      if (!url) {
+        socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"message":"Bad request target."}}');
+        return;
+      }
+      if (realtime.handleUpgrade(req, socket, head)) return;
+      if (elevenlabs.handleUpgrade(req, socket, head, url)) return;
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n' + JSON.stringify(notFoundBody('openai', 'GET', url.pathname)));
+    } catch {
+      socket.destroy();
+    }
   });
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);

@@ -27,7 +27,11 @@ export async function synthesizeSpeech(
   sampleRate: SampleRate,
   options: { language?: string; speed?: number } = {},
 ): Promise<SynthesizedSpeech> {
-  const engine = await getEngine();
+  const engine = await getEngine().catch((err: unknown) => {
+    if (!isMissingEspeak(err)) throw err;
+    return undefined;
+  });
+  if (!engine) return toneSpeech(text, sampleRate, wordsPerMinute(options.speed));
   const voice = engine.voiceFor(options.language);
   const wpm = wordsPerMinute(options.speed);
   // espeak runs synchronously: long texts go piece by piece, yielding to the event loop in between,
@@ -43,6 +47,42 @@ export async function synthesizeSpeech(
     sampleRate,
     alignment: native.alignment,
   };
+}
+
+/**
+ * The voice used when the optional `espeak-ng` package (GPL-3.0, not a dependency of rxvoice) is not
+ * installed: a soft 220 Hz tone per word, timed like speech at `wpm`, so every sandbox path still has audio
+ * and alignment. Install `espeak-ng` next to rxvoice for real speech.
+ */
+function toneSpeech(text: string, sampleRate: SampleRate, wpm: number): SynthesizedSpeech {
+  warnNoEspeakOnce();
+  const words = text.split(/\s+/u).filter((w) => w.length > 0);
+  const wordSamples = Math.round((60 / wpm) * 0.8 * sampleRate);
+  const gapSamples = Math.round((60 / wpm) * 0.2 * sampleRate);
+  const samples = new Int16Array(Math.max(1, words.length) * (wordSamples + gapSamples));
+  for (let w = 0; w < words.length; w++) {
+    const start = w * (wordSamples + gapSamples);
+    for (let i = 0; i < wordSamples; i++) {
+      const envelope = Math.sin((Math.PI * i) / wordSamples);
+      samples[start + i] = Math.round(6000 * envelope * Math.sin((2 * Math.PI * 220 * i) / sampleRate));
+    }
+  }
+  return { samples, sampleRate, alignment: estimateAlignment(text, samples, sampleRate) };
+}
+
+let warnedNoEspeak = false;
+function warnNoEspeakOnce(): void {
+  if (warnedNoEspeak) return;
+  warnedNoEspeak = true;
+  process.emitWarning(
+    "the sandbox speaks with a tone: the optional package 'espeak-ng' is not installed (npm install espeak-ng for real speech)",
+    { code: 'RXVOICE_NO_ESPEAK' },
+  );
+}
+
+function isMissingEspeak(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  return (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') && /espeak-ng/u.test(e.message ?? '');
 }
 
 /** Pieces of about `target` characters that end at sentence ends; together they are exactly `text`. */

@@ -1,10 +1,12 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { redactSecrets } from '../errors.js';
+import { answerHealth, EventLoopLag } from './health.js';
 import { handleRxvoiceSession } from './rxvoice-protocol.js';
+import { parseRequestTarget } from './request-target.js';
 import { isAuthorized, isOriginAllowed, isValidTwilioSignature } from './security.js';
 import { SessionHost } from './session-host.js';
 import { defaultStaticDir, serveStatic } from './static.js';
@@ -20,12 +22,15 @@ const DEFAULTS = {
   idleTimeoutMs: 30_000,
   maxBufferedBytes: 1024 * 1024,
   finishGraceMs: 15_000,
+  maxEventLoopLagMs: 200,
 };
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
 
@@ -54,18 +59,45 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const sessions = new Map<string, SessionHost>();
   let reserved = 0; // upgrades accepted but not yet open, so a burst cannot overshoot maxSessions
   let closing = false;
+  const lag = new EventLoopLag();
+  const health = () => ({
+    draining: closing,
+    liveCalls: sessions.size + reserved,
+    maxCalls: limits.maxSessions,
+    eventLoopLagMs: lag.p99Ms(),
+    maxEventLoopLagMs: limits.maxEventLoopLagMs,
+  });
 
   const http = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path === '/healthz') {
-      res.writeHead(closing ? 503 : 200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ok: !closing, sessions: sessions.size }));
+    // A stranger's request must never throw out of here: one bad request would end every live call.
+    try {
+      handleRequest(req, res);
+    } catch (err) {
+      failRequest(res, err);
+    }
+  });
+
+  const failRequest = (res: ServerResponse, err: unknown): void => {
+    log(`http: request handler failed: ${err instanceof Error ? err.message : String(err)}`);
+    if (res.headersSent) res.destroy();
+    else res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
+  };
+
+  const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = parseRequestTarget(req.url);
+    if (!url) {
+      res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' }).end('bad request target');
       return;
     }
-    void (staticDir ? serveStatic(staticDir, req, res) : Promise.resolve(false)).then((served) => {
-      if (!served) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-    });
-  });
+    const path = url.pathname;
+    if (answerHealth(req, res, path, health)) return;
+    void (staticDir ? serveStatic(staticDir, req, res, path) : Promise.resolve(false)).then(
+      (served) => {
+        if (!served) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      },
+      (err: unknown) => failRequest(res, err),
+    );
+  };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes });
 
@@ -76,7 +108,18 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const url = new URL(req.url ?? '/', 'http://x');
+    // An unexpected throw costs this one socket, never the process.
+    try {
+      handleUpgrade(req, socket, head);
+    } catch (err) {
+      log(`http: upgrade handler failed: ${err instanceof Error ? err.message : String(err)}`);
+      socket.destroy();
+    }
+  });
+
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = parseRequestTarget(req.url);
+    if (!url) return refuseUpgrade(socket, 400, 'bad request target');
     const transport = url.pathname === STREAM_PATH ? 'rxvoice' : url.pathname === TWILIO_PATH ? 'twilio' : undefined;
     if (!transport) return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${url.pathname}`);
     if (closing) return refuseUpgrade(socket, 503, 'server shutting down', { 'Retry-After': '5' });
@@ -104,30 +147,39 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     socket.once('close', settle);
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       settle();
-      const id = randomUUID();
-      const host = new SessionHost(ws, {
-        id,
-        transport,
-        factory: options.pipelineFactory,
-        allow: options.allow,
-        systemPrompt: options.systemPrompt,
-        recording: options.recording,
-        maxBufferedBytes: limits.maxBufferedBytes,
-        idleTimeoutMs: limits.idleTimeoutMs,
-        finishGraceMs: limits.finishGraceMs,
-        log,
-      });
-      sessions.set(id, host);
-      log(`session ${id}: ${transport} connected`);
-      ws.once('close', (code: number) => {
-        sessions.delete(id);
-        log(`session ${id}: closed (${code})`);
-      });
-      ws.on('error', (err: Error) => log(`session ${id}: socket error: ${err.message}`));
-      if (transport === 'rxvoice') handleRxvoiceSession(ws, host);
-      else handleTwilioSession(ws, host);
+      try {
+        openSession(ws, transport);
+      } catch (err) {
+        log(`http: session setup failed: ${err instanceof Error ? err.message : String(err)}`);
+        ws.terminate();
+      }
     });
-  });
+  };
+
+  const openSession = (ws: WebSocket, transport: 'rxvoice' | 'twilio'): void => {
+    const id = randomUUID();
+    const host = new SessionHost(ws, {
+      id,
+      transport,
+      factory: options.pipelineFactory,
+      allow: options.allow,
+      systemPrompt: options.systemPrompt,
+      recording: options.recording,
+      maxBufferedBytes: limits.maxBufferedBytes,
+      idleTimeoutMs: limits.idleTimeoutMs,
+      finishGraceMs: limits.finishGraceMs,
+      log,
+    });
+    sessions.set(id, host);
+    log(`session ${id}: ${transport} connected`);
+    ws.once('close', (code: number) => {
+      sessions.delete(id);
+      log(`session ${id}: closed (${code})`);
+    });
+    ws.on('error', (err: Error) => log(`session ${id}: socket error: ${err.message}`));
+    if (transport === 'rxvoice') handleRxvoiceSession(ws, host);
+    else handleTwilioSession(ws, host);
+  };
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -143,7 +195,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     async close(deadlineMs = 10_000) {
       if (closing) return;
       closing = true;
-      const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+      // The listener stays open while draining: probes read 503 on /readyz and new calls get 503 +
+      // Retry-After (a load balancer retries elsewhere) instead of a refused connection.
       const live = [...sessions.values()];
       for (const session of live) session.notify({ type: 'shutdown', deadlineMs });
       let timer: NodeJS.Timeout | undefined;
@@ -155,9 +208,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       for (const session of sessions.values()) session.close(1001, 'server shutting down');
       await Promise.all(live.map((s) => s.released));
       await Promise.all([...sessions.values()].map((s) => s.released));
+      const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
       await stopped;
       wss.close();
+      lag.stop();
     },
   };
 }

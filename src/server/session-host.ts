@@ -89,6 +89,11 @@ export class SessionHost {
     if (this.options.transport === 'rxvoice') this.gate.sendEvent(JSON.stringify(value));
   }
 
+  /** A line in the server's log, tagged with this session (never sent to the client). */
+  log(line: string): void {
+    this.options.log(`session ${this.options.id}: ${line}`);
+  }
+
   /** A line in the call's turn log (when recording). */
   note(entry: Readonly<Record<string, unknown>>): void {
     this.recorder?.note(entry, this.run?.elapsedMs() ?? 0);

@@ -21,8 +21,8 @@ export function defaultStaticDir(): string {
   return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
 }
 
-export async function serveStatic(dir: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-  const path = new URL(req.url ?? '/', 'http://x').pathname;
+/** `path` is the request's pathname, already parsed (see request-target.ts). */
+export async function serveStatic(dir: string, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
   const entry = FILES[path];
   if (!entry || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
   try {

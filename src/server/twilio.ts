@@ -29,6 +29,31 @@ const TWILIO_FORMAT: WireFormat = { encoding: 'mulaw', sampleRate: 8000 };
 const CHUNK_BYTES = 160;
 /** A timestamp this far beyond the audio received so far is a gap (jitter below it is ignored). */
 const GAP_TOLERANCE_MS = 10;
+/**
+ * At most this much silence is synthesised for one gap (one message). A timestamp further ahead is a
+ * discontinuity, not packet loss: the gap is filled up to this bound and later timestamps count from
+ * there, so one hostile message can never make the server synthesise (or record) more than this.
+ */
+export const MAX_GAP_FILL_MS = 1000;
+
+/** Bounds on `start.customParameters` (Twilio sends string name/value pairs); beyond them, dropped. */
+export const MAX_CUSTOM_PARAMETERS = 32;
+export const MAX_PARAMETER_NAME_CHARS = 64;
+export const MAX_PARAMETER_VALUE_CHARS = 1024;
+
+/** Keeps string values only (so a deeply nested value never reaches the recording), capped in count and size. */
+function boundedParameters(raw: unknown): Readonly<Record<string, string>> {
+  const out: Record<string, string> = {};
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return out;
+  let count = 0;
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (count >= MAX_CUSTOM_PARAMETERS) break;
+    if (typeof value !== 'string' || name.length > MAX_PARAMETER_NAME_CHARS) continue;
+    out[name] = value.slice(0, MAX_PARAMETER_VALUE_CHARS);
+    count++;
+  }
+  return out;
+}
 
 /**
  * One Twilio call over a bidirectional Media Stream. Caller audio: base64 mu-law 8 kHz, gaps in
@@ -108,7 +133,7 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
       host.close(1008, 'expected a start with streamSid and audio/x-mulaw 8000');
       return;
     }
-    const params = start.customParameters ?? {};
+    const params = boundedParameters(start.customParameters);
     const allowed = host.allow?.pipelines ?? ['cascaded', 'realtime'];
     const asked = params.pipeline as PipelineName | undefined;
     const pipeline = asked && allowed.includes(asked) ? asked : allowed[0]!;
@@ -157,13 +182,19 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
     host.attach(run, recorder);
   };
 
+  /** Call-clock time skipped by discontinuities (gaps beyond MAX_GAP_FILL_MS), not synthesised. */
+  let timestampOffsetMs = 0;
   const onMedia = (message: TwilioInbound): void => {
     const media = message.media;
     if (!run || typeof media?.payload !== 'string' || (media.track !== undefined && media.track !== 'inbound')) return;
     const timestamp = typeof media.timestamp === 'string' || typeof media.timestamp === 'number' ? Number(media.timestamp) : NaN;
-    if (Number.isFinite(timestamp) && timestamp > run.receivedMs + GAP_TOLERANCE_MS) {
-      // Twilio skipped audio (packet loss): keep audio time aligned with the call's clock.
-      run.push(new Int16Array(Math.round(((timestamp - run.receivedMs) * 8000) / 1000)));
+    const expectedMs = run.receivedMs + timestampOffsetMs;
+    if (Number.isFinite(timestamp) && timestamp > expectedMs + GAP_TOLERANCE_MS) {
+      // Twilio skipped audio (packet loss): keep audio time aligned with the call's clock, within bounds.
+      const gapMs = timestamp - expectedMs;
+      const fillMs = Math.min(gapMs, MAX_GAP_FILL_MS);
+      timestampOffsetMs += gapMs - fillMs;
+      run.push(new Int16Array(Math.round((fillMs * 8000) / 1000)));
     }
     run.push(muLawDecode(Buffer.from(media.payload, 'base64')));
   };
@@ -201,7 +232,7 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
         case 'mark':
           return onMark(message);
         case 'dtmf':
-          host.note({ role: 'dtmf', digit: message.dtmf?.digit });
+          host.note({ role: 'dtmf', digit: typeof message.dtmf?.digit === 'string' ? message.dtmf.digit.slice(0, 8) : undefined });
           return;
         case 'stop':
           void host.finish('call ended');
@@ -210,6 +241,10 @@ export function handleTwilioSession(ws: WebSocket, host: SessionHost): void {
           return; // 'connected' and future events
       }
       })
-      .catch((err: unknown) => host.close(1011, err instanceof Error ? err.message.slice(0, 100) : 'internal error'));
+      .catch((err: unknown) => {
+        // Never 1011 and never internal text to the client: the detail goes to the log only.
+        host.log(`twilio message failed: ${err instanceof Error ? err.message : String(err)}`);
+        host.close(1008, 'invalid message');
+      });
   });
 }

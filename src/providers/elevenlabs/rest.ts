@@ -1,9 +1,10 @@
-import { ElevenLabsClient, ElevenLabsError, ElevenLabsTimeoutError } from '@elevenlabs/elevenlabs-js';
+import type { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import { Observable } from 'rxjs';
 import { RxVoiceError } from '../../errors.js';
 import type { Alignment, SynthesisChunk, SynthesisRequest } from '../types.js';
 import { AudioDecoder } from './audio.js';
 import { httpError, retryDelayMs } from './errors.js';
+import { loadedElevenLabsSdk } from './sdk.js';
 
 export interface RetryOptions {
   /** Retries of a 429/5xx/connection failure, only before the first audio byte. */
@@ -14,10 +15,11 @@ export interface RetryOptions {
 /** The SDK's error as an RxVoiceError, with the retry-after header when the server sent one. */
 function fromSdkError(err: unknown): { error: RxVoiceError; retryAfter?: string | null } {
   if (err instanceof RxVoiceError) return { error: err };
-  if (err instanceof ElevenLabsTimeoutError) {
+  const sdk = loadedElevenLabsSdk();
+  if (sdk && err instanceof sdk.ElevenLabsTimeoutError) {
     return { error: new RxVoiceError({ code: 'timeout', stage: 'tts', retryable: true, message: 'ElevenLabs request timed out', cause: err }) };
   }
-  if (err instanceof ElevenLabsError) {
+  if (sdk && err instanceof sdk.ElevenLabsError) {
     const retryAfter = err.rawResponse?.headers?.get?.('retry-after');
     return { error: httpError(err.statusCode, err.body, err.message), retryAfter };
   }
@@ -60,7 +62,7 @@ async function* rawAudio(stream: ReadableStream<Uint8Array>): AsyncGenerator<Res
  * chunk lengths carried). Unsubscribing aborts the HTTP request.
  */
 export function restSynthesis(
-  client: ElevenLabsClient,
+  getClient: () => Promise<ElevenLabsClient>,
   request: SynthesisRequest,
   text: string,
   retry: RetryOptions,
@@ -81,6 +83,7 @@ export function restSynthesis(
               ...(request.voiceSettings ? { voiceSettings: { ...request.voiceSettings } } : {}),
               ...(extra.previousText ? { previousText: extra.previousText } : {}),
           };
+          const client = await getClient();
           const requestOptions = { abortSignal: controller.signal, maxRetries: 0, ...(extra.headers ? { headers: extra.headers } : {}) };
           const pieces: AsyncIterable<RestPiece> =
             extra.timestamps === false

@@ -1,8 +1,9 @@
-import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
+import type { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import { concatMap, Observable, of } from 'rxjs';
 import { registerSecret } from '../../errors.js';
 import type { SynthesisChunk, SynthesisRequest, Synthesizer } from '../types.js';
 import { restSynthesis } from './rest.js';
+import { loadElevenLabsSdk } from './sdk.js';
 import { streamInputSynthesis } from './websocket.js';
 
 export interface ElevenLabsSynthesizerOptions {
@@ -37,7 +38,9 @@ export function createElevenLabsSynthesizer(options: ElevenLabsSynthesizerOption
   const { baseURL, apiKey } = options.endpoint;
   registerSecret(apiKey);
   const base = baseURL.replace(/\/+$/, '');
-  const client = new ElevenLabsClient({ apiKey, baseUrl: base, maxRetries: 0 });
+  let client: Promise<ElevenLabsClient> | undefined;
+  const getClient = (): Promise<ElevenLabsClient> =>
+    (client ??= loadElevenLabsSdk().then((sdk) => new sdk.ElevenLabsClient({ apiKey, baseUrl: base, maxRetries: 0 })));
   const retry = { maxRetries: options.maxRetries ?? 2, baseDelayMs: options.retryBaseMs ?? 250 };
   const transport = options.transport ?? 'auto';
   const headers = options.headers ? { ...options.headers } : undefined;
@@ -50,7 +53,7 @@ export function createElevenLabsSynthesizer(options: ElevenLabsSynthesizerOption
     ...(options.wsQuery ? { query: options.wsQuery } : {}),
   };
   const rest = (request: SynthesisRequest, text: string, previousText?: string): Observable<SynthesisChunk> =>
-    restSynthesis(client, request, text, retry, {
+    restSynthesis(getClient, request, text, retry, {
       ...(previousText ? { previousText } : {}),
       ...(headers ? { headers } : {}),
       timestamps: options.timestamps ?? true,

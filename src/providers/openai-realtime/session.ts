@@ -12,19 +12,13 @@ import type {
 } from '../realtime-types.js';
 import {
   clientEventWire,
+  INVALID_API_KEY_CLOSE,
   isAuthErrorEvent,
   normalizeServerEvent,
   realtimeTarget,
   sessionUpdate,
   type RealtimeTargetOptions,
 } from './wire.js';
-
-/**
- * Close code OpenAI's realtime endpoint uses after accepting the upgrade with a bad key (reason
- * `invalid_request_error.invalid_api_key`); 3000-3999 is the range RFC 6455 7.4.2 leaves to libraries
- * and frameworks. Reported in rxvoice issue #11 from the live service.
- */
-export const AUTH_CLOSE_CODE = 3000;
 
 export interface OpenAIRealtimeOptions extends RealtimeTargetOptions {
   /** From `resolveEndpoints()`: the real vendor (OpenAI or Azure) or the sandbox. */
@@ -174,10 +168,8 @@ function connectSocket(
         subscriber.complete();
         return;
       }
-      if (code === AUTH_CLOSE_CODE) {
-        // A bad key: OpenAI accepts the upgrade and closes with 3000 (`invalid_request_error.invalid_api_key`),
-        // sometimes with no error event first. Not a dropped socket: reconnecting cannot help.
-        fail(new RxVoiceError({ code: 'auth', stage: 'realtime', status: 401, retryable: false, message: `Realtime session refused the API key (close ${code}${reason.length ? `: ${redactSecrets(reason.toString())}` : ''})` }));
+      if (code === INVALID_API_KEY_CLOSE || /invalid_api_key/.test(reason.toString())) {
+        fail(new RxVoiceError({ code: 'auth', stage: 'realtime', status: 401, message: `Realtime session refused the API key (close ${code})` }));
         return;
       }
       if (expired || code === 1001) {

@@ -1,4 +1,4 @@
-import OpenAI, { AzureOpenAI } from 'openai';
+import type OpenAI from 'openai';
 import { Observable } from 'rxjs';
 import { RxVoiceError } from '../../errors.js';
 import type { TokenUsage } from '../../events.js';
@@ -6,6 +6,7 @@ import type { OpenAIEndpoint } from '../env.js';
 import type { ChatChunk, ChatModel } from '../types.js';
 import { chatRequestBody } from './chat.js';
 import { connectionError } from './http.js';
+import { loadOpenAISdk, type OpenAISdk } from './sdk.js';
 
 export interface OpenAISdkChatModelOptions {
   readonly endpoint: OpenAIEndpoint;
@@ -24,12 +25,19 @@ export function createOpenAISdkChatModel(options: OpenAISdkChatModelOptions): Ch
   const e = options.endpoint;
   const model = e.kind === 'azure' ? e.deployments.chat : (options.model ?? 'gpt-4o-mini');
   const common = { apiKey: e.apiKey, maxRetries: 0, ...(options.headers ? { defaultHeaders: { ...options.headers } } : {}) };
-  const client =
-    e.kind === 'openai'
-      ? new OpenAI({ ...common, baseURL: e.baseURL })
-      : e.apiVersion
-        ? new AzureOpenAI({ ...common, endpoint: e.endpoint, apiVersion: e.apiVersion, deployment: e.deployments.chat })
-        : new OpenAI({ ...common, baseURL: `${e.endpoint}/openai/v1`, defaultHeaders: { ...options.headers, 'api-key': e.apiKey } });
+  // The SDK is imported on the first request (see ./sdk.ts), the client built once.
+  let client: Promise<{ sdk: OpenAISdk; client: OpenAI }> | undefined;
+  const getClient = () =>
+    (client ??= loadOpenAISdk().then((sdk) => ({
+      sdk,
+      client:
+        e.kind === 'openai'
+          ? new sdk.OpenAI({ ...common, baseURL: e.baseURL })
+          : e.apiVersion
+            ? new sdk.AzureOpenAI({ ...common, endpoint: e.endpoint, apiVersion: e.apiVersion, deployment: e.deployments.chat })
+            : new sdk.OpenAI({ ...common, baseURL: `${e.endpoint}/openai/v1`, defaultHeaders: { ...options.headers, 'api-key': e.apiKey } }),
+    })));
+  let sdkForErrors: OpenAISdk | undefined;
   return {
     name: `sdk:${e.kind}:${model}`,
     stream: (req) =>
@@ -39,7 +47,9 @@ export function createOpenAISdkChatModel(options: OpenAISdkChatModelOptions): Ch
         void (async () => {
           let finishReason: string | undefined;
           let usage: TokenUsage | undefined;
-          const stream = await client.chat.completions.create(body, { signal: abort.signal });
+          const { sdk, client: c } = await getClient();
+          sdkForErrors = sdk;
+          const stream = await c.chat.completions.create(body, { signal: abort.signal });
           for await (const chunk of stream) {
             if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
             const choice = chunk.choices?.[0];
@@ -60,15 +70,15 @@ export function createOpenAISdkChatModel(options: OpenAISdkChatModelOptions): Ch
           subscriber.complete();
         })().catch((err: unknown) => {
           if (abort.signal.aborted) return;
-          subscriber.error(sdkError(err));
+          subscriber.error(sdkError(err, sdkForErrors));
         });
         return () => abort.abort();
       }),
   };
 }
 
-function sdkError(err: unknown): RxVoiceError {
-  if (err instanceof OpenAI.APIError && err.status !== undefined) {
+function sdkError(err: unknown, sdk: OpenAISdk | undefined): RxVoiceError {
+  if (sdk && err instanceof sdk.APIError && err.status !== undefined) {
     const status = err.status;
     return new RxVoiceError({
       code: status === 401 || status === 403 ? 'auth' : status === 429 ? 'rate_limited' : 'provider_error',

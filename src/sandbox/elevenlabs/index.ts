@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { safeDecodeURIComponent } from '../../server/request-target.js';
 import type { SandboxContext } from '../context.js';
 import { handleTextToSpeech } from './rest.js';
 import { acceptStreamInput } from './stream-input.js';
@@ -9,7 +10,8 @@ import { acceptStreamInput } from './stream-input.js';
 export interface ElevenLabsHandler {
   /** Serves the request if it is an ElevenLabs route; resolves false otherwise. */
   handleHttp(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** `url` is the parsed request target (see src/server/request-target.ts). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean;
   close(): Promise<void>;
 }
 
@@ -37,19 +39,18 @@ export function createElevenLabsHandler(ctx: SandboxContext): ElevenLabsHandler 
         return true;
       }
       await handleTextToSpeech(ctx, req, res, url, {
-        voiceId: decodeURIComponent(match[1] ?? ''),
+        voiceId: safeDecodeURIComponent(match[1] ?? ''),
         stream: match[2] !== undefined,
         timestamps: match[3] !== undefined,
       });
       return true;
     },
 
-    handleUpgrade(req, socket, head) {
-      const url = new URL(req.url ?? '/', 'http://sandbox.local');
+    handleUpgrade(req, socket, head, url) {
       const match = WS_ROUTE.exec(url.pathname);
       if (!match) return false;
       acceptStreamInput(ctx, wss, req, socket, head, url, {
-        voiceId: decodeURIComponent(match[1] ?? ''),
+        voiceId: safeDecodeURIComponent(match[1] ?? ''),
         multi: match[2] === 'multi-stream-input',
       });
       return true;

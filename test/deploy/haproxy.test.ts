@@ -1,0 +1,183 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TestClient } from '../server/support/client.js';
+
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+const hasHaproxy = (() => {
+  try {
+    execFileSync('haproxy', ['-v'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!hasHaproxy) throw new Error('haproxy is not installed: .ci/run installs Debian\'s haproxy package');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, tries = 400): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+interface Backend {
+  proc: ChildProcess;
+  port: number;
+  connected: () => number;
+  exited: Promise<number | null>;
+}
+
+async function startBackend(port: number): Promise<Backend> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--workers', '1', '--port', String(port), '--profile', 'instant', '--drain-seconds', '8', '--max-lag-ms', '1000'], {
+    env: { ...process.env, OPENAI_API_KEY: '', AZURE_OPENAI_API_KEY: '', ELEVENLABS_API_KEY: '' },
+  });
+  children.push(proc);
+  let stderr = '';
+  let stdout = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  await until(`backend on ${port}`, () => (stdout.includes('listening on') ? true : undefined));
+  return { proc, port, exited, connected: () => (stderr.match(/: rxvoice connected/g) ?? []).length };
+}
+
+async function startHaproxy(pa: number, pb: number, pf: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'rxvoice-haproxy-'));
+  const cfg = join(dir, 'haproxy.cfg');
+  writeFileSync(
+    cfg,
+    [
+      'global',
+      '  maxconn 200',
+      'defaults',
+      '  mode http',
+      '  timeout connect 2s',
+      '  timeout client 30s',
+      '  timeout server 30s',
+      '  timeout tunnel 60s',
+      '  retries 3',
+      '  option redispatch 1',
+      // A call that races the health check onto a draining backend gets 503: HAProxy retries it elsewhere.
+      '  retry-on 503 conn-failure empty-response',
+      'frontend fe',
+      `  bind 127.0.0.1:${pf}`,
+      '  default_backend be',
+      'backend be',
+      '  balance leastconn',
+      '  option httpchk GET /readyz',
+      '  http-check expect status 200',
+      '  timeout check 1s',
+      '  default-server inter 300ms fall 2 rise 1',
+      `  server a 127.0.0.1:${pa} check`,
+      `  server b 127.0.0.1:${pb} check`,
+      '',
+    ].join('\n'),
+  );
+  const haproxy = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(haproxy);
+  haproxy.stderr!.resume();
+  const front = `ws://127.0.0.1:${pf}/v1/stream`;
+  await until('haproxy', async () => ((await fetch(`http://127.0.0.1:${pf}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined));
+  await new Promise((r) => setTimeout(r, 600)); // both servers checked up
+  return front;
+}
+
+const start = { type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 }, pipeline: 'cascaded' };
+
+async function call(url: string): Promise<TestClient> {
+  const c = await TestClient.open(url);
+  c.send(start);
+  await c.waitFor((m) => m.type === 'started');
+  return c;
+}
+
+async function hangUp(c: TestClient): Promise<number> {
+  c.send({ type: 'stop' });
+  await c.waitFor((m) => m.type === 'ended');
+  return (await c.closed).code;
+}
+
+describe('behind HAProxy (balance leastconn, /readyz checks)', () => {
+  it('SIGTERM on one backend mid-call: its live calls complete, new calls land on the other, none fails', async () => {
+    const [pa, pb, pf] = [await freePort(), await freePort(), await freePort()];
+    const [a, b] = await Promise.all([startBackend(pa), startBackend(pb)]);
+    const front = await startHaproxy(pa, pb, pf);
+
+    const first = await Promise.all([0, 1, 2, 3].map(() => call(front)));
+    // leastconn spreads the four live calls over both backends.
+    expect(a.connected()).toBe(2);
+    expect(b.connected()).toBe(2);
+
+    a.proc.kill('SIGTERM');
+    // /readyz on `a` answers 503 at once; HAProxy's next two checks (300 ms apart) takes it out of rotation.
+    await new Promise((r) => setTimeout(r, 1200));
+    const bBefore = b.connected();
+    const later = await Promise.all([0, 1, 2].map(() => call(front)));
+    expect(a.connected()).toBe(2);
+    expect(b.connected()).toBe(bBefore + 3);
+
+    // Every call, on the draining backend or not, ends normally: no error event, close code 1000.
+    const codes = await Promise.all([...first, ...later].map(hangUp));
+    expect(codes).toEqual(new Array(7).fill(1000));
+    for (const c of [...first, ...later]) expect(c.types()).not.toContain('error');
+    expect(await a.exited).toBe(0);
+  }, 60_000);
+
+  it('rolling restart of both backends under steady call arrivals: zero failed calls', async () => {
+    const [pa, pb, pf] = [await freePort(), await freePort(), await freePort()];
+    let [a, b] = await Promise.all([startBackend(pa), startBackend(pb)]);
+    const front = await startHaproxy(pa, pb, pf);
+    const results: Promise<number>[] = [];
+    let arriving = true;
+    // A new call every 150 ms; each holds for 600 ms, then hangs up.
+    const arrivals = (async () => {
+      while (arriving) {
+        results.push(
+          call(front).then(async (c) => {
+            await new Promise((r) => setTimeout(r, 600));
+            const code = await hangUp(c);
+            return c.types().includes('error') ? -1 : code;
+          }, () => -2),
+        );
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    })();
+    const restart = async (old: Backend, port: number): Promise<Backend> => {
+      await new Promise((r) => setTimeout(r, 800));
+      old.proc.kill('SIGTERM');
+      expect(await old.exited).toBe(0);
+      const fresh = await startBackend(port);
+      await new Promise((r) => setTimeout(r, 800)); // HAProxy's checks see it ready again
+      return fresh;
+    };
+    a = await restart(a, pa);
+    b = await restart(b, pb);
+    arriving = false;
+    await arrivals;
+    const codes = await Promise.all(results);
+    expect(codes.length).toBeGreaterThan(10);
+    expect(codes.filter((c) => c !== 1000)).toEqual([]);
+    // The restarted `a` took the calls while `b` was down.
+    expect(a.connected()).toBeGreaterThan(0);
+  }, 60_000);
+});
