@@ -4,7 +4,7 @@ import { serve, signToken } from '../server/index.js';
 import { superviseWorkers } from '../server/cluster.js';
 import type { ProviderEndpoints } from '../providers/env.js';
 import type { ParsedOptions } from './main.js';
-import { choiceOption, existingFile, portOption, stringOption } from './options.js';
+import { choiceOption, portOption, scenarioFile, stringOption } from './options.js';
 import { UsageError } from './errors.js';
 import { openProviders, serverPipelineFactory } from './session.js';
 
@@ -24,7 +24,7 @@ function numberOption(opts: ParsedOptions, name: string, fallback: number, min: 
 /** `rxvoice serve`: the WebSocket front door (rxvoice protocol, Twilio) and the browser page. */
 export async function serveCommand(opts: ParsedOptions): Promise<number> {
   const profile = choiceOption(opts, 'profile', ['typical', 'instant'] as const, 'typical');
-  const scenario = existingFile(stringOption(opts, 'scenario'), 'scenario file');
+  const scenario = scenarioFile(stringOption(opts, 'scenario'));
   const token = stringOption(opts, 'token') ?? process.env.RXVOICE_TOKEN;
   const record = stringOption(opts, 'record');
   const drainSeconds = numberOption(opts, 'drain-seconds', 10, 0, false);
