@@ -105,6 +105,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`rxvoice: ${err.message}\n`);
       return 2;
     }
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      const { port } = err as { port?: number };
+      const what = code === 'EADDRINUSE' ? 'is already in use' : 'needs privileges';
+      process.stderr.write(`rxvoice: port ${port ?? '?'} ${what}: stop what holds it or pick another --port\n`);
+      return 1;
+    }
     process.stderr.write(`rxvoice: ${redactSecrets(err instanceof Error ? err.message : String(err))}\n`);
     return 1;
   }
@@ -156,7 +163,13 @@ function parse(args: string[], options: OptionSpec): ParsedOptions {
 // Run when executed directly (tsx or node on the compiled file), not when imported by bin/rxvoice.js.
 const invokedPath = process.argv[1] ?? '';
 if (/[\\/]cli[\\/]main\.[jt]s$/.test(invokedPath)) {
-  process.exitCode = await main(process.argv.slice(2));
+  await exitWith(await main(process.argv.slice(2)));
+}
+
+/** A failed command exits at once: servers it opened before failing (e.g. the sandbox) must not keep it alive. */
+export async function exitWith(code: number): Promise<void> {
+  if (code === 0) process.exitCode = 0;
+  else process.exit(code);
 }
 
 /** The version in rxvoice's package.json (dist/src/cli/ and src/cli/ both sit three levels below it, or two). */
