@@ -190,6 +190,9 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
       let connBaseMs = 0;
       let attempts = 0;
       let fatal = false;
+      let fatalCode: ErrorCode = 'connection';
+      /** Turns already named in an utteranceLost error after giving up (each named once). */
+      let lostNamed = new Set<string>();
       let closed = false;
 
       // ---- audio state ----
@@ -244,6 +247,12 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
       // A server `error` during a response is followed by `response.done` (failed): one error event, not two.
       let errorReportedFor: string | undefined;
 
+      const lostAfterGivingUp = (turnId: string) =>
+        errorEvent(
+          { code: fatalCode, stage: 'realtime', message: 'The realtime session is unavailable (the chain gave up), so this utterance was not heard', retryable: false },
+          turnId,
+          true,
+        );
       const send: RealtimeConnection['send'] = (event) => (connection && !fatal ? connection.send(event) : false);
 
       // ---- connection life ----
@@ -342,7 +351,15 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
           fatal = true;
           const message = err.retryable ? `${err.message}; gave up after ${attempts} reconnect attempts` : err.message;
           const code = err.code === 'timeout' ? 'timeout' : err.retryable ? 'connection' : err.code;
-          emit(errorEvent({ code, stage: 'realtime', message, retryable: false }, lastUserTurn));
+          fatalCode = code;
+          // Every utterance in flight without a final transcript is named as lost, never left silent.
+          const lost = [...new Set([...commitQueue, ...awaitingResponse, speechTurn, localTurn, lastUserTurn])].filter(
+            (t): t is string => t !== undefined && !transcripts.has(t),
+          );
+          const first = lost[0];
+          emit(errorEvent({ code, stage: 'realtime', message, retryable: false }, first ?? lastUserTurn, first === undefined ? undefined : true));
+          for (const turnId of lost.slice(1)) emit(lostAfterGivingUp(turnId));
+          lostNamed = new Set(lost);
           maybeComplete();
           return;
         }
@@ -893,6 +910,13 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
                 if (serverTurns) return;
                 if (ignoredTurns.delete(event.turnId)) return;
                 emit(event);
+                if (fatal) {
+                  if (!lostNamed.has(event.turnId)) {
+                    lostNamed.add(event.turnId);
+                    emit(lostAfterGivingUp(event.turnId));
+                  }
+                  return;
+                }
                 onLocalSpeechEnded(event.turnId);
                 return;
               case 'reply.cancel':

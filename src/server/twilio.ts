@@ -6,7 +6,7 @@ import { OutboundAudioPolicy, type SessionHost } from './session-host.js';
 import { PipelineRun } from './session.js';
 import type { PipelineName, WireFormat } from './types.js';
 
-/** Twilio Media Streams messages we read (protocols.md section 6.1); numbers arrive as strings. */
+/** Twilio Media Streams messages we read (Twilio Media Streams WebSocket messages docs); numbers arrive as strings. */
 interface TwilioInbound {
   readonly event: 'connected' | 'start' | 'media' | 'mark' | 'dtmf' | 'stop' | string;
   readonly streamSid?: string;

@@ -47,7 +47,7 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-/** `rate_limits.updated` has no fixed position around `response.done` (protocols.md 1.8): wait for both. */
+/** `rate_limits.updated` has no fixed position around `response.done` (OpenAI Realtime API reference): wait for both. */
 const finished = (seen: readonly RealtimeServerEvent[]): boolean =>
   seen.some((e) => e.type === 'response.done') && seen.some((e) => e.type === 'rate_limits.updated');
 

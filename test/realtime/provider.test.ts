@@ -207,6 +207,14 @@ describe('realtime provider socket', () => {
     expect(error!.message).not.toContain('sk-local-test-key-42');
   });
 
+  it('a close 3000 after the upgrade with no error event (OpenAI bad key) is an auth error, not retryable', async () => {
+    const s = await scriptedServer((msg, ws) => {
+      if (msg.type === 'session.update') ws.close(3000, 'invalid_request_error.invalid_api_key');
+    });
+    const { error } = await run(s.endpoint).ended;
+    expect(error).toMatchObject({ code: 'auth', stage: 'realtime', retryable: false });
+  });
+
   it('a 503 at the upgrade is a retryable provider error', async () => {
     const s = await scriptedServer(() => undefined, { status: 503, body: '{"error":{"message":"overloaded"}}' });
     const { error } = await run(s.endpoint).ended;

@@ -141,6 +141,22 @@ describe('realtime operator against the sandbox (real WebSocket)', () => {
     expect(sandbox.stats.requests.realtime).toBe(2);
   });
 
+  it('a key refused from the first connection (close 3000): one auth error, no reconnect, every later utterance named as lost', async () => {
+    sandbox = await startSandbox({ profile: 'instant', apiKey: 'the-right-key-000' });
+    const wrong = { kind: 'openai', baseURL: sandbox.openaiBaseURL, apiKey: 'the-wrong-key-999', sandbox: true } as const;
+    const events = await collect(fixtureFrames('call-3turns.wav').pipe(vad(), realtime({ session: openaiRealtime({ endpoint: wrong }), turnDetection: { type: 'none' } })));
+    const summary = digest(events);
+    const errors = ofType(events, 'error');
+    const ended = ofType(events, 'speech.ended').map((e) => e.turnId);
+    expect(ended, summary).toEqual(['turn-1', 'turn-2', 'turn-3']);
+    // The refusal itself, then one error per utterance naming it; never a transcript, never silence.
+    expect(errors.every((e) => e.code === 'auth' && !e.retryable), summary).toBe(true);
+    expect(errors.filter((e) => e.utteranceLost).map((e) => e.turnId)).toEqual(ended);
+    expect(ofType(events, 'transcript')).toEqual([]);
+    expect(errors.some((e) => e.message.includes('the-wrong-key-999'))).toBe(false);
+    expect(sandbox.stats.requests.realtime).toBe(1);
+  });
+
   it('reconnects without a visible error when the session hits its maximum duration', async () => {
     sandbox = await startSandbox({ profile: 'instant', maxSessionMs: 1500, scenario: { utterances: [{ transcript: 'The quick brown fox jumps over the lazy dog.' }], defaultReply: 'A classic pangram.' } });
     const session = openaiRealtime({ endpoint: resolveEndpoints({}, sandbox.url).openai, callId: 'expiry-call' });

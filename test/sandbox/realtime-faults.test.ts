@@ -31,11 +31,17 @@ describe('faults at the upgrade', () => {
   it.each([
     ['http_500', 500],
     ['http_503', 503],
-    ['auth', 401],
   ])('%s answers HTTP %i with no socket', async (fault, status) => {
     const refused = await upgradeRefusal(url(fault), { authorization: 'Bearer sk-abc-123456' });
     expect(refused.status).toBe(status);
     expect(JSON.parse(refused.body)).toHaveProperty('error');
+  });
+
+  it('auth (OpenAI route) accepts the upgrade, then closes with 3000 and no event, as OpenAI does', async () => {
+    const raw = await openRaw(url('auth'));
+    const closed = await raw.closed;
+    expect(closed.code).toBe(3000);
+    expect(raw.log.types()).toEqual([]);
   });
 
   it('takes the fault from the x-rxvoice-fault header too', async () => {

@@ -93,12 +93,13 @@ describe('Azure URL forms', () => {
 });
 
 describe('auth', () => {
-  it('refuses a wrong OpenAI key with 401 and the invalid_api_key body, no socket', async () => {
-    const refused = await upgradeRefusal(`${keyed.wsURL}/v1/realtime?model=gpt-realtime`, { authorization: 'Bearer sk-wrong-key-999' });
-    expect(refused.status).toBe(401);
-    const body = JSON.parse(refused.body) as { error: { code: string; message: string } };
-    expect(body.error.code).toBe('invalid_api_key');
-    expect(body.error.message).not.toContain('sk-wrong-key-999');
+  it('answers a wrong OpenAI key as OpenAI does: the upgrade succeeds, then close 3000 with no event', async () => {
+    const raw = await openRaw(`${keyed.wsURL}/v1/realtime?model=gpt-realtime`, { authorization: 'Bearer sk-wrong-key-999' });
+    const closed = await raw.closed;
+    expect(closed.code).toBe(3000);
+    expect(closed.reason).toContain('invalid_api_key');
+    expect(closed.reason).not.toContain('sk-wrong-key-999');
+    expect(raw.log.types()).toEqual([]);
   });
 
   it('accepts the key in the openai-insecure-api-key subprotocol and selects "realtime"', async () => {
@@ -113,7 +114,7 @@ describe('auth', () => {
     const error = await raw.log.waitFor('error');
     expect((error.error as { code: string }).code).toBe('invalid_api_key');
     const closed = await raw.closed;
-    expect(closed.code).toBe(1008);
+    expect(closed.code).toBe(3000);
     expect(raw.log.types()).toEqual(['error']);
   });
 

@@ -27,7 +27,7 @@ interface WsAlignmentWire {
   charsDurationsMs?: number[];
 }
 
-/** The server's alignment, whichever spelling of the keys it used (protocols.md 5.2). */
+/** The server's alignment, whichever spelling of the keys it used (ElevenLabs AsyncAPI spec). */
 function toAlignment(wire: WsAlignmentWire | null | undefined): Alignment | undefined {
   if (!wire || !Array.isArray(wire.chars)) return undefined;
   const starts = wire.charStartTimesMs ?? wire.charsStartTimesMs;

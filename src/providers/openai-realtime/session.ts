@@ -12,6 +12,7 @@ import type {
 } from '../realtime-types.js';
 import {
   clientEventWire,
+  INVALID_API_KEY_CLOSE,
   isAuthErrorEvent,
   normalizeServerEvent,
   realtimeTarget,
@@ -165,6 +166,10 @@ function connectSocket(
       if (closedByUs) {
         finished = true;
         subscriber.complete();
+        return;
+      }
+      if (code === INVALID_API_KEY_CLOSE || /invalid_api_key/.test(reason.toString())) {
+        fail(new RxVoiceError({ code: 'auth', stage: 'realtime', status: 401, message: `Realtime session refused the API key (close ${code})` }));
         return;
       }
       if (expired || code === 1001) {

@@ -8,7 +8,7 @@ import type {
 } from '../realtime-types.js';
 
 /**
- * The wire details of OpenAI / Azure OpenAI realtime (protocols.md sections 1-2): URL forms, auth headers,
+ * The wire details of OpenAI / Azure OpenAI realtime (OpenAI Realtime API reference, Azure realtime guides): URL forms, auth headers,
  * the `session.update` payload in the GA and beta dialects, and the beta -> GA event-name map.
  */
 export type RealtimeDialect = 'ga' | 'beta';
@@ -35,6 +35,13 @@ export interface RealtimeTargetOptions {
 }
 
 export const DEFAULT_REALTIME_MODEL = 'gpt-realtime';
+
+/**
+ * OpenAI accepts the upgrade for a refused API key and closes with this code (reason
+ * `invalid_request_error.invalid_api_key`), sometimes with no `error` event first (observed; not in the
+ * docs). It is an auth refusal, never a dropped connection to reconnect after.
+ */
+export const INVALID_API_KEY_CLOSE = 3000;
 
 function toWs(url: string): string {
   return url.replace(/^http(s?):\/\//i, (_m, s: string) => `ws${s}://`);

@@ -182,7 +182,7 @@ class StreamInputSession {
 
   private initialize(message: Message): boolean {
     if (!this.authenticated) {
-      // The key may come in the first message; both spellings are in use (protocols.md 5.5).
+      // The key may come in the first message; both spellings are in use (ElevenLabs AsyncAPI spec).
       const key = stringField(message, 'xi_api_key') ?? stringField(message, 'xi-api-key');
       const failure = this.ctx.checkAuth('elevenlabs', key ? { 'xi-api-key': key } : {}, new URLSearchParams());
       // Single-use tokens (`authorization`) cannot be verified offline: any non-empty one is accepted.

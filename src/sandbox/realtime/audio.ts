@@ -1,6 +1,6 @@
 /**
  * Wire audio for the realtime surface: base64 PCM16 24 kHz, or G.711 mu-law / A-law at 8 kHz
- * (protocols.md 1.4). Decoding turns every format into PCM16 samples so the vad and the buffer work on one
+ * (OpenAI Realtime API reference). Decoding turns every format into PCM16 samples so the vad and the buffer work on one
  * representation; encoding is the way back for `response.output_audio.delta`.
  */
 import { aLawDecode, aLawEncode, muLawDecode, muLawEncode } from '../../audio/g711.js';

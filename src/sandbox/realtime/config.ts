@@ -3,7 +3,7 @@ import type { WireAudioFormat } from './audio.js';
 /**
  * One session configuration, two wire shapes: the GA object (nested `audio.input/output`, `type`) and the
  * beta object (flat). The engine reads only this neutral form; `parseSessionUpdate` and `sessionObject`
- * translate at the edge (protocols.md 1.3).
+ * translate at the edge (OpenAI Realtime API reference).
  */
 export type Protocol = 'ga' | 'beta';
 

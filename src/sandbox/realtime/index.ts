@@ -10,6 +10,7 @@ import { RealtimeSession } from './session.js';
 import { createSileroTurnDetector } from './silero-turn-detector.js';
 import type { TurnDetectorFactory } from './turn-detector.js';
 import { refuseUpgrade } from './upgrade-errors.js';
+import { INVALID_API_KEY_CLOSE } from '../../providers/openai-realtime/wire.js';
 import { parseRequestTarget } from '../../server/request-target.js';
 
 /** The sandbox's realtime WebSocket surface (OpenAI GA/beta, Azure forms). */
@@ -26,9 +27,9 @@ export interface RealtimeHandlerOptions {
 }
 
 /**
- * A fault text that asks for the "accepted, then refused" auth failure: the upgrade succeeds and the
- * session sends an `error` event `invalid_api_key` and closes (1008), as OpenAI has been seen doing,
- * instead of the HTTP 401 at the upgrade that the plain `auth` fault (and a wrong key) gets.
+ * A fault text that asks for the auth refusal WITH an `error` event `invalid_api_key` before the close
+ * (3000). A wrong key (and the plain `auth` fault) on the OpenAI route gets the close 3000 alone, as OpenAI
+ * often does; the Azure route refuses both at the upgrade with HTTP 401.
  */
 export const AUTH_EVENT_FAULT = 'auth_event';
 
@@ -71,7 +72,9 @@ export function createRealtimeHandler(ctx: SandboxContext, options: RealtimeHand
       const rawFault = url.searchParams.get('fault') ?? header(req, FAULT_HEADER);
       const authEvent = rawFault?.trim().startsWith(AUTH_EVENT_FAULT) ?? false;
       const fault: FaultSpec | undefined = ctx.takeFault('realtime', authEvent ? 'auth' : rawFault);
-      if (fault !== undefined && !authEvent) {
+      // OpenAI answers a refused key after the upgrade (close 3000); only Azure refuses it at the handshake.
+      const closeForKey = !authEvent && route.vendor === 'openai' && fault?.kind === 'auth';
+      if (fault !== undefined && !authEvent && !closeForKey) {
         const refusal = statusFaultResponse(fault, route.vendor);
         if (refusal !== undefined) {
           refuseUpgrade(socket, refusal.status, refusal.body, { 'x-rxvoice-fault': fault.kind, ...refusal.headers });
@@ -79,11 +82,18 @@ export function createRealtimeHandler(ctx: SandboxContext, options: RealtimeHand
         }
       }
       const authFailure = authEvent ? undefined : ctx.checkAuth(route.vendor, req.headers, url.searchParams);
-      if (authFailure !== undefined) {
+      if (authFailure !== undefined && !(route.vendor === 'openai' && authFailure.status === 401)) {
+        // Azure refuses a bad key at the HTTP upgrade (401), as the sandbox always did.
         refuseUpgrade(socket, authFailure.status, authFailure.body);
         return true;
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
+        if (authFailure !== undefined || closeForKey) {
+          // OpenAI accepts the upgrade for a bad key and closes at once with 3000 (invalid_api_key), often
+          // without an error event first (observed in the field: a client must not read it as a drop).
+          ws.close(INVALID_API_KEY_CLOSE, 'invalid_request_error.invalid_api_key');
+          return;
+        }
         if (authEvent) {
           ws.send(
             JSON.stringify({
@@ -98,7 +108,7 @@ export function createRealtimeHandler(ctx: SandboxContext, options: RealtimeHand
               },
             }),
           );
-          ws.close(1008, 'invalid_api_key');
+          ws.close(INVALID_API_KEY_CLOSE, 'invalid_request_error.invalid_api_key');
           return;
         }
         const callKey = url.searchParams.get('call') ?? header(req, CALL_HEADER);

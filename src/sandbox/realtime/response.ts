@@ -60,7 +60,7 @@ type OpenOutput =
   | { kind: 'function_call'; item: Extract<StoredItem, { type: 'function_call' }>; outputIndex: number; previous: string | null };
 
 /**
- * One assistant response: events in the order of protocols.md 1.8 C/D, paced by the latency profile,
+ * One assistant response: events in the order the OpenAI Realtime API reference gives, paced by the latency profile,
  * cancellable at any await (the remaining `*.done` events and `response.done` still go out).
  */
 export class ResponseRun {

@@ -34,7 +34,7 @@ function openaiError(message: string, param: string | null, code: string): unkno
 }
 
 /**
- * Recognises the realtime URL forms (protocols.md 1.1, 2.1): OpenAI `/v1/realtime?model=|intent=`, Azure GA
+ * Recognises the realtime URL forms (OpenAI Realtime API reference): OpenAI `/v1/realtime?model=|intent=`, Azure GA
  * `/openai/v1/realtime?model=<deployment>`, Azure preview `/openai/realtime?api-version=&deployment=`.
  * Returns undefined for any other path, so the upgrade can go to another surface.
  */

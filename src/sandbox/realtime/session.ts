@@ -68,7 +68,7 @@ class ClientError extends Error {
 }
 
 /**
- * One realtime session: the GA engine (protocols.md 1.2-1.9). Client events are handled one at a time in
+ * One realtime session: the GA engine (OpenAI Realtime API reference). Client events are handled one at a time in
  * arrival order (an append's vad result lands before a following commit); responses run alongside.
  */
 export class RealtimeSession {

@@ -4,7 +4,7 @@ import type { Protocol } from './config.js';
 export type ServerEvent = { readonly type: string } & Record<string, unknown>;
 
 /**
- * The beta protocol is the GA engine under other names (protocols.md 1.7): the engine speaks GA and this
+ * The beta protocol is the GA engine under other names (OpenAI Realtime API reference): the engine speaks GA and this
  * layer renames events, content-part types and response fields on the way out.
  */
 const BETA_EVENT_NAMES: Readonly<Record<string, string>> = {

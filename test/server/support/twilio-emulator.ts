@@ -6,7 +6,7 @@ export interface OutboundMedia {
 }
 
 /**
- * Plays Twilio's side of a bidirectional Media Stream (protocols.md 6.4): sends `connected`, `start`, then
+ * Plays Twilio's side of a bidirectional Media Stream (Twilio Media Streams WebSocket messages docs): sends `connected`, `start`, then
  * caller audio as 20 ms mu-law `media` messages with string sequence numbers, chunks and timestamps; keeps
  * the server's reply audio in a playback queue drained at 8 bytes/ms, echoes each `mark` when the playhead
  * reaches it, and on `clear` drops the queue and echoes the pending marks.
