@@ -39,14 +39,14 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
     cluster.once('listening', (_worker, address) => {
       process.stdout.write(banner(providers.description, `http://${host}:${address.port}`, token, workers));
     });
-    await superviseWorkers({
+    const code = await superviseWorkers({
       workers,
       drainMs: drainSeconds * 1000,
       env: { [ENDPOINTS_ENV]: JSON.stringify(providers.endpoints) },
       log: (line) => process.stderr.write(`${line}\n`),
     });
     await providers.close();
-    return 0;
+    return code;
   }
 
   const shared = process.env[ENDPOINTS_ENV];

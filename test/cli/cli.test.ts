@@ -102,8 +102,8 @@ describe('rxvoice CLI', () => {
     }
   });
 
-  // serve with one process; with --workers > 1 the cluster primary restarts failing workers (not covered here).
-  it.each([['serve', '--workers', '1'], ['sandbox']])('%s on a busy port exits non-zero with a clear message', async (...command) => {
+  // With --workers 2 the cluster primary must give up (not respawn forever) when no worker ever listened.
+  it.each([['serve', '--workers', '1'], ['serve', '--workers', '2'], ['sandbox']])('%s on a busy port exits non-zero with a clear message', async (...command) => {
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const port = (holder.address() as AddressInfo).port;
