@@ -52,7 +52,9 @@ realtime chain, then prints the three conversations and the latency comparison.
 
   --port N                       port to listen on (default 8080)
   --host HOST                    address to bind (default 127.0.0.1)
-  --token TOKEN                  require this bearer token (or RXVOICE_TOKEN)
+  --token TOKEN                  require this bearer token (or RXVOICE_TOKEN); browsers then connect only
+                                 from the server's own page unless --allow-origin adds others
+  --allow-origin A,B             browser origins allowed to open sockets (e.g. https://app.example.com)
   --profile typical|instant      sandbox latency profile when no provider keys are set (default typical)
   --scenario FILE                sandbox scenario JSON
   --record DIR                   record each call (two-channel WAV + turn log) into DIR
@@ -148,6 +150,7 @@ const SERVE_OPTIONS: OptionSpec = {
   'drain-seconds': { type: 'string' },
   workers: { type: 'string' },
   'max-lag-ms': { type: 'string' },
+  'allow-origin': { type: 'string' },
 };
 
 export type ParsedOptions = Record<string, string | boolean | undefined>;
