@@ -84,6 +84,7 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
   let format: WireFormat | undefined;
   let oddByte: number | undefined;
   let stopping = false;
+  let stopWhenStarted = false;
   // Audio that arrives while `start` is still being set up (the recorder opens asynchronously).
   let early: Buffer[] = [];
   let earlyBytes = 0;
@@ -129,6 +130,10 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
     const waiting = early;
     early = [];
     for (const chunk of waiting) onBinary(chunk);
+    if (stopWhenStarted) {
+      stopping = true;
+      void host.finish('call ended');
+    }
   };
 
   const onText = (text: string): void => {
@@ -164,6 +169,12 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
         return;
       }
       case 'stop':
+        // A stop that overtakes the call's set-up (start, audio and stop read in one tick) waits for it:
+        // the audio sent before it is replayed into the pipeline first, never dropped.
+        if (format && !run) {
+          stopWhenStarted = true;
+          return;
+        }
         stopping = true;
         void host.finish('call ended');
         return;
