@@ -123,7 +123,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     const transport = url.pathname === STREAM_PATH ? 'rxvoice' : url.pathname === TWILIO_PATH ? 'twilio' : undefined;
     if (!transport) return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${url.pathname}`);
     if (closing) return refuseUpgrade(socket, 503, 'server shutting down', { 'Retry-After': '5' });
-    if (!isOriginAllowed(options.allowedOrigins, req.headers.origin)) return refuseUpgrade(socket, 403, 'origin not allowed');
+    if (!isOriginAllowed(options.allowedOrigins, req.headers.origin, req.headers.host)) return refuseUpgrade(socket, 403, 'origin not allowed');
     if (transport === 'twilio' && options.twilio?.authToken) {
       const signature = req.headers['x-twilio-signature'];
       if (!isValidTwilioSignature(options.twilio.authToken, typeof signature === 'string' ? signature : undefined, twilioUrl(req, url))) {

@@ -96,7 +96,10 @@ export interface ServeOptions {
   /** Used when the client sends none (and always when `allow.systemPrompt` is false). */
   readonly systemPrompt?: string;
   readonly auth?: AuthOptions;
-  /** Browser origins allowed to connect (`Origin` header); omitted = any. Requests without Origin pass. */
+  /**
+   * Browser origins allowed to connect (`Origin` header); omitted = any. Requests without Origin pass.
+   * `'self'` allows the server's own origin (Origin host = the request's Host).
+   */
   readonly allowedOrigins?: readonly string[];
   readonly limits?: LimitOptions;
   readonly twilio?: TwilioOptions;

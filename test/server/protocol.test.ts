@@ -164,6 +164,25 @@ describe('rxvoice protocol v1 (fake pipeline)', () => {
     expect(samples).toBe(8000);
   });
 
+  it('keeps every byte when start, audio and stop arrive in one TCP segment (the stop waits for the call to start)', async () => {
+    let samples = 0;
+    server = await serve({
+      pipelineFactory: (c) => (source) => source.pipe(tap((f) => (samples += f.samples.length)), echoPipeline(c)),
+      staticDir: false,
+    });
+    const client = await TestClient.open(wsUrl(server));
+    // Corked, the three messages reach the server in one read: ws emits them in one tick, before the call's
+    // asynchronous set-up has finished (what a loaded machine does by chance).
+    const socket = (client.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    socket.cork();
+    client.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 } });
+    await sendAudio(client, Buffer.alloc(16000), 641);
+    client.send({ type: 'stop' });
+    socket.uncork();
+    await client.closed;
+    expect(samples).toBe(8000);
+  });
+
   it('scrubs secrets from error events a pipeline emits, whoever built them', async () => {
     server = await serve({
       pipelineFactory: () => (source) =>
