@@ -80,3 +80,18 @@ describe('rxvoice run: the newcomer path', () => {
     expect(shown.filter((line) => line.includes('% of') && /caller|assistant/.test(line))).toEqual([]);
   });
 });
+
+describe('rxvoice run: WAVs the in-process reader refuses', () => {
+  it('a 24-bit WAV is decoded through ffmpeg and played', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rxvoice-24bit-'));
+    const wav = join(dir, 'one-sentence-24bit.wav');
+    const sox = await spawnRun('sox', ['fixtures/one-sentence.wav', '-b', '24', wav]);
+    expect(sox.code).toBe(0);
+    const run = await rxvoice(['run', '--in', wav, ...quick]);
+    expect(run.stderr).not.toMatch(/not supported/);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`input: ${wav} (4.2 s)`);
+    expect(run.stdout).toMatch(/caller   : \S/);
+    expect(run.stdout).toMatch(/turn-1 /);
+  });
+});
