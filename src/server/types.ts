@@ -2,6 +2,7 @@ import type { OperatorFunction } from 'rxjs';
 import type { AudioFrame } from '../audio/frame.js';
 import type { Observable } from 'rxjs';
 import type { DtmfEvent, PipelineEvent } from '../events.js';
+import type { ExotelOptions, PlivoOptions, TelnyxOptions } from './carriers/options.js';
 import type { CarrierName } from './carriers/types.js';
 import type { PlaybackClock } from '../playback.js';
 import type { ClientSampleRate } from './codec.js';
@@ -110,6 +111,12 @@ export interface ServeOptions {
   readonly allowedOrigins?: readonly string[];
   readonly limits?: LimitOptions;
   readonly twilio?: TwilioOptions;
+  /** Telnyx media streaming on `/telnyx` (see docs/telephony.md). */
+  readonly telnyx?: TelnyxOptions;
+  /** Plivo audio streams on `/plivo`. */
+  readonly plivo?: PlivoOptions;
+  /** Exotel Voicebot streams on `/exotel` (Vonage, on `/vonage`, has no options: the general `auth` guards it). */
+  readonly exotel?: ExotelOptions;
   readonly recording?: RecordingOptions;
   /** Directory of the browser page (default: the package's `examples/browser`); false = no page. */
   readonly staticDir?: string | false;
