@@ -26,7 +26,8 @@ describe.concurrent('carrier calls (cascaded pipeline, sandbox)', () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox({ profile: 'instant' });
-    const factory = await sandboxPipelineFactory(sandbox.url, 'cascaded');
+    // The keypad goes to the model too: '5#' becomes the user message "The caller entered 5 on the keypad.".
+    const factory = await sandboxPipelineFactory(sandbox.url, 'cascaded', (choice) => ({ keypad: { dtmf: choice.dtmf } }));
     const wav = await readWavFile(`${fixturesDir()}/call-3turns.wav`);
     // The demo call's first two sentences (3 s apart): the second one talks over the first reply.
     call = { samples: wav.samples.subarray(0, wav.sampleRate * 8.5), sampleRate: wav.sampleRate };
@@ -80,8 +81,10 @@ describe.concurrent('carrier calls (cascaded pipeline, sandbox)', () => {
       expect(interruption.playedMs).toBeGreaterThan(0);
       expect(interruption.playedMs).toBeLessThanOrEqual(heardAtClear + 60);
     }
-    // Keypad: the pipeline got the keys, in order.
+    // Keypad: the pipeline got the keys, in order, and the model answered the entry as a user message.
     expect(digits.get(transport)).toEqual(['5', '#']);
+    expect(seen).toContainEqual({ type: 'transcript', turnId: 'keys-1', text: 'The caller entered 5 on the keypad.', final: true });
+    expect(seen.some((e) => e.type === 'assistant.done' && e.turnId === 'keys-1')).toBe(true);
     return carrier;
   };
 
