@@ -11,6 +11,7 @@ import { isAuthorized, isOriginAllowed } from './security.js';
 import { SessionHost } from './session-host.js';
 import { defaultStaticDir, serveStatic } from './static.js';
 import { carrierRoute, handleCarrierSession, type CarrierRoute } from './carriers/index.js';
+import { answerCarrierWebhook } from './carriers/webhooks.js';
 import type { RunningServer, ServeOptions, TransportName } from './types.js';
 
 export const STREAM_PATH = '/v1/stream';
@@ -91,6 +92,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     }
     const path = url.pathname;
     if (answerHealth(req, res, path, health)) return;
+    if (answerCarrierWebhook(req, res, url, options, log)) return; // carriers asking what to do with a call
     void (staticDir ? serveStatic(staticDir, req, res, path) : Promise.resolve(false)).then(
       (served) => {
         if (!served) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');

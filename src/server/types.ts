@@ -2,7 +2,7 @@ import type { OperatorFunction } from 'rxjs';
 import type { AudioFrame } from '../audio/frame.js';
 import type { Observable } from 'rxjs';
 import type { DtmfEvent, PipelineEvent } from '../events.js';
-import type { ExotelOptions, PlivoOptions, TelnyxOptions } from './carriers/options.js';
+import type { ExotelOptions, PlivoOptions, TelnyxOptions, VonageOptions } from './carriers/options.js';
 import type { CarrierName } from './carriers/types.js';
 import type { PlaybackClock } from '../playback.js';
 import type { ClientSampleRate } from './codec.js';
@@ -115,8 +115,15 @@ export interface ServeOptions {
   readonly telnyx?: TelnyxOptions;
   /** Plivo audio streams on `/plivo`. */
   readonly plivo?: PlivoOptions;
-  /** Exotel Voicebot streams on `/exotel` (Vonage, on `/vonage`, has no options: the general `auth` guards it). */
+  /** Exotel Voicebot streams on `/exotel`. */
   readonly exotel?: ExotelOptions;
+  /** Vonage: the answer webhook's signature check (its WebSocket on `/vonage` is guarded by the general `auth`). */
+  readonly vonage?: VonageOptions;
+  /**
+   * Parameters the answer webhooks (`/twilio/voice`, `/plivo/answer`, `/vonage/answer`) add to every stream
+   * they connect, e.g. `{ pipeline: 'cascaded' }`; they arrive as `choice.customParameters`.
+   */
+  readonly streamParameters?: Readonly<Record<string, string>>;
   readonly recording?: RecordingOptions;
   /** Directory of the browser page (default: the package's `examples/browser`); false = no page. */
   readonly staticDir?: string | false;

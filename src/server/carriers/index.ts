@@ -11,7 +11,8 @@ import { vonageSerializer } from './vonage/serializer.js';
 
 export { handleCarrierSession } from './session.js';
 export type { CarrierFormat, CarrierMessage, CarrierName, CarrierSerializer } from './types.js';
-export type { ExotelOptions, PlivoOptions, TelnyxOptions } from './options.js';
+export type { ExotelOptions, PlivoOptions, TelnyxOptions, VonageOptions } from './options.js';
+export { answerCarrierWebhook, WEBHOOK_PATHS } from './webhooks.js';
 
 /**
  * How the server checks a carrier's upgrade: `'ok'`, a refusal reason (401), or `'default'` when the

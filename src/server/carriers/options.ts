@@ -6,6 +6,10 @@ export interface TelnyxOptions {
    * `x-telnyx-streaming-auth-token` header of the WebSocket upgrade, and a mismatch is refused.
    */
   readonly streamingAuthToken?: string;
+  /** Telnyx's public key (portal, base64): `POST /telnyx/voice` must carry a valid `telnyx-signature-ed25519`. */
+  readonly publicKey?: string;
+  /** The public URL Telnyx reaches the server at (`wss://host`), for the stream URL the webhook answers. */
+  readonly publicBaseUrl?: string;
 }
 
 export interface PlivoOptions {
@@ -22,4 +26,11 @@ export interface ExotelOptions {
    */
   readonly username?: string;
   readonly password?: string;
+}
+
+export interface VonageOptions {
+  /** The account's signature secret: `/vonage/answer` must carry a valid signed-webhook JWT (HS256). */
+  readonly signatureSecret?: string;
+  /** The public URL Vonage reaches the server at (`wss://host`), for the NCCO's websocket `uri`. */
+  readonly publicBaseUrl?: string;
 }
