@@ -13,6 +13,7 @@ Commands:
   run         play a WAV file into a pipeline and print the conversation and per-turn latencies
   sandbox     start the local provider sandbox (OpenAI, Azure OpenAI, ElevenLabs wire protocols)
   serve       serve pipelines over WebSocket (rxvoice protocol, Twilio Media Streams) and a browser page
+  call        place an outbound phone call with the agent (Twilio, or the sandbox's simulated callee)
 
 Run 'rxvoice <command> --help' for a command's options.
 Providers: real OpenAI / Azure OpenAI / ElevenLabs when their keys are in the environment
@@ -62,6 +63,16 @@ realtime chain, then prints the three conversations and the latency comparison.
   --max-lag-ms N                 /readyz answers 503 above this event-loop p99 delay (default 200)
   --drain-seconds N              on SIGTERM, let live calls finish this long before closing them (default 10)
 `,
+  call: `Usage: rxvoice call <number> [options]
+
+Places an outbound call with the cascaded agent and prints the conversation. Without TWILIO_ACCOUNT_SID
+and TWILIO_AUTH_TOKEN the sandbox places it and a simulated callee answers.
+
+  --from NUMBER                  caller id (default TWILIO_FROM or +15005550006)
+  --callee person|voicemail      sandbox: who answers (default person)
+  --public-url wss://HOST        real Twilio: where Twilio reaches this machine's server
+  --max-seconds N                hang up after N seconds at most (default 60)
+`,
 };
 
 /** Runs the CLI; resolves to the process exit code. */
@@ -78,7 +89,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (rest.includes('--help') || rest.includes('-h')) {
       const help = HELP[command];
-      if (!help) throw new UsageError(`unknown command '${command}'. Commands: demo, run, sandbox, serve`);
+      if (!help) throw new UsageError(`unknown command '${command}'. Commands: demo, run, sandbox, serve, call`);
       process.stdout.write(help);
       return 0;
     }
@@ -95,12 +106,17 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { sandboxCommand } = await import('./sandbox.js');
         return await sandboxCommand(parse(rest, SANDBOX_OPTIONS));
       }
+      case 'call': {
+        const { callCommand } = await import('./call.js');
+        const [number, ...flags] = rest;
+        return await callCommand(number, parse(flags, CALL_OPTIONS));
+      }
       case 'serve': {
         const { serveCommand } = await import('./serve.js');
         return await serveCommand(parse(rest, SERVE_OPTIONS));
       }
       default:
-        throw new UsageError(`unknown command '${command}'. Commands: demo, run, sandbox, serve (see 'rxvoice --help')`);
+        throw new UsageError(`unknown command '${command}'. Commands: demo, run, sandbox, serve, call (see 'rxvoice --help')`);
     }
   } catch (err) {
     if (err instanceof UsageError) {
@@ -151,6 +167,13 @@ const SERVE_OPTIONS: OptionSpec = {
   workers: { type: 'string' },
   'max-lag-ms': { type: 'string' },
   'allow-origin': { type: 'string' },
+};
+
+const CALL_OPTIONS: OptionSpec = {
+  from: { type: 'string' },
+  callee: { type: 'string' },
+  'public-url': { type: 'string' },
+  'max-seconds': { type: 'string' },
 };
 
 export type ParsedOptions = Record<string, string | boolean | undefined>;
