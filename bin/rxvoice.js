@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // The compiled CLI (built by `npm ci` through the `prepare` script).
-import { main } from '../dist/src/cli/main.js';
+import { exitWith, main } from '../dist/src/cli/main.js';
 
-process.exitCode = await main(process.argv.slice(2));
+await exitWith(await main(process.argv.slice(2)));

@@ -10,3 +10,4 @@ export { tts, DEFAULT_TTS_MODEL, type TtsOptions, type TtsMode } from './tts.js'
 export { turnMetrics, type TurnMetricsOptions } from './metrics.js';
 export { turnLog, type TurnLogOptions, type TurnLogRecord } from '../src/turnlog.js';
 export { spokenFallback, DEFAULT_FALLBACK_TEXT, type SpokenFallbackOptions } from './spokenFallback.js';
+export { collectDigits, MAX_DIGITS, type CollectDigitsOptions, type DigitsEntry, type DigitsEndReason } from './collectDigits.js';

@@ -1,6 +1,7 @@
-import { asyncScheduler, defer, identity, tap, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, connect, defer, endWith, identity, ignoreElements, merge, tap, takeUntil, type Observable, type MonoTypeOperatorFunction, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { bargeIn, type BargeInOptions, type BargeInPolicy } from '../operators/bargeIn.js';
 import { chunk, type ChunkOptions } from '../operators/chunk.js';
+import { collectDigits, type CollectDigitsOptions } from '../operators/collectDigits.js';
 import { llmStream } from '../operators/llmStream.js';
 import { turnMetrics } from '../operators/metrics.js';
 import { sentences, type SentencesOptions } from '../operators/sentences.js';
@@ -10,7 +11,7 @@ import { tts } from '../operators/tts.js';
 import { vad, type VadOptions } from '../operators/vad.js';
 import type { AudioFrame } from '../src/audio/frame.js';
 import { Conversation } from '../src/conversation.js';
-import type { PipelineEvent } from '../src/events.js';
+import type { DtmfEvent, PipelineEvent } from '../src/events.js';
 import { PlaybackClock } from '../src/playback.js';
 import { resolveEndpoints, type ProviderEndpoints } from '../src/providers/env.js';
 import { createElevenLabsSynthesizer } from '../src/providers/elevenlabs/index.js';
@@ -93,6 +94,21 @@ export interface CascadedOptions extends CascadedProviderOptions {
    * Off by default: the `error` event alone reports the failure.
    */
   readonly fallbackSpeech?: boolean | string | SpokenFallbackOptions;
+  /**
+   * Keypad input on phone calls: the caller's key presses (the server's `choice.dtmf`), collected into
+   * entries by `collectDigits` and handed to the model as user messages (or to `onEntry`).
+   */
+  readonly keypad?: CollectDigitsOptions & { readonly dtmf: Observable<DtmfEvent> };
+}
+
+/** Merges the key presses into the chain (until the chain itself ends) and collects them into entries. */
+function withKeypad(keypad: NonNullable<CascadedOptions['keypad']>, scheduler: SchedulerLike): MonoTypeOperatorFunction<PipelineEvent> {
+  const { dtmf, ...collect } = keypad;
+  return (events) =>
+    events.pipe(
+      connect((shared) => merge(shared, dtmf.pipe(takeUntil(shared.pipe(ignoreElements(), endWith(true)))))),
+      collectDigits({ scheduler, ...collect }),
+    );
 }
 
 /** The `fallbackSpeech` option as `spokenFallback` options. */
@@ -163,6 +179,7 @@ export function cascaded(options: CascadedOptions = {}): OperatorFunction<AudioF
           scheduler,
         }),
         bargeIn(bargeOptions),
+        options.keypad ? withKeypad(options.keypad, scheduler) : identity,
         llmStream({
           chatModel: providers.chatModel,
           conversation,

@@ -30,9 +30,23 @@ export type PipelineEvent =
   | ReplyResumeEvent
   | InterruptionEvent
   | MetricEvent
+  | DtmfEvent
   | ErrorEvent;
 
 export type PipelineEventType = PipelineEvent['type'];
+
+/**
+ * A key the caller pressed on the phone's keypad (the carrier's DTMF event): one of 0-9, *, #, A-D.
+ * Phone transports put these on `PipelineChoice.dtmf`; `collectDigits` turns a run of them into an entry.
+ */
+export interface DtmfEvent {
+  readonly type: 'dtmf';
+  readonly digit: string;
+  /** Call time (ms since the stream started) when the key press arrived. */
+  readonly atMs: number;
+  /** How long the key was held, when the carrier says (Vonage, Exotel). */
+  readonly durationMs?: number;
+}
 
 /** Caller audio, as it arrives. */
 export interface AudioInEvent {

@@ -9,6 +9,9 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
  * Without a report the estimate assumes the sink plays from the first frame at real time:
  * `min(now - firstFrameTime, emittedMs)`.
  */
+/** Turns a clock remembers; older ones are forgotten (a client naming turns in reports cannot grow it). */
+export const MAX_TRACKED_TURNS = 256;
+
 export class PlaybackClock {
   private readonly turns = new Map<
     string,
@@ -23,13 +26,25 @@ export class PlaybackClock {
     if (turn) {
       turn.emittedMs += durationMs;
       turn.firstEmitAt ??= now;
-    } else this.turns.set(turnId, { firstAt: now, emittedMs: durationMs, firstEmitAt: now });
+    } else this.track(turnId, { firstAt: now, emittedMs: durationMs, firstEmitAt: now });
+  }
+
+  /** How many turns the clock holds (at most `MAX_TRACKED_TURNS`). */
+  get trackedTurns(): number {
+    return this.turns.size;
+  }
+
+  private track(turnId: string, turn: { firstAt: number; emittedMs: number; reportedMs?: number; complete?: boolean; firstEmitAt?: number }): void {
+    if (!this.turns.has(turnId) && this.turns.size >= MAX_TRACKED_TURNS) {
+      this.turns.delete(this.turns.keys().next().value as string);
+    }
+    this.turns.set(turnId, turn);
   }
 
   reportPlayed(turnId: string, playedMs: number): void {
     const turn = this.turns.get(turnId) ?? { firstAt: this.scheduler.now(), emittedMs: 0 };
     turn.reportedMs = Math.max(turn.reportedMs ?? 0, playedMs);
-    this.turns.set(turnId, turn);
+    this.track(turnId, turn);
   }
 
   playedMs(turnId: string): number {
@@ -58,7 +73,7 @@ export class PlaybackClock {
   markComplete(turnId: string): void {
     const turn = this.turns.get(turnId);
     if (turn) turn.complete = true;
-    else this.turns.set(turnId, { firstAt: this.scheduler.now(), emittedMs: 0, complete: true });
+    else this.track(turnId, { firstAt: this.scheduler.now(), emittedMs: 0, complete: true });
   }
 
   isComplete(turnId: string): boolean {

@@ -12,11 +12,25 @@ export interface DecodedAudio {
 }
 
 /**
- * Reads a caller recording of any format: WAV is parsed in process; anything else (mp3, ogg/Opus, m4a,
+ * Reads a caller recording of any format: WAV is parsed in process (ffmpeg takes the WAVs it refuses); anything else (mp3, ogg/Opus, m4a,
  * flac, webm) is transcoded by ffmpeg through prism-media to mono PCM16 at `sampleRate`.
  */
 export async function readAudioFile(path: string, sampleRate: SampleRate = 16000): Promise<DecodedAudio> {
-  if (extname(path).toLowerCase() === '.wav') return readWavFile(path);
+  if (extname(path).toLowerCase() !== '.wav') return decodeWithFfmpeg(path, sampleRate);
+  try {
+    return await readWavFile(path);
+  } catch (wavError) {
+    // WAVs the in-process reader refuses (24-bit, 32-bit float, ...) go to ffmpeg; when ffmpeg cannot
+    // read it either, the reader's own reason is the clearer message.
+    try {
+      return await decodeWithFfmpeg(path, sampleRate);
+    } catch {
+      throw wavError;
+    }
+  }
+}
+
+async function decodeWithFfmpeg(path: string, sampleRate: SampleRate): Promise<DecodedAudio> {
   const ffmpeg = new prism.FFmpeg({
     args: ['-analyzeduration', '0', '-loglevel', '0', '-f', 's16le', '-ar', String(sampleRate), '-ac', '1'],
   });

@@ -52,7 +52,9 @@ realtime chain, then prints the three conversations and the latency comparison.
 
   --port N                       port to listen on (default 8080)
   --host HOST                    address to bind (default 127.0.0.1)
-  --token TOKEN                  require this bearer token (or RXVOICE_TOKEN)
+  --token TOKEN                  require this bearer token (or RXVOICE_TOKEN); browsers then connect only
+                                 from the server's own page unless --allow-origin adds others
+  --allow-origin A,B             browser origins allowed to open sockets (e.g. https://app.example.com)
   --profile typical|instant      sandbox latency profile when no provider keys are set (default typical)
   --scenario FILE                sandbox scenario JSON
   --record DIR                   record each call (two-channel WAV + turn log) into DIR
@@ -105,6 +107,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`rxvoice: ${err.message}\n`);
       return 2;
     }
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      const { port } = err as { port?: number };
+      const what = code === 'EADDRINUSE' ? 'is already in use' : 'needs privileges';
+      process.stderr.write(`rxvoice: port ${port ?? '?'} ${what}: stop what holds it or pick another --port\n`);
+      return 1;
+    }
     process.stderr.write(`rxvoice: ${redactSecrets(err instanceof Error ? err.message : String(err))}\n`);
     return 1;
   }
@@ -141,6 +150,7 @@ const SERVE_OPTIONS: OptionSpec = {
   'drain-seconds': { type: 'string' },
   workers: { type: 'string' },
   'max-lag-ms': { type: 'string' },
+  'allow-origin': { type: 'string' },
 };
 
 export type ParsedOptions = Record<string, string | boolean | undefined>;
@@ -156,7 +166,13 @@ function parse(args: string[], options: OptionSpec): ParsedOptions {
 // Run when executed directly (tsx or node on the compiled file), not when imported by bin/rxvoice.js.
 const invokedPath = process.argv[1] ?? '';
 if (/[\\/]cli[\\/]main\.[jt]s$/.test(invokedPath)) {
-  process.exitCode = await main(process.argv.slice(2));
+  await exitWith(await main(process.argv.slice(2)));
+}
+
+/** A failed command exits at once: servers it opened before failing (e.g. the sandbox) must not keep it alive. */
+export async function exitWith(code: number): Promise<void> {
+  if (code === 0) process.exitCode = 0;
+  else process.exit(code);
 }
 
 /** The version in rxvoice's package.json (dist/src/cli/ and src/cli/ both sit three levels below it, or two). */

@@ -72,9 +72,13 @@ function truncate(text: string, max: number): string {
 }
 
 /** A one-line progress bar on stderr when it is a terminal. */
-export function progressBar(totalMs: number, stream: NodeJS.WriteStream = process.stderr): { update(ms: number): void; done(): void } {
-  if (!stream.isTTY || totalMs <= 0) return { update: () => {}, done: () => {} };
+export function progressBar(
+  totalMs: number,
+  stream: NodeJS.WriteStream = process.stderr,
+): { update(ms: number): void; clear(): void; done(): void } {
+  if (!stream.isTTY || totalMs <= 0) return { update: () => {}, clear: () => {}, done: () => {} };
   let last = -1;
+  let shown = false;
   return {
     update(atMs: number) {
       const pct = Math.min(100, Math.floor((atMs / totalMs) * 100));
@@ -82,6 +86,14 @@ export function progressBar(totalMs: number, stream: NodeJS.WriteStream = proces
       last = pct;
       const filled = Math.round(pct / 5);
       stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] ${pct}% of ${(totalMs / 1000).toFixed(1)} s`);
+      shown = true;
+    },
+    /** Erases the bar (it is drawn again at the next update), so other output starts at column 0. */
+    clear() {
+      if (!shown) return;
+      stream.write('\r\x1b[K');
+      shown = false;
+      last = -1;
     },
     done() {
       stream.write('\r\x1b[K');

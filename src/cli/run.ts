@@ -8,7 +8,7 @@ import { runCall, type CallResult } from '../runner/call.js';
 import { renderTimelineHtml, renderTimelineSvg } from '../runner/timeline.js';
 import { UsageError } from './errors.js';
 import type { ParsedOptions } from './main.js';
-import { choiceOption, existingFile, stringOption } from './options.js';
+import { choiceOption, existingFile, scenarioFile, stringOption, writableFile } from './options.js';
 import { livePrinter, progressBar, turnTable } from './print.js';
 import { buildChain, chainLabel, keyNameFor, openProviders, type ChainChoice } from './session.js';
 
@@ -22,8 +22,10 @@ export async function runCommand(opts: ParsedOptions): Promise<number> {
     tts: choiceOption(opts, 'tts', ['final', 'streamed', 'model'] as const, 'streamed'),
   };
   const profile = choiceOption(opts, 'profile', ['typical', 'instant'] as const, 'typical');
-  const scenario = existingFile(stringOption(opts, 'scenario'), 'scenario file');
-  const timeline = stringOption(opts, 'timeline');
+  const scenario = scenarioFile(stringOption(opts, 'scenario'));
+  const out = writableFile(stringOption(opts, 'out'), '--out');
+  const timeline = writableFile(stringOption(opts, 'timeline'), '--timeline');
+  const json = writableFile(stringOption(opts, 'json'), '--json');
   if (timeline !== undefined && !['.html', '.svg'].includes(extname(timeline))) {
     throw new UsageError('--timeline must name a .html or .svg file');
   }
@@ -34,19 +36,29 @@ export async function runCommand(opts: ParsedOptions): Promise<number> {
   process.stdout.write(`pipeline: ${chainLabel(choice)}; input: ${input} (${(audio.samples.length / audio.sampleRate).toFixed(1)} s)\n\n`);
   try {
     const progress = progressBar((audio.samples.length * 1000) / audio.sampleRate);
-    const print = livePrinter({ write: (text) => process.stdout.write(text) });
+    // The bar is cleared before each stdout write, so conversation lines never glue onto it.
+    // The bar waits while a line is half written (the assistant's words stream in), so it never overwrites one.
+    let midLine = false;
+    const print = livePrinter({
+      write: (text) => {
+        progress.clear();
+        process.stdout.write(text);
+        midLine = !text.endsWith('\n');
+      },
+    });
     const result = await runCall({
       frames: fromPcm(audio.samples, audio.sampleRate, { realtime: opts.fast !== true }),
       pipeline: await buildChain(choice, providers.endpoints),
       onEvent: (timed) => {
-        if (timed.event.type === 'audio.in') progress.update(timed.event.frame.startMs);
+        if (timed.event.type === 'audio.in') {
+          if (!midLine) progress.update(timed.event.frame.startMs);
+        }
         else print(timed);
       },
     });
     progress.done();
-    process.stdout.write(`\n${turnTable(result.turns)}\n`);
+    process.stdout.write(result.turns.length === 0 ? '\nno speech detected in the input\n' : `\n${turnTable(result.turns)}\n`);
 
-    const out = stringOption(opts, 'out');
     if (out !== undefined) {
       const written = writeCallWav(out, result, audio.samples, audio.sampleRate);
       process.stdout.write(`\nwrote ${out}: caller on the left channel, assistant on the right (${(written / 1000).toFixed(1)} s)\n`);
@@ -57,9 +69,8 @@ export async function runCommand(opts: ParsedOptions): Promise<number> {
       writeFileSync(timeline, page);
       process.stdout.write(`wrote ${timeline}\n`);
     }
-    const json = stringOption(opts, 'json');
     if (json !== undefined) writeFileSync(json, `${JSON.stringify(result.turns, null, 2)}\n`);
-    return reportAuthFailures(result, providers.endpoints);
+    return reportAuthFailures(result, providers.endpoints) || reportTtsFailures(result);
   } finally {
     await providers.close();
   }
@@ -72,6 +83,14 @@ function reportAuthFailures(result: CallResult, endpoints: Parameters<typeof key
   process.stderr.write(
     `rxvoice: the ${auth.stage} provider refused its credentials: check ${keyNameFor(auth.stage, endpoints)} (the key itself is not printed)\n`,
   );
+  return 1;
+}
+
+/** Text-to-speech that failed (connection refused, reset, 5xx): the caller heard nothing, so the run failed. */
+function reportTtsFailures(result: CallResult): number {
+  const failed = result.events.map((e) => e.event).filter((e) => e.type === 'error' && e.stage === 'tts');
+  if (failed.length === 0) return 0;
+  process.stderr.write(`rxvoice: text-to-speech failed ${failed.length} time(s); see the [error tts/...] lines above\n`);
   return 1;
 }
 

@@ -1,10 +1,10 @@
 import { startSandbox } from '../sandbox/index.js';
 import type { ParsedOptions } from './main.js';
-import { choiceOption, existingFile, portOption, stringOption } from './options.js';
+import { choiceOption, portOption, scenarioFile, stringOption } from './options.js';
 
 /** `rxvoice sandbox`: the provider sandbox as a standalone server, until Ctrl-C. */
 export async function sandboxCommand(opts: ParsedOptions): Promise<number> {
-  const scenario = existingFile(stringOption(opts, 'scenario'), 'scenario file');
+  const scenario = scenarioFile(stringOption(opts, 'scenario'));
   const apiKey = stringOption(opts, 'api-key');
   const sandbox = await startSandbox({
     port: portOption(opts, 8787),

@@ -1,10 +1,11 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { serve, signToken } from '../server/index.js';
+import { SELF_ORIGIN } from '../server/security.js';
 import { superviseWorkers } from '../server/cluster.js';
 import type { ProviderEndpoints } from '../providers/env.js';
 import type { ParsedOptions } from './main.js';
-import { choiceOption, existingFile, portOption, stringOption } from './options.js';
+import { choiceOption, portOption, scenarioFile, stringOption } from './options.js';
 import { UsageError } from './errors.js';
 import { openProviders, serverPipelineFactory } from './session.js';
 
@@ -24,7 +25,7 @@ function numberOption(opts: ParsedOptions, name: string, fallback: number, min: 
 /** `rxvoice serve`: the WebSocket front door (rxvoice protocol, Twilio) and the browser page. */
 export async function serveCommand(opts: ParsedOptions): Promise<number> {
   const profile = choiceOption(opts, 'profile', ['typical', 'instant'] as const, 'typical');
-  const scenario = existingFile(stringOption(opts, 'scenario'), 'scenario file');
+  const scenario = scenarioFile(stringOption(opts, 'scenario'));
   const token = stringOption(opts, 'token') ?? process.env.RXVOICE_TOKEN;
   const record = stringOption(opts, 'record');
   const drainSeconds = numberOption(opts, 'drain-seconds', 10, 0, false);
@@ -39,14 +40,14 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
     cluster.once('listening', (_worker, address) => {
       process.stdout.write(banner(providers.description, `http://${host}:${address.port}`, token, workers));
     });
-    await superviseWorkers({
+    const code = await superviseWorkers({
       workers,
       drainMs: drainSeconds * 1000,
       env: { [ENDPOINTS_ENV]: JSON.stringify(providers.endpoints) },
       log: (line) => process.stderr.write(`${line}\n`),
     });
     await providers.close();
-    return 0;
+    return code;
   }
 
   const shared = process.env[ENDPOINTS_ENV];
@@ -59,6 +60,7 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
     pipelineFactory: await serverPipelineFactory(providers.endpoints),
     limits: { maxEventLoopLagMs: maxLagMs },
     ...(token ? { auth: { bearerTokens: [token], tokenSecret: token } } : {}),
+    ...originsOption(stringOption(opts, 'allow-origin'), token !== undefined),
     ...(record ? { recording: { dir: record } } : {}),
     ...(process.env.TWILIO_AUTH_TOKEN ? { twilio: { authToken: process.env.TWILIO_AUTH_TOKEN } } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
@@ -73,6 +75,16 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
   await server.close(drainSeconds * 1000);
   await providers.close();
   return 0;
+}
+
+/**
+ * With a token, a leaked signed link must not open sockets from any web page: the allow-list defaults to
+ * the server's own origin. `--allow-origin` adds origins (comma-separated); without a token it alone limits.
+ */
+function originsOption(extra: string | undefined, withToken: boolean): { allowedOrigins?: string[] } {
+  const listed = (extra ?? '').split(',').map((o) => o.trim()).filter((o) => o.length > 0);
+  if (withToken) return { allowedOrigins: [SELF_ORIGIN, ...listed] };
+  return listed.length > 0 ? { allowedOrigins: listed } : {};
 }
 
 function banner(description: string, url: string, token: string | undefined, workers: number): string {

@@ -13,25 +13,37 @@ export interface ClusterOptions {
 /**
  * Runs in the cluster primary: forks `workers` processes that share the listening port (node:cluster
  * hands connections out round-robin), replaces one that dies unexpectedly (the others' calls go on), and on
- * SIGTERM/SIGINT forwards SIGTERM to every worker so each drains its own calls. Resolves when all are gone.
+ * SIGTERM/SIGINT forwards SIGTERM to every worker so each drains its own calls. Resolves with the exit code when all are gone
+ * (1 when no worker ever started listening).
  */
-export function superviseWorkers(options: ClusterOptions): Promise<void> {
+export function superviseWorkers(options: ClusterOptions): Promise<number> {
   let stopping = false;
+  let everListened = false;
   const fork = (): Worker => cluster.fork({ ...options.env });
-  cluster.on('listening', (worker, address) => options.log(`worker ${worker.process.pid} listening on port ${address.port}`));
-  for (let i = 0; i < options.workers; i++) fork();
-  cluster.on('exit', (worker, code, signal) => {
-    if (stopping) return;
-    options.log(`worker ${worker.process.pid} exited (${signal ?? code}); starting a replacement`);
-    // A worker that cannot even start would otherwise respawn in a tight loop.
-    setTimeout(fork, 500).unref();
+  cluster.on('listening', (worker, address) => {
+    everListened = true;
+    options.log(`worker ${worker.process.pid} listening on port ${address.port}`);
   });
-  return new Promise<void>((resolve) => {
+  for (let i = 0; i < options.workers; i++) fork();
+  return new Promise<number>((resolve) => {
+    let exitCode = 0;
+    cluster.on('exit', (worker, code, signal) => {
+      if (stopping) return;
+      if (!everListened) {
+        // No worker ever started (a busy port, a bad option): replacing them would loop forever.
+        exitCode = 1;
+        stop();
+        return;
+      }
+      options.log(`worker ${worker.process.pid} exited (${signal ?? code}); starting a replacement`);
+      // A worker that cannot even start would otherwise respawn in a tight loop.
+      setTimeout(fork, 500).unref();
+    });
     const stop = (): void => {
       if (stopping) return;
       stopping = true;
       const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-      if (workers.length === 0) return resolve();
+      if (workers.length === 0) return resolve(exitCode);
       let left = workers.length;
       // Grace on top of the workers' own drain deadline, then a hard stop so the primary never hangs.
       const kill = setTimeout(() => workers.forEach((w) => w.process.kill('SIGKILL')), options.drainMs + 5000);
@@ -39,7 +51,7 @@ export function superviseWorkers(options: ClusterOptions): Promise<void> {
         w.once('exit', () => {
           if (--left === 0) {
             clearTimeout(kill);
-            resolve();
+            resolve(exitCode);
           }
         });
         w.process.kill('SIGTERM');

@@ -13,6 +13,10 @@ export type {
   RunningServer,
   ServeOptions,
   SessionStats,
+  TransportName,
   TwilioOptions,
   WireFormat,
 } from './types.js';
+export { CARRIER_ROUTES, WEBHOOK_PATHS, handleCarrierSession } from './carriers/index.js';
+export type { CarrierFormat, CarrierMessage, CarrierName, CarrierSerializer, ExotelOptions, PlivoOptions, TelnyxOptions, VonageOptions } from './carriers/index.js';
+export { plivoSignatureV3 } from './carriers/auth.js';

@@ -73,6 +73,8 @@ export function parseStart(message: Record<string, unknown>, allow: AllowOptions
 const protocolError = (message: string) =>
   errorEvent(new RxVoiceError({ code: 'bad_message', stage: 'transport', message }));
 
+const MAX_TURN_ID_LENGTH = 64;
+
 /**
  * The rxvoice protocol v1 (spec in docs/server.md): JSON `start`, binary caller audio, JSON `playback`
  * reports and `stop` in; binary reply audio (announced per turn by `audio.start`) and JSON events out.
@@ -82,6 +84,7 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
   let format: WireFormat | undefined;
   let oddByte: number | undefined;
   let stopping = false;
+  let stopWhenStarted = false;
   // Audio that arrives while `start` is still being set up (the recorder opens asynchronously).
   let early: Buffer[] = [];
   let earlyBytes = 0;
@@ -127,6 +130,10 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
     const waiting = early;
     early = [];
     for (const chunk of waiting) onBinary(chunk);
+    if (stopWhenStarted) {
+      stopping = true;
+      void host.finish('call ended');
+    }
   };
 
   const onText = (text: string): void => {
@@ -152,6 +159,8 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
         if (typeof turnId !== 'string' || typeof playedMs !== 'number' || !Number.isFinite(playedMs) || playedMs < 0) {
           return void sendJson(protocolError('playback needs turnId (string) and playedMs (number >= 0)'));
         }
+        // Turn ids are ours (`turn-N`); a longer name is not one, and is not stored.
+        if (turnId.length > MAX_TURN_ID_LENGTH) return void sendJson(protocolError(`playback.turnId is longer than ${MAX_TURN_ID_LENGTH} characters`));
         if (message.done !== undefined && typeof message.done !== 'boolean') return void sendJson(protocolError('playback.done must be a boolean'));
         // `done`: the client played all it received of the turn. Its count is in resampled audio (a few
         // samples short of the pipeline's), so the clock gets the pipeline's own total: the reply is over.
@@ -160,6 +169,12 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
         return;
       }
       case 'stop':
+        // A stop that overtakes the call's set-up (start, audio and stop read in one tick) waits for it:
+        // the audio sent before it is replayed into the pipeline first, never dropped.
+        if (format && !run) {
+          stopWhenStarted = true;
+          return;
+        }
         stopping = true;
         void host.finish('call ended');
         return;

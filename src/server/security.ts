@@ -49,10 +49,22 @@ export function isAuthorized(auth: AuthOptions | undefined, req: IncomingMessage
   return false;
 }
 
-/** Browsers always send Origin on a WebSocket; clients without one (servers, Twilio) are not browsers. */
-export function isOriginAllowed(allowed: readonly string[] | undefined, origin: string | undefined): boolean {
+/** In an Origin allow-list: the server's own origin (the page it serves), whatever host it is reached by. */
+export const SELF_ORIGIN = 'self';
+
+/**
+ * Browsers always send Origin on a WebSocket; clients without one (servers, Twilio) are not browsers.
+ * `self` in the list allows an Origin whose host is the request's own Host header (same origin).
+ */
+export function isOriginAllowed(allowed: readonly string[] | undefined, origin: string | undefined, host?: string): boolean {
   if (!allowed || origin === undefined) return true;
-  return allowed.includes(origin);
+  if (allowed.includes(origin)) return true;
+  if (!allowed.includes(SELF_ORIGIN) || !host) return false;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -8,11 +8,12 @@ import { answerHealth, EventLoopLag } from './health.js';
 import { ServerMetrics } from './metrics.js';
 import { handleRxvoiceSession } from './rxvoice-protocol.js';
 import { parseRequestTarget } from './request-target.js';
-import { isAuthorized, isOriginAllowed, isValidTwilioSignature } from './security.js';
+import { isAuthorized, isOriginAllowed } from './security.js';
 import { SessionHost } from './session-host.js';
 import { defaultStaticDir, serveStatic } from './static.js';
-import { handleTwilioSession } from './twilio.js';
-import type { RunningServer, ServeOptions } from './types.js';
+import { carrierRoute, handleCarrierSession, type CarrierRoute } from './carriers/index.js';
+import { answerCarrierWebhook } from './carriers/webhooks.js';
+import type { RunningServer, ServeOptions, TransportName } from './types.js';
 
 export const STREAM_PATH = '/v1/stream';
 export const TWILIO_PATH = '/twilio';
@@ -95,6 +96,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     const path = url.pathname;
     if (answerHealth(req, res, path, health)) return;
     if (metrics.answer(req, res, path, (err) => failRequest(res, err))) return;
+    if (answerCarrierWebhook(req, res, url, options, log)) return; // carriers asking what to do with a call
     void (staticDir ? serveStatic(staticDir, req, res, path) : Promise.resolve(false)).then(
       (served) => {
         if (!served) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -104,11 +106,6 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes });
-
-  const twilioUrl = (req: IncomingMessage, url: URL): string => {
-    const base = options.twilio?.publicBaseUrl ?? `wss://${req.headers.host ?? 'localhost'}`;
-    return `${base.replace(/\/$/, '')}${url.pathname}${url.search}`;
-  };
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -124,16 +121,15 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = parseRequestTarget(req.url);
     if (!url) return refuseUpgrade(socket, 400, 'bad request target');
-    const transport = url.pathname === STREAM_PATH ? 'rxvoice' : url.pathname === TWILIO_PATH ? 'twilio' : undefined;
+    // Phone carriers (Twilio, Telnyx, Plivo, Vonage, Exotel) each have a path and their own upgrade check.
+    const carrier = carrierRoute(url.pathname);
+    const transport = url.pathname === STREAM_PATH ? 'rxvoice' : carrier?.name;
     if (!transport) return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${url.pathname}`);
     if (closing) return refuseUpgrade(socket, 503, 'server shutting down', { 'Retry-After': '5' });
-    if (!isOriginAllowed(options.allowedOrigins, req.headers.origin)) return refuseUpgrade(socket, 403, 'origin not allowed');
-    if (transport === 'twilio' && options.twilio?.authToken) {
-      const signature = req.headers['x-twilio-signature'];
-      if (!isValidTwilioSignature(options.twilio.authToken, typeof signature === 'string' ? signature : undefined, twilioUrl(req, url))) {
-        return refuseUpgrade(socket, 401, 'invalid X-Twilio-Signature');
-      }
-    } else if (!isAuthorized(options.auth, req, url)) {
+    if (!isOriginAllowed(options.allowedOrigins, req.headers.origin, req.headers.host)) return refuseUpgrade(socket, 403, 'origin not allowed');
+    const carrierAuth = carrier ? carrier.authorize(req, url, options) : 'default';
+    if (carrierAuth !== 'ok' && carrierAuth !== 'default') return refuseUpgrade(socket, 401, carrierAuth.refused);
+    if (carrierAuth === 'default' && !isAuthorized(options.auth, req, url)) {
       return refuseUpgrade(socket, 401, 'authentication required: Authorization: Bearer <token> or ?token=<signed token>', {
         'WWW-Authenticate': 'Bearer',
       });
@@ -152,7 +148,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       settle();
       try {
-        openSession(ws, transport);
+        openSession(ws, transport, carrier, url);
       } catch (err) {
         log(`http: session setup failed: ${err instanceof Error ? err.message : String(err)}`);
         ws.terminate();
@@ -160,7 +156,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     });
   };
 
-  const openSession = (ws: WebSocket, transport: 'rxvoice' | 'twilio'): void => {
+  const openSession = (ws: WebSocket, transport: TransportName, carrier: CarrierRoute | undefined, url: URL): void => {
     const id = randomUUID();
     const host = new SessionHost(ws, {
       id,
@@ -183,8 +179,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       log(`session ${id}: closed (${code})`);
     });
     ws.on('error', (err: Error) => log(`session ${id}: socket error: ${err.message}`));
-    if (transport === 'rxvoice') handleRxvoiceSession(ws, host);
-    else handleTwilioSession(ws, host);
+    if (carrier) handleCarrierSession(ws, host, carrier.create(url));
+    else handleRxvoiceSession(ws, host);
   };
 
   await new Promise<void>((resolve, reject) => {

@@ -5,11 +5,11 @@ import { OutboundGate } from './outbound.js';
 import { OutboundEncoder } from './outbound-audio.js';
 import { CallRecorder } from './recording.js';
 import type { PipelineRun } from './session.js';
-import type { AllowOptions, PipelineFactory, RecordingOptions, SessionStats, WireFormat } from './types.js';
+import type { AllowOptions, PipelineFactory, RecordingOptions, SessionStats, TransportName, WireFormat } from './types.js';
 
 export interface SessionHostOptions {
   readonly id: string;
-  readonly transport: 'rxvoice' | 'twilio';
+  readonly transport: TransportName;
   readonly factory: PipelineFactory;
   readonly allow: AllowOptions | undefined;
   readonly systemPrompt: string | undefined;

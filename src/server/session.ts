@@ -1,6 +1,6 @@
-import { Subject, type Subscription } from 'rxjs';
+import { Subject, type Observable, type Subscription } from 'rxjs';
 import type { AudioFrame, SampleRate } from '../audio/frame.js';
-import { errorEvent, type PipelineEvent } from '../events.js';
+import { errorEvent, type DtmfEvent, type PipelineEvent } from '../events.js';
 import { toRxVoiceError } from '../errors.js';
 import { PlaybackClock } from '../playback.js';
 import { InboundFramer } from './inbound.js';
@@ -15,6 +15,8 @@ export class PipelineRun {
   readonly playback = new PlaybackClock();
   readonly done: Promise<void>;
   private readonly inbound = new Subject<AudioFrame>();
+  /** The caller's key presses (phone transports), handed to the factory as `choice.dtmf`. */
+  private readonly keys = new Subject<DtmfEvent>();
   private readonly framer: InboundFramer;
   private subscription: Subscription | undefined;
   private readonly startedAt = Date.now();
@@ -22,7 +24,7 @@ export class PipelineRun {
 
   constructor(
     factory: PipelineFactory,
-    choice: Omit<PipelineChoice, 'playback'>,
+    choice: Omit<PipelineChoice, 'playback' | 'dtmf'>,
     private readonly inputRate: SampleRate,
     onEvent: (event: PipelineEvent) => void,
     private readonly recorder?: CallRecorder,
@@ -35,7 +37,7 @@ export class PipelineRun {
       onEvent(event);
     };
     try {
-      const pipeline = factory({ ...choice, playback: this.playback });
+      const pipeline = factory({ ...choice, playback: this.playback, dtmf: this.keys.asObservable() as Observable<DtmfEvent> });
       this.subscription = this.inbound.pipe(pipeline).subscribe({
         next: emit,
         error: (err: unknown) => {
@@ -61,6 +63,12 @@ export class PipelineRun {
     for (const frame of this.framer.push(samples)) this.inbound.next(frame);
   }
 
+  /** A key press from the caller's keypad. */
+  dtmf(digit: string, durationMs?: number): void {
+    if (this.ended) return;
+    this.keys.next({ type: 'dtmf', digit, atMs: this.elapsedMs(), ...(durationMs !== undefined ? { durationMs } : {}) });
+  }
+
   get receivedMs(): number {
     return this.framer.receivedMs;
   }
@@ -71,12 +79,14 @@ export class PipelineRun {
     this.ended = true;
     for (const frame of this.framer.flush()) this.inbound.next(frame);
     this.inbound.complete();
+    this.keys.complete();
   }
 
   /** Tears the pipeline down now (aborting provider requests and sockets). */
   dispose(): void {
     this.ended = true;
     this.subscription?.unsubscribe();
+    this.keys.complete();
   }
 }
 

@@ -1,10 +1,16 @@
 import type { OperatorFunction } from 'rxjs';
 import type { AudioFrame } from '../audio/frame.js';
-import type { PipelineEvent } from '../events.js';
+import type { Observable } from 'rxjs';
+import type { DtmfEvent, PipelineEvent } from '../events.js';
+import type { ExotelOptions, PlivoOptions, TelnyxOptions, VonageOptions } from './carriers/options.js';
+import type { CarrierName } from './carriers/types.js';
 import type { PlaybackClock } from '../playback.js';
 import type { ClientSampleRate } from './codec.js';
 
 export type PipelineName = 'cascaded' | 'realtime';
+
+/** `rxvoice` (the project's own protocol) or the phone carrier whose media stream the call came on. */
+export type TransportName = 'rxvoice' | CarrierName;
 
 /** Audio on the socket, both ways: PCM16 little-endian at 8/16/24/48 kHz, or G.711 mu-law at 8 kHz. */
 export interface WireFormat {
@@ -24,9 +30,11 @@ export interface PipelineChoice {
   readonly playback: PlaybackClock;
   /** Unique per session; handy as the sandbox call id. */
   readonly sessionId: string;
-  readonly transport: 'rxvoice' | 'twilio';
-  /** Twilio `start.customParameters`, when the call came from Twilio. */
+  readonly transport: TransportName;
+  /** The carrier's custom parameters (Twilio `<Parameter>`s, Telnyx/Exotel `custom_parameters`, ...), on phone calls. */
   readonly customParameters?: Readonly<Record<string, string>>;
+  /** The caller's key presses on phone calls (never emits on other transports); merge it in or `collectDigits` it. */
+  readonly dtmf: Observable<DtmfEvent>;
 }
 
 /** Builds a fresh pipeline for each connection. */
@@ -96,10 +104,26 @@ export interface ServeOptions {
   /** Used when the client sends none (and always when `allow.systemPrompt` is false). */
   readonly systemPrompt?: string;
   readonly auth?: AuthOptions;
-  /** Browser origins allowed to connect (`Origin` header); omitted = any. Requests without Origin pass. */
+  /**
+   * Browser origins allowed to connect (`Origin` header); omitted = any. Requests without Origin pass.
+   * `'self'` allows the server's own origin (Origin host = the request's Host).
+   */
   readonly allowedOrigins?: readonly string[];
   readonly limits?: LimitOptions;
   readonly twilio?: TwilioOptions;
+  /** Telnyx media streaming on `/telnyx` (see docs/telephony.md). */
+  readonly telnyx?: TelnyxOptions;
+  /** Plivo audio streams on `/plivo`. */
+  readonly plivo?: PlivoOptions;
+  /** Exotel Voicebot streams on `/exotel`. */
+  readonly exotel?: ExotelOptions;
+  /** Vonage: the answer webhook's signature check (its WebSocket on `/vonage` is guarded by the general `auth`). */
+  readonly vonage?: VonageOptions;
+  /**
+   * Parameters the answer webhooks (`/twilio/voice`, `/plivo/answer`, `/vonage/answer`) add to every stream
+   * they connect, e.g. `{ pipeline: 'cascaded' }`; they arrive as `choice.customParameters`.
+   */
+  readonly streamParameters?: Readonly<Record<string, string>>;
   readonly recording?: RecordingOptions;
   /** Directory of the browser page (default: the package's `examples/browser`); false = no page. */
   readonly staticDir?: string | false;
@@ -109,7 +133,7 @@ export interface ServeOptions {
 
 export interface SessionStats {
   readonly id: string;
-  readonly transport: 'rxvoice' | 'twilio';
+  readonly transport: TransportName;
   readonly bufferedAmount: number;
   readonly maxBufferedAmount: number;
   readonly droppedAudioBytes: number;

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +99,20 @@ describe('rxvoice CLI', () => {
       expect(run.stdout + run.stderr).not.toContain('WRONGKEY1234567890');
     } finally {
       await sandbox.close();
+    }
+  });
+
+  // With --workers 2 the cluster primary must give up (not respawn forever) when no worker ever listened.
+  it.each([['serve', '--workers', '1'], ['serve', '--workers', '2'], ['sandbox']])('%s on a busy port exits non-zero with a clear message', async (...command) => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const run = await rxvoice([...command, '--port', String(port), '--profile', 'instant']);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`port ${port} is already in use`);
+    } finally {
+      holder.close();
     }
   });
 });

@@ -92,7 +92,11 @@ describe('withFailover (realtime -> cascaded)', () => {
       realtimePipeline({ endpoints, callId: 'failover-2', maxReconnects: 1, bargeIn: false, systemPrompt: 'Be brief.' }),
       { turnTimeoutMs: 4000 },
     );
-    expect(ofType(events, 'error').map((e) => [e.stage, e.code]), digest(events)).toEqual([['realtime', 'connection']]);
+    // The outage is reported once; the turn spoken after the chain gave up is named as lost, not left silent.
+    expect(ofType(events, 'error').map((e) => [e.stage, e.code, e.turnId, e.utteranceLost ?? false]), digest(events)).toEqual([
+      ['realtime', 'connection', 'turn-1', false],
+      ['realtime', 'connection', 'turn-2', true],
+    ]);
     expect(ofType(events, 'assistant.done')).toEqual([]);
   });
 });

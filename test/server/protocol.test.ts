@@ -150,18 +150,32 @@ describe('rxvoice protocol v1 (fake pipeline)', () => {
     expect(prompts).toEqual(['server prompt', 'client prompt']);
   });
 
-  it('keeps audio sent right behind start, before the pipeline is up', async () => {
+  /** Sends start, 0.5 s of audio in odd-sized pieces and stop without waiting; returns the samples the pipeline got. */
+  async function samplesThroughStart(corked: boolean): Promise<number> {
     let samples = 0;
     server = await serve({
       pipelineFactory: (c) => (source) => source.pipe(tap((f) => (samples += f.samples.length)), echoPipeline(c)),
       staticDir: false,
     });
     const client = await TestClient.open(wsUrl(server));
+    // Corked, the messages reach the server in one read: ws emits them in one tick, before the call's
+    // asynchronous set-up has finished (what a loaded machine does by chance).
+    const socket = (client.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    if (corked) socket.cork();
     client.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 } });
     await sendAudio(client, Buffer.alloc(16000), 641); // odd-sized pieces, no wait for `started`
     client.send({ type: 'stop' });
+    if (corked) socket.uncork();
     await client.closed;
-    expect(samples).toBe(8000);
+    return samples;
+  }
+
+  it('keeps audio sent right behind start, before the pipeline is up', async () => {
+    expect(await samplesThroughStart(false)).toBe(8000);
+  });
+
+  it('keeps every byte when start, audio and stop arrive in one TCP segment (the stop waits for the call to start)', async () => {
+    expect(await samplesThroughStart(true)).toBe(8000);
   });
 
   it('scrubs secrets from error events a pipeline emits, whoever built them', async () => {

@@ -72,6 +72,19 @@ describe('limits', () => {
     ok.ws.close();
   });
 
+  it("'self' on the allow-list admits the server's own page and no other origin (the --token default)", async () => {
+    server = await open({ allowedOrigins: ['self'] });
+    const own = new URL(server.url).host;
+    const refused = await expectRefused(wsUrl(server), { origin: 'https://evil.example.com' });
+    expect(refused.status).toBe(403);
+    const lookalike = await expectRefused(wsUrl(server), { origin: `http://${own}.evil.example.com` });
+    expect(lookalike.status).toBe(403);
+    const ok = await TestClient.open(wsUrl(server), { origin: `http://${own}` });
+    ok.ws.close();
+    const withoutOrigin = await TestClient.open(wsUrl(server));
+    withoutOrigin.ws.close();
+  });
+
   it('closes a socket that sends an oversized message with 1009', async () => {
     server = await open({ limits: { maxMessageBytes: 4096 } });
     const client = await TestClient.open(wsUrl(server));

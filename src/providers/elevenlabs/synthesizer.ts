@@ -43,6 +43,9 @@ export function createElevenLabsSynthesizer(options: ElevenLabsSynthesizerOption
     (client ??= loadElevenLabsSdk().then((sdk) => new sdk.ElevenLabsClient({ apiKey, baseUrl: base, maxRetries: 0 })));
   const retry = { maxRetries: options.maxRetries ?? 2, baseDelayMs: options.retryBaseMs ?? 250 };
   const transport = options.transport ?? 'auto';
+  // A synthesizer that may speak over REST loads the SDK now, when the pipeline is built, not inside the
+  // first reply (where its ~1.5 s of module loading would delay the audio and stall the event loop).
+  if (transport !== 'websocket') void getClient().catch(() => undefined);
   const headers = options.headers ? { ...options.headers } : undefined;
   const wsOptions = {
     wsBase: base.replace(/^http/, 'ws'),

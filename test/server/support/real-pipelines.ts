@@ -1,6 +1,7 @@
 import { resolveEndpoints } from '../../../src/providers/env.js';
 import type { TtsOutputFormat } from '../../../src/providers/types.js';
-import type { PipelineFactory, WireFormat } from '../../../src/server/types.js';
+import type { CascadedOptions } from '../../../pipelines/cascaded.js';
+import type { PipelineChoice, PipelineFactory, WireFormat } from '../../../src/server/types.js';
 
 /** The TTS format closest to what the client wants (the server resamples the rest of the way). */
 export function ttsFormatFor(format: WireFormat): TtsOutputFormat {
@@ -9,7 +10,11 @@ export function ttsFormatFor(format: WireFormat): TtsOutputFormat {
 }
 
 /** The real pipelines against a sandbox: each session is its own sandbox call (scenario position). */
-export async function sandboxPipelineFactory(sandboxURL: string, pipeline: 'cascaded' | 'realtime'): Promise<PipelineFactory> {
+export async function sandboxPipelineFactory(
+  sandboxURL: string,
+  pipeline: 'cascaded' | 'realtime',
+  cascadedExtras: (choice: PipelineChoice) => Partial<CascadedOptions> = () => ({}),
+): Promise<PipelineFactory> {
   // Loaded on demand, so one pipeline's test runs even while the other's module is being written.
   const { cascaded, createCascadedProviders } = await import('../../../pipelines/cascaded.js');
   const realtimePipeline = pipeline === 'realtime' ? (await import('../../../pipelines/realtime.js')).realtimePipeline : undefined;
@@ -24,7 +29,7 @@ export async function sandboxPipelineFactory(sandboxURL: string, pipeline: 'casc
       playback: choice.playback,
     };
     if (choice.pipeline === 'cascaded') {
-      return cascaded({ providers: createCascadedProviders(endpoints, { callId: choice.sessionId }), ...common });
+      return cascaded({ providers: createCascadedProviders(endpoints, { callId: choice.sessionId }), ...common, ...cascadedExtras(choice) });
     }
     if (!realtimePipeline) throw new Error('this factory was built for the cascaded pipeline only');
     return realtimePipeline({ endpoints, callId: choice.sessionId, ...common });

@@ -1,0 +1,162 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isValidTwilioSignature, signToken } from '../security.js';
+import type { ServeOptions } from '../types.js';
+import { isValidPlivoSignature } from './auth.js';
+import { MAX_PARAMETER_VALUE_CHARS } from './parse.js';
+import { isValidTelnyxWebhook, isValidVonageWebhook } from './webhook-auth.js';
+
+/** Webhook bodies are small form posts; anything larger is refused (413). */
+export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
+/** The signed `?token=` put in a stream URL lives this long: the carrier connects within seconds. */
+export const STREAM_TOKEN_TTL_MS = 5 * 60_000;
+
+/** The answer webhooks: the carrier asks what to do with a call, the server connects it to its stream. */
+export const WEBHOOK_PATHS = {
+  twilio: '/twilio/voice',
+  telnyx: '/telnyx/voice',
+  plivo: '/plivo/answer',
+  vonage: '/vonage/answer',
+} as const;
+
+const xml = (value: string): string =>
+  value.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_WEBHOOK_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Form fields (last value wins), values bounded. */
+function formFields(body: Buffer): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(body.toString('utf8'))) out[name] = value.slice(0, MAX_PARAMETER_VALUE_CHARS);
+  return out;
+}
+
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
+};
+
+/** `wss://host` (or the configured public base): where the carrier reaches the server's WebSockets. */
+function wsBase(req: IncomingMessage, publicBaseUrl: string | undefined): string {
+  return (publicBaseUrl ?? `wss://${req.headers.host ?? 'localhost'}`).replace(/\/$/, '');
+}
+/** The same base as the carrier's HTTP webhook URL (`https://`), which the carrier signs. */
+const httpBase = (wsUrl: string): string => wsUrl.replace(/^ws(s?):/, 'http$1:');
+
+/** The stream URL, with a short-lived signed `?token=` when the server's general auth uses query tokens. */
+function streamUrl(base: string, path: string, options: ServeOptions, subject: string | undefined): string {
+  const secret = options.auth?.tokenSecret;
+  if (!secret) return `${base}${path}`;
+  const token = signToken(secret, { expiresAt: Date.now() + STREAM_TOKEN_TTL_MS, ...(subject ? { subject: subject.slice(0, 64) } : {}) });
+  return `${base}${path}?token=${encodeURIComponent(token)}`;
+}
+
+/** Static stream parameters the server adds to every call (e.g. `{ pipeline: 'cascaded' }`), bounded. */
+function staticParameters(options: ServeOptions): [string, string][] {
+  return Object.entries(options.streamParameters ?? {}).slice(0, 16);
+}
+
+type Answer = { status: number; type: string; body: string };
+const refuse = (status: number, reason: string): Answer => ({ status, type: 'application/json', body: JSON.stringify({ error: reason }) });
+
+/** Twilio: `<Connect><Stream>` to `/twilio`, the call's From/To/CallSid as `<Parameter>`s. */
+function answerTwilio(req: IncomingMessage, body: Buffer, url: URL, options: ServeOptions): Answer {
+  const fields = formFields(body);
+  const base = wsBase(req, options.twilio?.publicBaseUrl);
+  if (options.twilio?.authToken) {
+    const signed = `${httpBase(base)}${url.pathname}${url.search}`;
+    if (!isValidTwilioSignature(options.twilio.authToken, header(req, 'x-twilio-signature'), signed, fields)) return refuse(401, 'invalid X-Twilio-Signature');
+  }
+  const params: [string, string][] = [...staticParameters(options)];
+  for (const name of ['CallSid', 'From', 'To', 'Direction']) if (fields[name]) params.push([name, fields[name]!]);
+  const stream = streamUrl(base, '/twilio', options, fields.CallSid);
+  const parameters = params.map(([name, value]) => `<Parameter name="${xml(name)}" value="${xml(value)}"/>`).join('');
+  return { status: 200, type: 'text/xml', body: `<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="${xml(stream)}">${parameters}</Stream></Connect></Response>` };
+}
+
+/** Telnyx TeXML: `<Connect><Stream bidirectionalMode="rtp">` to `/telnyx` (Telnyx TeXML `<Stream>` verb). */
+function answerTelnyx(req: IncomingMessage, body: Buffer, options: ServeOptions): Answer {
+  const key = options.telnyx?.publicKey;
+  if (key && !isValidTelnyxWebhook(key, header(req, 'telnyx-signature-ed25519'), header(req, 'telnyx-timestamp'), body)) return refuse(401, 'invalid telnyx-signature-ed25519');
+  const fields = formFields(body);
+  const stream = streamUrl(wsBase(req, options.telnyx?.publicBaseUrl), '/telnyx', options, fields.CallSid);
+  return {
+    status: 200,
+    type: 'text/xml',
+    body: `<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="${xml(stream)}" bidirectionalMode="rtp" bidirectionalCodec="PCMU"/></Connect></Response>`,
+  };
+}
+
+/** Plivo: `<Stream bidirectional="true" keepCallAlive="true">` to `/plivo`; extraHeaders allow letters and digits only. */
+function answerPlivo(req: IncomingMessage, body: Buffer, url: URL, options: ServeOptions): Answer {
+  const fields = formFields(body);
+  const base = wsBase(req, options.plivo?.publicBaseUrl);
+  if (options.plivo?.authToken && !isValidPlivoSignature(options.plivo.authToken, req, `${httpBase(base)}${url.pathname}${url.search}`, 'POST', fields)) {
+    return refuse(401, 'invalid X-Plivo-Signature-V3');
+  }
+  const extra = staticParameters(options)
+    .filter(([name, value]) => /^[A-Za-z0-9]+$/.test(name) && /^[A-Za-z0-9]+$/.test(value))
+    .map(([name, value]) => `${name}=${value}`)
+    .join(',')
+    .slice(0, 512);
+  const stream = streamUrl(base, '/plivo', options, fields.CallUUID);
+  return {
+    status: 200,
+    type: 'text/xml',
+    body: `<?xml version="1.0" encoding="UTF-8"?><Response><Stream bidirectional="true" keepCallAlive="true" contentType="audio/x-mulaw;rate=8000"${extra ? ` extraHeaders="${xml(extra)}"` : ''}>${xml(stream)}</Stream></Response>`,
+  };
+}
+
+/** Vonage: an NCCO `connect` to a websocket endpoint at `/vonage`, L16 16 kHz, the call's ids as headers. */
+function answerVonage(req: IncomingMessage, body: Buffer, url: URL, options: ServeOptions): Answer {
+  const secret = options.vonage?.signatureSecret;
+  if (secret && !isValidVonageWebhook(secret, header(req, 'authorization'), body)) return refuse(401, 'invalid signed webhook (JWT)');
+  const fields = req.method === 'POST' ? (JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>) : Object.fromEntries(url.searchParams);
+  const headers: Record<string, string> = Object.fromEntries(staticParameters(options));
+  for (const name of ['uuid', 'conversation_uuid', 'from', 'to']) {
+    const value = fields[name];
+    if (typeof value === 'string') headers[name] = value.slice(0, 128);
+  }
+  const stream = streamUrl(wsBase(req, options.vonage?.publicBaseUrl), '/vonage', options, headers.uuid);
+  const ncco = [{ action: 'connect', endpoint: [{ type: 'websocket', uri: stream, 'content-type': 'audio/l16;rate=16000', headers }] }];
+  return { status: 200, type: 'application/json', body: JSON.stringify(ncco) };
+}
+
+/**
+ * Answers a carrier's call webhook when `path` is one (true), else leaves the request alone (false).
+ * The signature check runs on the raw body before anything is answered; errors become a 400, never a throw.
+ */
+export function answerCarrierWebhook(req: IncomingMessage, res: ServerResponse, url: URL, options: ServeOptions, log: (line: string) => void): boolean {
+  const carrier = (Object.keys(WEBHOOK_PATHS) as (keyof typeof WEBHOOK_PATHS)[]).find((name) => WEBHOOK_PATHS[name] === url.pathname);
+  if (!carrier) return false;
+  const allowed = carrier === 'vonage' ? ['GET', 'POST'] : ['POST'];
+  if (!allowed.includes(req.method ?? '')) {
+    res.writeHead(405, { allow: allowed.join(', '), 'content-type': 'text/plain' }).end('method not allowed');
+    return true;
+  }
+  void readBody(req)
+    .then((body) => {
+      if (!body) return refuse(413, 'webhook body too large');
+      if (carrier === 'twilio') return answerTwilio(req, body, url, options);
+      if (carrier === 'telnyx') return answerTelnyx(req, body, options);
+      if (carrier === 'plivo') return answerPlivo(req, body, url, options);
+      return answerVonage(req, body, url, options);
+    })
+    .catch((err: unknown) => {
+      log(`${carrier} webhook failed: ${err instanceof Error ? err.message : String(err)}`);
+      return refuse(400, 'bad webhook request');
+    })
+    .then((answer) => {
+      if (res.headersSent) return;
+      res.writeHead(answer.status, { 'content-type': answer.type, ...(answer.status === 413 ? { connection: 'close' } : {}) }).end(answer.body);
+    });
+  return true;
+}
