@@ -13,6 +13,7 @@ import type { LatencyProfile, Scenario } from './types.js';
 import { parseScenario } from './scenario.js';
 import { synthesizeSpeech } from './speech.js';
 import { routeHttp } from './routes.js';
+import { createTwilioHandler, type TwilioHandler, type TwilioSandboxOptions } from './twilio/index.js';
 
 export interface SandboxOptions {
   /** 0 (default) picks a free port. */
@@ -32,6 +33,8 @@ export interface SandboxOptions {
    * first reply's latency is the profile's and not the WASM start-up's.
    */
   readonly warmUp?: boolean;
+  /** The Twilio REST API and simulated callees (who answers which number). */
+  readonly twilio?: TwilioSandboxOptions;
 }
 
 export interface Sandbox {
@@ -47,6 +50,8 @@ export interface Sandbox {
   readonly port: number;
   readonly profile: LatencyProfile;
   readonly stats: SandboxStats;
+  /** Twilio calls the sandbox placed (REST API), with what happened on each. */
+  readonly twilio: Pick<TwilioHandler, 'calls' | 'call'>;
   /** Replaces the scenario; utterance positions and request counters start again. */
   setScenario(scenario: Scenario): void;
   close(): Promise<void>;
@@ -71,6 +76,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   const realtime = createRealtimeHandler(state);
   const elevenlabs = createElevenLabsHandler(state);
+  const twilio = createTwilioHandler(options.twilio);
   const sockets = new Set<Socket>();
 
   const server: Server = createServer((req, res) => {
@@ -101,6 +107,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return;
     }
     if (await elevenlabs.handleHttp(req, res, url)) return;
+    if (await twilio.handleHttp(req, res, url)) return;
     if (await routeHttp(state, req, res, url)) return;
     const flavor = url.pathname.startsWith('/openai/') ? 'azure' : 'openai';
     req.resume();
@@ -150,10 +157,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     port: address.port,
     profile,
     stats: state.stats,
+    twilio: { calls: twilio.calls, call: twilio.call },
     setScenario: (next: Scenario) => state.setScenario(next),
     close: () => {
       closing ??= (async () => {
-        await Promise.allSettled([realtime.close(), elevenlabs.close()]);
+        await Promise.allSettled([realtime.close(), elevenlabs.close(), twilio.close()]);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const socket of sockets) socket.destroy();
         await closed;

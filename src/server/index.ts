@@ -17,6 +17,7 @@ export type {
   TwilioOptions,
   WireFormat,
 } from './types.js';
-export { CARRIER_ROUTES, WEBHOOK_PATHS, handleCarrierSession } from './carriers/index.js';
+export { CARRIER_ROUTES, WEBHOOK_PATHS, handleCarrierSession, placeTwilioCall, TwilioRest, TwilioRestError, type PlaceCallOptions, type TwilioCall } from './carriers/index.js';
+export { callControlTools, DTMF_PATTERN, type CallControl, type CallControlToolOptions } from './call-control.js';
 export type { CarrierFormat, CarrierMessage, CarrierName, CarrierSerializer, ExotelOptions, PlivoOptions, TelnyxOptions, VonageOptions } from './carriers/index.js';
 export { plivoSignatureV3 } from './carriers/auth.js';

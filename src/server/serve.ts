@@ -11,7 +11,7 @@ import { parseRequestTarget } from './request-target.js';
 import { isAuthorized, isOriginAllowed } from './security.js';
 import { SessionHost } from './session-host.js';
 import { defaultStaticDir, serveStatic } from './static.js';
-import { carrierRoute, handleCarrierSession, type CarrierRoute } from './carriers/index.js';
+import { carrierRoute, handleCarrierSession, placeTwilioCall, type CarrierRoute } from './carriers/index.js';
 import { answerCarrierWebhook } from './carriers/webhooks.js';
 import type { RunningServer, ServeOptions, TransportName } from './types.js';
 
@@ -148,7 +148,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       settle();
       try {
-        openSession(ws, transport, carrier, url);
+        openSession(ws, transport, carrier, url, req);
       } catch (err) {
         log(`http: session setup failed: ${err instanceof Error ? err.message : String(err)}`);
         ws.terminate();
@@ -156,7 +156,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     });
   };
 
-  const openSession = (ws: WebSocket, transport: TransportName, carrier: CarrierRoute | undefined, url: URL): void => {
+  const openSession = (ws: WebSocket, transport: TransportName, carrier: CarrierRoute | undefined, url: URL, req: IncomingMessage): void => {
     const id = randomUUID();
     const host = new SessionHost(ws, {
       id,
@@ -179,7 +179,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       log(`session ${id}: closed (${code})`);
     });
     ws.on('error', (err: Error) => log(`session ${id}: socket error: ${err.message}`));
-    if (carrier) handleCarrierSession(ws, host, carrier.create(url));
+    if (carrier) handleCarrierSession(ws, host, carrier.create(url), (start) => carrier.control?.(req, options, start));
     else handleRxvoiceSession(ws, host);
   };
 
@@ -193,6 +193,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   return {
     url: `http://${hostName}:${address.port}`,
     port: address.port,
+    placeCall: (call) => placeTwilioCall(options, call, `ws://${hostName}:${address.port}`),
     sessions: () => [...sessions.values()].map((s) => s.stats()),
     async close(deadlineMs = 10_000) {
       if (closing) return;

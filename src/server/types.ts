@@ -4,6 +4,9 @@ import type { Observable } from 'rxjs';
 import type { DtmfEvent, PipelineEvent } from '../events.js';
 import type { ExotelOptions, PlivoOptions, TelnyxOptions, VonageOptions } from './carriers/options.js';
 import type { CarrierName } from './carriers/types.js';
+import type { CallControl } from './call-control.js';
+import type { PlaceCallOptions } from './carriers/twilio/place-call.js';
+import type { TwilioCall } from './carriers/twilio/rest.js';
 import type { PlaybackClock } from '../playback.js';
 import type { ClientSampleRate } from './codec.js';
 
@@ -35,6 +38,8 @@ export interface PipelineChoice {
   readonly customParameters?: Readonly<Record<string, string>>;
   /** The caller's key presses on phone calls (never emits on other transports); merge it in or `collectDigits` it. */
   readonly dtmf: Observable<DtmfEvent>;
+  /** Hang up, transfer, send DTMF over the carrier's REST API, when the server has its credentials (`callControlTools`). */
+  readonly call?: CallControl;
 }
 
 /** Builds a fresh pipeline for each connection. */
@@ -66,6 +71,15 @@ export interface TwilioOptions {
    * the URL Twilio saw, not the one Node sees. Default: `wss://` + Host header.
    */
   readonly publicBaseUrl?: string;
+  /**
+   * With `authToken`, enables call control over Twilio's REST API (`choice.call`: hang up, transfer,
+   * DTMF) and `placeCall`. The auth token is the password unless `apiKeySid` is set (then it is the key's
+   * secret).
+   */
+  readonly accountSid?: string;
+  readonly apiKeySid?: string;
+  /** The REST API's base URL (default `https://api.twilio.com`; the sandbox's URL offline). */
+  readonly apiBaseUrl?: string;
 }
 
 export interface RecordingOptions {
@@ -143,6 +157,8 @@ export interface SessionStats {
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /** Places an outbound phone call (Twilio REST API) whose answered audio streams to this server. */
+  placeCall(call: PlaceCallOptions): Promise<TwilioCall>;
   /** Live sessions and their outbound queues. */
   sessions(): SessionStats[];
   /**

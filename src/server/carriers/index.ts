@@ -1,11 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import { isValidTwilioSignature } from '../security.js';
+import type { CallControl } from '../call-control.js';
 import type { ServeOptions } from '../types.js';
+import { twilioCallControl } from './twilio/control.js';
+import { twilioRest } from './twilio/rest.js';
+import { requestWsBase, twilioStreamTwiml } from './webhooks.js';
 import { isValidBasicAuth, isValidPlivoSignature, isValidTelnyxStreamToken } from './auth.js';
 import { exotelSerializer } from './exotel/serializer.js';
 import { plivoSerializer } from './plivo/serializer.js';
 import { telnyxSerializer } from './telnyx/serializer.js';
-import type { CarrierName, CarrierSerializer } from './types.js';
+import type { CarrierMessage, CarrierName, CarrierSerializer } from './types.js';
 import { twilioSerializer } from './twilio/serializer.js';
 import { vonageSerializer } from './vonage/serializer.js';
 
@@ -13,6 +17,8 @@ export { handleCarrierSession } from './session.js';
 export type { CarrierFormat, CarrierMessage, CarrierName, CarrierSerializer } from './types.js';
 export type { ExotelOptions, PlivoOptions, TelnyxOptions, VonageOptions } from './options.js';
 export { answerCarrierWebhook, WEBHOOK_PATHS } from './webhooks.js';
+export { placeTwilioCall, type PlaceCallOptions } from './twilio/place-call.js';
+export { TwilioRest, TwilioRestError, twilioRest, type TwilioCall, type TwilioRestOptions } from './twilio/rest.js';
 
 /**
  * How the server checks a carrier's upgrade: `'ok'`, a refusal reason (401), or `'default'` when the
@@ -25,7 +31,11 @@ export interface CarrierRoute {
   readonly path: string;
   create(url: URL): CarrierSerializer;
   authorize(req: IncomingMessage, url: URL, options: ServeOptions): CarrierAuthResult;
+  /** Call control over the carrier's REST API for the call that just started, when configured. */
+  control?(req: IncomingMessage, options: ServeOptions, start: Extract<CarrierMessage, { kind: 'start' }>): CallControl | undefined;
 }
+
+
 
 /** The URL the carrier signed: the public base (behind a proxy) or `wss://` + Host, then path and query. */
 export function publicUrl(req: IncomingMessage, url: URL, publicBaseUrl: string | undefined): string {
@@ -44,9 +54,20 @@ export const CARRIER_ROUTES: readonly CarrierRoute[] = [
     authorize(req, url, options) {
       const token = options.twilio?.authToken;
       if (!token) return 'default';
-      const signature = req.headers['x-twilio-signature'];
-      const valid = isValidTwilioSignature(token, typeof signature === 'string' ? signature : undefined, publicUrl(req, url, options.twilio?.publicBaseUrl));
+      const header = req.headers['x-twilio-signature'];
+      const signature = typeof header === 'string' ? header : undefined;
+      const base = options.twilio?.publicBaseUrl;
+      // Without a configured public URL, Twilio may have used wss:// (behind TLS) or ws:// (a plain, local URL).
+      const candidates = base ? [base] : [`wss://${req.headers.host ?? 'localhost'}`, `ws://${req.headers.host ?? 'localhost'}`];
+      const valid = candidates.some((b) => isValidTwilioSignature(token, signature, publicUrl(req, url, b)));
       return checked(valid, 'invalid X-Twilio-Signature');
+    },
+    control(req, options, start) {
+      const rest = twilioRest(options);
+      if (!rest || !start.callId) return undefined;
+      // DTMF reconnects the stream where Twilio reached it, with the same parameters.
+      const base = requestWsBase(req, options.twilio?.publicBaseUrl);
+      return twilioCallControl(rest, start.callId, () => twilioStreamTwiml(base, options, start.customParameters, start.callId));
     },
   },
   {

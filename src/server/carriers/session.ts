@@ -3,6 +3,7 @@ import { frameDurationMs } from '../../audio/frame.js';
 import type { PipelineEvent } from '../../events.js';
 import { OutboundAudioPolicy, type SessionHost } from '../session-host.js';
 import { PipelineRun } from '../session.js';
+import type { CallControl } from '../call-control.js';
 import type { PipelineName } from '../types.js';
 import { bytesPerMs, CarrierDecoder, silenceByte, toCarrierBytes, wireFormatOf } from './codec.js';
 import { ClockMarks } from './clock-marks.js';
@@ -27,7 +28,13 @@ export const MAX_GAP_FILL_MS = 1000;
  * are ignored. A `reply.resume` sends the rest of the reply under the new generation. DTMF goes to the turn
  * log and to the pipeline's `dtmf` stream.
  */
-export function handleCarrierSession(ws: WebSocket, host: SessionHost, wire: CarrierSerializer): void {
+export function handleCarrierSession(
+  ws: WebSocket,
+  host: SessionHost,
+  wire: CarrierSerializer,
+  /** Call control for the call that started (the carrier's REST API), when the server is configured for it. */
+  control?: (start: Extract<CarrierMessage, { kind: 'start' }>) => CallControl | undefined,
+): void {
   let run: PipelineRun | undefined;
   let audio: OutboundAudioPolicy | undefined;
   let format: CarrierFormat | undefined;
@@ -129,6 +136,7 @@ export function handleCarrierSession(ws: WebSocket, host: SessionHost, wire: Car
       0,
     );
     const outputFormat = wireFormatOf(format);
+    const call = control?.(message);
     audio = new OutboundAudioPolicy(
       outputFormat,
       host,
@@ -157,6 +165,7 @@ export function handleCarrierSession(ws: WebSocket, host: SessionHost, wire: Car
         sessionId: host.id,
         transport: wire.name,
         customParameters: params,
+        ...(call ? { call } : {}),
         ...(voice ? { voice } : {}),
         ...(language ? { language } : {}),
         ...host.systemPromptFor(undefined),

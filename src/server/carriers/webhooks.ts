@@ -45,8 +45,18 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
 };
 
 /** `wss://host` (or the configured public base): where the carrier reaches the server's WebSockets. */
-function wsBase(req: IncomingMessage, publicBaseUrl: string | undefined): string {
-  return (publicBaseUrl ?? `wss://${req.headers.host ?? 'localhost'}`).replace(/\/$/, '');
+export function wsBase(req: IncomingMessage | undefined, publicBaseUrl: string | undefined): string {
+  return (publicBaseUrl ?? `wss://${req?.headers.host ?? 'localhost'}`).replace(/\/$/, '');
+}
+
+/**
+ * Where a carrier reached this stream: the public base when configured, else the request's own host with
+ * `wss://` behind TLS (a TLS socket, or `X-Forwarded-Proto: https`) and `ws://` otherwise.
+ */
+export function requestWsBase(req: IncomingMessage, publicBaseUrl: string | undefined): string {
+  if (publicBaseUrl) return publicBaseUrl.replace(/\/$/, '');
+  const tls = (req.socket as { encrypted?: boolean }).encrypted === true || req.headers['x-forwarded-proto'] === 'https';
+  return `${tls ? 'wss' : 'ws'}://${req.headers.host ?? 'localhost'}`;
 }
 /** The same base as the carrier's HTTP webhook URL (`https://`), which the carrier signs. */
 const httpBase = (wsUrl: string): string => wsUrl.replace(/^ws(s?):/, 'http$1:');
@@ -75,11 +85,17 @@ function answerTwilio(req: IncomingMessage, body: Buffer, url: URL, options: Ser
     const signed = `${httpBase(base)}${url.pathname}${url.search}`;
     if (!isValidTwilioSignature(options.twilio.authToken, header(req, 'x-twilio-signature'), signed, fields)) return refuse(401, 'invalid X-Twilio-Signature');
   }
-  const params: [string, string][] = [...staticParameters(options)];
-  for (const name of ['CallSid', 'From', 'To', 'Direction']) if (fields[name]) params.push([name, fields[name]!]);
-  const stream = streamUrl(base, '/twilio', options, fields.CallSid);
-  const parameters = params.map(([name, value]) => `<Parameter name="${xml(name)}" value="${xml(value)}"/>`).join('');
-  return { status: 200, type: 'text/xml', body: `<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="${xml(stream)}">${parameters}</Stream></Connect></Response>` };
+  const params: Record<string, string> = {};
+  for (const name of ['CallSid', 'From', 'To', 'Direction']) if (fields[name]) params[name] = fields[name]!;
+  return { status: 200, type: 'text/xml', body: twilioStreamTwiml(base, options, params, fields.CallSid) };
+}
+
+/** TwiML connecting a call to `/twilio` (`base` = wss://host), with `streamParameters` and `params` as `<Parameter>`s. */
+export function twilioStreamTwiml(base: string, options: ServeOptions, params: Readonly<Record<string, string>>, callSid: string | undefined): string {
+  const all = [...new Map([...staticParameters(options), ...Object.entries(params).slice(0, 32)])];
+  const stream = streamUrl(base, '/twilio', options, callSid);
+  const parameters = all.map(([name, value]) => `<Parameter name="${xml(name)}" value="${xml(value)}"/>`).join('');
+  return `<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="${xml(stream)}">${parameters}</Stream></Connect></Response>`;
 }
 
 /** Telnyx TeXML: `<Connect><Stream bidirectionalMode="rtp">` to `/telnyx` (Telnyx TeXML `<Stream>` verb). */

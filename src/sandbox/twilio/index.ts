@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '../http/body.js';
+import { sendJson } from '../errors.js';
+import { calleeAudio, CalleeStream, DEFAULT_PERSON, type CalleeScript, type StreamRecord } from './callee.js';
+
+export { DEFAULT_VOICEMAIL_GREETING, calleeAudio, type CalleeScript, type StreamRecord } from './callee.js';
+
+/** A call the sandbox holds, with what happened to it (for tests). */
+export interface SandboxTwilioCall {
+  readonly sid: string;
+  readonly accountSid: string;
+  readonly to: string;
+  readonly from: string;
+  readonly direction: 'outbound-api' | 'inbound';
+  status: 'queued' | 'ringing' | 'in-progress' | 'completed' | 'canceled' | 'failed';
+  /** Every TwiML document the call ran, in order (the create's, then updates'). */
+  readonly twiml: string[];
+  /** DTMF the call played (`<Play digits>`). */
+  readonly digitsPlayed: string[];
+  /** Where a `<Dial>` sent the call (a cold transfer). */
+  transferredTo?: string;
+  readonly streams: StreamRecord[];
+}
+
+export interface TwilioSandboxOptions {
+  /** Who answers a number (`To`); default: a person saying "Hello?". */
+  readonly callees?: Readonly<Record<string, CalleeScript>>;
+}
+
+const TWILIO = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls(?:\/([^/]+))?\.json$/;
+/** Calls the sandbox keeps; the oldest are forgotten beyond this. */
+const MAX_CALLS = 256;
+
+const error = (status: number, code: number, message: string) => ({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
+const twilioDate = (d: Date) => d.toUTCString().replace('GMT', '+0000');
+const sid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
+const unxml = (s: string) => s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+/** `<Connect><Stream url>` and its `<Parameter>`s, when the TwiML has one. */
+function streamOf(twiml: string): { url: string; parameters: Record<string, string> } | undefined {
+  const stream = /<Connect>\s*<Stream\s+[^>]*url="([^"]+)"[^>]*>([\s\S]*?)<\/Stream>|<Connect>\s*<Stream\s+[^>]*url="([^"]+)"[^>]*\/>/.exec(twiml);
+  if (!stream) return undefined;
+  const parameters: Record<string, string> = {};
+  for (const p of (stream[2] ?? '').matchAll(/<Parameter\s+name="([^"]*)"\s+value="([^"]*)"\s*\/>/g)) parameters[unxml(p[1]!)] = unxml(p[2]!);
+  return { url: unxml(stream[1] ?? stream[3]!), parameters };
+}
+
+/**
+ * Twilio's REST API for calls (2010-04-01, form-encoded, HTTP Basic with the account SID): create, fetch,
+ * update (new `Twiml`/`Url`, or `Status=completed`). A call whose TwiML connects a `<Stream>` gets a
+ * simulated callee: the sandbox opens the stream to that URL and plays the callee's script as Twilio
+ * would (see `CalleeStream`). `<Dial>` ends the stream (a transfer), `<Play digits>` is recorded, and
+ * `Status=completed` sends `stop` and closes the stream.
+ */
+export function createTwilioHandler(options: TwilioSandboxOptions = {}) {
+  const calls = new Map<string, SandboxTwilioCall>();
+  const live = new Map<string, CalleeStream>();
+
+  const resource = (call: SandboxTwilioCall) => ({
+    account_sid: call.accountSid,
+    answered_by: null,
+    api_version: '2010-04-01',
+    date_created: twilioDate(new Date()),
+    date_updated: twilioDate(new Date()),
+    direction: call.direction,
+    from: call.from,
+    sid: call.sid,
+    status: call.status,
+    to: call.to,
+    uri: `/2010-04-01/Accounts/${call.accountSid}/Calls/${call.sid}.json`,
+  });
+
+  const runTwiml = async (call: SandboxTwilioCall, twiml: string, authToken: string): Promise<void> => {
+    call.twiml.push(twiml);
+    live.get(call.sid)?.stop();
+    live.delete(call.sid);
+    for (const play of twiml.matchAll(/<Play\s+[^>]*digits="([^"]*)"/g)) call.digitsPlayed.push(play[1]!);
+    const dial = /<Dial[^>]*>\s*(?:<(?:Number|Sip)[^>]*>)?\s*([^<\s]+)/.exec(twiml);
+    if (dial) call.transferredTo = unxml(dial[1]!);
+    const stream = streamOf(twiml);
+    if (!stream) return;
+    call.status = 'in-progress';
+    const callee = new CalleeStream(stream.url, { accountSid: call.accountSid, callSid: call.sid, authToken, parameters: stream.parameters }, await calleeAudio(options.callees?.[call.to] ?? DEFAULT_PERSON));
+    call.streams.push(callee.record);
+    live.set(call.sid, callee);
+    void callee.closed.then(() => {
+      if (live.get(call.sid) === callee) live.delete(call.sid);
+    });
+  };
+
+  async function handleHttp(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    const match = TWILIO.exec(url.pathname);
+    if (!match) return false;
+    const [, accountSid, callSid] = match;
+    const auth = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    const [user, password] = auth ? Buffer.from(auth[1]!, 'base64').toString('utf8').split(':') : [];
+    if (!user || !password || (user !== accountSid && !user.startsWith('SK'))) {
+      req.resume();
+      sendJson(res, 401, error(401, 20003, 'Authenticate'), { 'www-authenticate': 'Basic realm="Twilio API"' });
+      return true;
+    }
+    const form = Object.fromEntries(new URLSearchParams(req.method === 'POST' ? (await readBody(req, 64 * 1024)).toString('utf8') : ''));
+    if (!callSid) {
+      if (req.method !== 'POST') return void sendJson(res, 405, error(405, 20004, 'Method not allowed')), true;
+      if (!form.To) return void sendJson(res, 400, error(400, 21201, "No 'To' number is specified")), true;
+      if (!form.From) return void sendJson(res, 400, error(400, 21213, "No 'From' number is specified")), true;
+      if (!form.Twiml && !form.Url) return void sendJson(res, 400, error(400, 21205, 'Url parameter is required')), true;
+      const call: SandboxTwilioCall = { sid: sid('CA'), accountSid: accountSid!, to: form.To, from: form.From, direction: 'outbound-api', status: 'queued', twiml: [], digitsPlayed: [], streams: [] };
+      calls.set(call.sid, call);
+      if (calls.size > MAX_CALLS) calls.delete(calls.keys().next().value as string);
+      sendJson(res, 201, resource(call));
+      if (form.Twiml) void runTwiml(call, form.Twiml, password).catch(() => (call.status = 'failed'));
+      return true;
+    }
+    const call = calls.get(callSid);
+    if (!call || call.accountSid !== accountSid) {
+      sendJson(res, 404, error(404, 20404, `The requested resource /2010-04-01/Accounts/${accountSid}/Calls/${callSid}.json was not found`));
+      return true;
+    }
+    if (req.method === 'POST') {
+      if (form.Status === 'completed' || form.Status === 'canceled') {
+        call.status = form.Status;
+        live.get(call.sid)?.stop();
+        live.delete(call.sid);
+      } else if (form.Twiml) {
+        await runTwiml(call, form.Twiml, password);
+      }
+    }
+    sendJson(res, 200, resource(call));
+    return true;
+  }
+
+  return {
+    handleHttp,
+    calls: (): readonly SandboxTwilioCall[] => [...calls.values()],
+    call: (callSid: string): SandboxTwilioCall | undefined => calls.get(callSid),
+    async close(): Promise<void> {
+      for (const stream of live.values()) stream.stop();
+      await Promise.all([...live.values()].map((s) => s.closed));
+    },
+  };
+}
+
+export type TwilioHandler = ReturnType<typeof createTwilioHandler>;
