@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { redactSecrets } from '../errors.js';
 import { answerHealth, EventLoopLag } from './health.js';
+import { ServerMetrics } from './metrics.js';
 import { handleRxvoiceSession } from './rxvoice-protocol.js';
 import { parseRequestTarget } from './request-target.js';
 import { isAuthorized, isOriginAllowed } from './security.js';
@@ -61,6 +62,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   let reserved = 0; // upgrades accepted but not yet open, so a burst cannot overshoot maxSessions
   let closing = false;
   const lag = new EventLoopLag();
+  const metrics = new ServerMetrics(() => sessions.size);
+  const pipelineFactory = metrics.instrument(options.pipelineFactory);
   const health = () => ({
     draining: closing,
     liveCalls: sessions.size + reserved,
@@ -92,6 +95,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     }
     const path = url.pathname;
     if (answerHealth(req, res, path, health)) return;
+    if (metrics.answer(req, res, path, (err) => failRequest(res, err))) return;
     if (answerCarrierWebhook(req, res, url, options, log)) return; // carriers asking what to do with a call
     void (staticDir ? serveStatic(staticDir, req, res, path) : Promise.resolve(false)).then(
       (served) => {
@@ -157,7 +161,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     const host = new SessionHost(ws, {
       id,
       transport,
-      factory: options.pipelineFactory,
+      factory: pipelineFactory,
       allow: options.allow,
       systemPrompt: options.systemPrompt,
       recording: options.recording,
@@ -167,9 +171,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       log,
     });
     sessions.set(id, host);
+    metrics.callStarted(transport);
     log(`session ${id}: ${transport} connected`);
     ws.once('close', (code: number) => {
       sessions.delete(id);
+      metrics.callEnded(transport, code);
       log(`session ${id}: closed (${code})`);
     });
     ws.on('error', (err: Error) => log(`session ${id}: socket error: ${err.message}`));

@@ -1,0 +1,146 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { OperatorFunction } from 'rxjs';
+import { tap } from 'rxjs';
+import { toRxVoiceError, type ErrorCode, type ErrorStage } from '../errors.js';
+import type { AudioFrame } from '../audio/frame.js';
+import type { MetricName, PipelineEvent } from '../events.js';
+import type { PipelineFactory } from './types.js';
+
+export const METRICS_PATH = '/metrics';
+
+/** Per-turn latencies (ms from the end of speech) that get a histogram each, as the `metric` label. */
+const LATENCIES = ['transcript_final', 'llm_first_token', 'tts_first_byte', 'first_audio_out'] as const satisfies readonly MetricName[];
+type Latency = (typeof LATENCIES)[number];
+const isLatency = (name: MetricName): name is Latency => (LATENCIES as readonly string[]).includes(name);
+
+// Label values come only from these closed sets: anything else is folded into 'other', so a provider or a
+// pipeline that invents a value cannot grow the series count (and no call or turn id can ever become a label).
+const STAGES: readonly ErrorStage[] = ['input', 'audio', 'vad', 'chunk', 'transcribe', 'llm', 'tool', 'tts', 'realtime', 'transport', 'pipeline'];
+const CODES: readonly ErrorCode[] = [
+  'bad_audio', 'unsupported_sample_rate', 'bad_message', 'auth', 'rate_limited', 'provider_error', 'timeout',
+  'connection', 'protocol', 'tool_failed', 'session_expired', 'max_utterance', 'internal',
+];
+const SPECULATION_OUTCOMES = ['started', 'used', 'discarded'] as const;
+const bounded = (value: unknown, allowed: readonly string[]): string => (typeof value === 'string' && allowed.includes(value) ? value : 'other');
+
+/** Why a call ended, from its WebSocket close code (the server closes with these; see serve.ts / session-host.ts). */
+export type CallOutcome = 'completed' | 'shutdown' | 'idle_timeout' | 'refused' | 'dropped';
+export function callOutcome(closeCode: number): CallOutcome {
+  if (closeCode === 1000) return 'completed';
+  if (closeCode === 1001) return 'shutdown';
+  if (closeCode === 4408) return 'idle_timeout';
+  if (closeCode === 1008) return 'refused';
+  return 'dropped'; // 1005/1006: the peer vanished, or anything else abnormal
+}
+
+// Voice latencies live between ~50 ms and a few seconds; buckets in seconds, as Prometheus expects.
+const LATENCY_BUCKETS = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
+
+/**
+ * One server's metrics, in its own registry (several servers in one process must not share counters).
+ * Fed from the pipeline events each call emits; read as the Prometheus text format on `/metrics`.
+ */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private readonly liveCalls: Gauge;
+  private readonly callsStarted: Counter;
+  private readonly callsEnded: Counter;
+  private readonly latency: Histogram;
+  private readonly stageDuration: Histogram;
+  private readonly interruptions: Counter;
+  private readonly errors: Counter;
+  private readonly speculations: Counter;
+
+  constructor(liveCalls: () => number) {
+    const registers = [this.registry];
+    this.liveCalls = new Gauge({
+      name: 'rxvoice_live_calls',
+      help: 'Calls connected right now.',
+      registers,
+      collect() {
+        this.set(liveCalls());
+      },
+    });
+    this.callsStarted = new Counter({ name: 'rxvoice_calls_started_total', help: 'Calls accepted (WebSocket opened).', labelNames: ['transport'], registers });
+    this.callsEnded = new Counter({ name: 'rxvoice_calls_ended_total', help: 'Calls ended, by outcome.', labelNames: ['transport', 'outcome'], registers });
+    this.latency = new Histogram({
+      name: 'rxvoice_turn_latency_seconds',
+      help: 'Per-turn latency from the end of the caller\'s speech, by milestone.',
+      labelNames: ['metric'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.stageDuration = new Histogram({
+      name: 'rxvoice_stage_duration_seconds',
+      help: 'Time a pipeline stage took, by stage.',
+      labelNames: ['stage'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.interruptions = new Counter({ name: 'rxvoice_interruptions_total', help: 'Replies cut by the caller speaking over them.', registers });
+    this.errors = new Counter({ name: 'rxvoice_errors_total', help: 'Error events, by stage and code.', labelNames: ['stage', 'code'], registers });
+    this.speculations = new Counter({ name: 'rxvoice_speculative_requests_total', help: 'Speculative requests, by outcome.', labelNames: ['outcome'], registers });
+    // Event-loop lag (nodejs_eventloop_lag_*), heap, GC and CPU: prom-client's own, in this registry only.
+    collectDefaultMetrics({ register: this.registry });
+    for (const metric of LATENCIES) this.latency.zero({ metric });
+  }
+
+  callStarted(transport: string): void {
+    this.callsStarted.inc({ transport });
+  }
+
+  callEnded(transport: string, closeCode: number): void {
+    this.callsEnded.inc({ transport, outcome: callOutcome(closeCode) });
+  }
+
+  observe(event: PipelineEvent): void {
+    switch (event.type) {
+      case 'metric':
+        if (isLatency(event.name)) this.latency.observe({ metric: event.name }, event.valueMs / 1000);
+        else if (event.name === 'stage_duration') this.stageDuration.observe({ stage: bounded(event.stage, STAGES) }, event.valueMs / 1000);
+        else if (event.name === 'speculation') this.speculations.inc({ outcome: bounded(event.detail?.outcome, SPECULATION_OUTCOMES) });
+        return;
+      case 'interruption':
+        // A `resumed` report closes the books on a reply already counted when it was first cut.
+        if (!event.resumed) this.interruptions.inc();
+        return;
+      case 'error':
+        this.errors.inc({ stage: bounded(event.stage, STAGES), code: bounded(event.code, CODES) });
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Wraps a pipeline factory so every call's events (and a pipeline that fails outright) are counted. */
+  instrument(factory: PipelineFactory): PipelineFactory {
+    return (choice) => {
+      const pipeline = factory(choice);
+      const counted: OperatorFunction<AudioFrame, PipelineEvent> = (source) =>
+        pipeline(source).pipe(
+          tap({
+            next: (event) => this.observe(event),
+            error: (err: unknown) => {
+              const e = toRxVoiceError(err, 'pipeline');
+              this.errors.inc({ stage: bounded(e.stage, STAGES), code: bounded(e.code, CODES) });
+            },
+          }),
+        );
+      return counted;
+    };
+  }
+
+  /** Answers `/metrics` (unauthenticated, like the probes); false for any other path. */
+  answer(req: IncomingMessage, res: ServerResponse, path: string, fail: (err: unknown) => void): boolean {
+    if (path !== METRICS_PATH) return false;
+    this.registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': this.registry.contentType, 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : text);
+      },
+      fail,
+    );
+    return true;
+  }
+}
