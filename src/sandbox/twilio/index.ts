@@ -5,6 +5,7 @@ import { sendJson } from '../errors.js';
 import { calleeAudio, CalleeStream, DEFAULT_PERSON, type CalleeScript, type StreamRecord } from './callee.js';
 
 export { DEFAULT_VOICEMAIL_GREETING, calleeAudio, type CalleeScript, type StreamRecord } from './callee.js';
+export { AMD_FIXTURES, type AmdFixture } from './amd-fixtures.js';
 
 /** A call the sandbox holds, with what happened to it (for tests). */
 export interface SandboxTwilioCall {
