@@ -4,6 +4,9 @@
  * it (and itself) has had time to play; a clear drops what was still queued. One timer, for the next due
  * mark, whatever the queue length.
  */
+/** Queued chunks the clock tracks at most. */
+export const MAX_PENDING = 30_000;
+
 export class ClockMarks {
   private readonly due: { at: number; name: string }[] = [];
   private queueEndsAt = 0;
@@ -17,6 +20,8 @@ export class ClockMarks {
   /** A chunk of `durationMs` was queued; `name` counts as played when it has had time to play. */
   queued(name: string, durationMs: number): void {
     this.queueEndsAt = Math.max(this.now(), this.queueEndsAt) + durationMs;
+    // Bounded: beyond MAX_PENDING queued chunks (10 minutes of 20 ms frames) the oldest is taken as played.
+    if (this.due.length >= MAX_PENDING) this.echo(this.due.shift()!.name);
     this.due.push({ at: this.queueEndsAt, name });
     if (this.due.length === 1) this.arm();
   }
