@@ -1,8 +1,11 @@
-import { base64Field, boundedParameters, dtmfDigit, numberField, objectField, parseObject, stringField } from '../parse.js';
+import { boundedParameters, numberField, objectField, parseObject, stringField } from '../parse.js';
+import { mediaStreamOutbound, parseMediaStreamEvent } from '../media-stream.js';
 import type { CarrierMessage, CarrierSerializer } from '../types.js';
 
 const RATES = [8000, 16000, 24000] as const;
 const asRate = (n: number | undefined): (typeof RATES)[number] | undefined => RATES.find((r) => r === n);
+
+const DIALECT = { inboundTrackOnly: false, dtmfDuration: true } as const;
 
 /**
  * Exotel Voicebot applet (bidirectional stream). Exotel's "WebSocket protocol" (developer.exotel.com/docs/
@@ -49,31 +52,10 @@ export function exotelSerializer(url?: URL): CarrierSerializer {
             customParameters: boundedParameters(start?.custom_parameters),
           };
         }
-        case 'media': {
-          const media = objectField(message, 'media');
-          const audio = base64Field(media, 'payload');
-          if (!audio) return { kind: 'ignore' };
-          const timestampMs = numberField(media, 'timestamp');
-          return { kind: 'media', audio, ...(timestampMs !== undefined ? { timestampMs } : {}) };
-        }
-        case 'mark': {
-          const name = stringField(objectField(message, 'mark'), 'name', 256);
-          return name ? { kind: 'mark', name } : { kind: 'ignore' };
-        }
-        case 'dtmf': {
-          const dtmf = objectField(message, 'dtmf');
-          const digit = dtmfDigit(dtmf?.digit);
-          const durationMs = numberField(dtmf, 'duration');
-          return { kind: 'dtmf', ...(digit ? { digit } : {}), ...(durationMs !== undefined ? { durationMs } : {}) };
-        }
-        case 'stop':
-          return { kind: 'stop' };
         default:
-          return { kind: 'ignore' };
+          return parseMediaStreamEvent(message, DIALECT) ?? { kind: 'ignore' }; // connected, future events
       }
     },
-    media: (bytes) => JSON.stringify({ event: 'media', stream_sid: streamSid, media: { payload: bytes.toString('base64') } }),
-    mark: (name) => JSON.stringify({ event: 'mark', stream_sid: streamSid, mark: { name } }),
-    clear: () => JSON.stringify({ event: 'clear', stream_sid: streamSid }),
+    ...mediaStreamOutbound(() => ({ stream_sid: streamSid })),
   };
 }

@@ -1,8 +1,11 @@
-import { base64Field, boundedParameters, dtmfDigit, numberField, objectField, parseObject, stringField } from '../parse.js';
+import { boundedParameters, numberField, objectField, parseObject, stringField } from '../parse.js';
+import { mediaStreamOutbound, parseMediaStreamEvent } from '../media-stream.js';
 import type { CarrierFormat, CarrierMessage, CarrierSerializer } from '../types.js';
 
 /** Telnyx's media_format.encoding names -> ours. L16 is RTP's linear PCM: network byte order (RFC 3551 §4.5.11). */
 const ENCODINGS: Readonly<Record<string, CarrierFormat['encoding']>> = { PCMU: 'mulaw', PCMA: 'alaw', L16: 'pcm16be' };
+
+const DIALECT = { inboundTrackOnly: true, dtmfDuration: false } as const;
 
 /**
  * Telnyx Media Streaming over WebSocket, bidirectional in RTP mode (`stream_bidirectional_mode: rtp`,
@@ -43,29 +46,10 @@ export function telnyxSerializer(): CarrierSerializer {
             customParameters: boundedParameters(start?.custom_parameters),
           };
         }
-        case 'media': {
-          const media = objectField(message, 'media');
-          const audio = base64Field(media, 'payload');
-          if (!audio || (media?.track !== undefined && media.track !== 'inbound')) return { kind: 'ignore' };
-          const timestampMs = numberField(media, 'timestamp');
-          return { kind: 'media', audio, ...(timestampMs !== undefined ? { timestampMs } : {}) };
-        }
-        case 'mark': {
-          const name = stringField(objectField(message, 'mark'), 'name', 256);
-          return name ? { kind: 'mark', name } : { kind: 'ignore' };
-        }
-        case 'dtmf': {
-          const digit = dtmfDigit(objectField(message, 'dtmf')?.digit);
-          return { kind: 'dtmf', ...(digit ? { digit } : {}) };
-        }
-        case 'stop':
-          return { kind: 'stop' };
         default:
-          return { kind: 'ignore' }; // connected, error (logged by Telnyx's own webhooks), future events
+          return parseMediaStreamEvent(message, DIALECT) ?? { kind: 'ignore' }; // connected, error (logged by Telnyx's own webhooks), future events
       }
     },
-    media: (bytes) => JSON.stringify({ event: 'media', media: { payload: bytes.toString('base64') } }),
-    mark: (name) => JSON.stringify({ event: 'mark', mark: { name } }),
-    clear: () => JSON.stringify({ event: 'clear' }),
+    ...mediaStreamOutbound(() => ({})),
   };
 }

@@ -1,5 +1,8 @@
-import { base64Field, boundedParameters, dtmfDigit, numberField, objectField, parseObject, stringField } from '../parse.js';
+import { boundedParameters, numberField, objectField, parseObject, stringField } from '../parse.js';
+import { mediaStreamOutbound, parseMediaStreamEvent } from '../media-stream.js';
 import type { CarrierMessage, CarrierSerializer } from '../types.js';
+
+const DIALECT = { inboundTrackOnly: true, dtmfDuration: false } as const;
 
 /**
  * Twilio Media Streams, bidirectional (`<Connect><Stream>`). Twilio's "Media Streams - WebSocket Messages"
@@ -37,29 +40,10 @@ export function twilioSerializer(): CarrierSerializer {
             customParameters: boundedParameters(start?.customParameters),
           };
         }
-        case 'media': {
-          const media = objectField(message, 'media');
-          const audio = base64Field(media, 'payload');
-          if (!audio || (media?.track !== undefined && media.track !== 'inbound')) return { kind: 'ignore' };
-          const timestampMs = numberField(media, 'timestamp');
-          return { kind: 'media', audio, ...(timestampMs !== undefined ? { timestampMs } : {}) };
-        }
-        case 'mark': {
-          const name = stringField(objectField(message, 'mark'), 'name', 256);
-          return name ? { kind: 'mark', name } : { kind: 'ignore' };
-        }
-        case 'dtmf': {
-          const digit = dtmfDigit(objectField(message, 'dtmf')?.digit);
-          return { kind: 'dtmf', ...(digit ? { digit } : {}) };
-        }
-        case 'stop':
-          return { kind: 'stop' };
         default:
-          return { kind: 'ignore' }; // 'connected', future events, noise
+          return parseMediaStreamEvent(message, DIALECT) ?? { kind: 'ignore' }; // 'connected', future events, noise
       }
     },
-    media: (bytes) => JSON.stringify({ event: 'media', streamSid, media: { payload: bytes.toString('base64') } }),
-    mark: (name) => JSON.stringify({ event: 'mark', streamSid, mark: { name } }),
-    clear: () => JSON.stringify({ event: 'clear', streamSid }),
+    ...mediaStreamOutbound(() => ({ streamSid })),
   };
 }
