@@ -54,6 +54,11 @@ export interface CascadedProviderOptions {
   readonly callId?: string;
   /** A stream quiet this long is a `timeout` error (defaults: chat 20 s, transcription 30 s after the upload). */
   readonly stallTimeoutMs?: { readonly chat?: number; readonly transcribe?: number };
+  /**
+   * `streaming` (default) or `seed` (each reply spoken once its text is complete, over REST: the TTS client
+   * is then loaded when the providers are built).
+   */
+  readonly mode?: CascadedMode;
 }
 
 export interface CascadedOptions extends CascadedProviderOptions {
@@ -62,7 +67,6 @@ export interface CascadedOptions extends CascadedProviderOptions {
   /** Where providers live; default `resolveEndpoints(process.env, sandboxURL)` (real keys win, else the sandbox). */
   readonly endpoints?: ProviderEndpoints;
   readonly sandboxURL?: string;
-  readonly mode?: CascadedMode;
   /** ElevenLabs voice id. */
   readonly voice?: string;
   readonly voiceSettings?: VoiceSettings;
@@ -140,7 +144,7 @@ export function createCascadedProviders(endpoints: ProviderEndpoints, options: C
       ...(headers ? { headers } : {}),
       ...(options.stallTimeoutMs?.chat === undefined ? {} : { stallTimeoutMs: options.stallTimeoutMs.chat }),
     }),
-    synthesizer: createElevenLabsSynthesizer({ endpoint: endpoints.elevenlabs }),
+    synthesizer: createElevenLabsSynthesizer({ endpoint: endpoints.elevenlabs, preloadRest: options.mode === 'seed' }),
   };
 }
 

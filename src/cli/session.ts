@@ -67,9 +67,10 @@ export async function buildChain(
   const callId = `call-${randomUUID()}`;
   const tools = extra.tools ? { tools: extra.tools } : {};
   if (choice.pipeline === 'cascaded') {
+    const mode = choice.mode ?? 'streaming';
     return cascaded({
-      providers: createCascadedProviders(endpoints, { callId }),
-      mode: choice.mode ?? 'streaming',
+      providers: createCascadedProviders(endpoints, { callId, mode }),
+      mode,
       ...tools,
     });
   }

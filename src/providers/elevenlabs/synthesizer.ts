@@ -14,6 +14,11 @@ export interface ElevenLabsSynthesizerOptions {
    * WebSocket. `rest`: streamed text becomes one REST request per piece. `websocket`: whole text too.
    */
   readonly transport?: 'auto' | 'rest' | 'websocket';
+  /**
+   * Load the REST client (the ElevenLabs SDK, ~1.5 s of module loading that blocks the event loop) when the
+   * synthesizer is built, for chains that speak whole texts; otherwise it loads on the first REST request.
+   */
+  readonly preloadRest?: boolean;
   /** Retries of 429/5xx/connection failures before the first audio byte. Default 2. */
   readonly maxRetries?: number;
   /** First backoff, doubled each retry, unless the server sends `retry-after`. Default 250 ms. */
@@ -43,9 +48,9 @@ export function createElevenLabsSynthesizer(options: ElevenLabsSynthesizerOption
     (client ??= loadElevenLabsSdk().then((sdk) => new sdk.ElevenLabsClient({ apiKey, baseUrl: base, maxRetries: 0 })));
   const retry = { maxRetries: options.maxRetries ?? 2, baseDelayMs: options.retryBaseMs ?? 250 };
   const transport = options.transport ?? 'auto';
-  // A synthesizer that may speak over REST loads the SDK now, when the pipeline is built, not inside the
-  // first reply (where its ~1.5 s of module loading would delay the audio and stall the event loop).
-  if (transport !== 'websocket') void getClient().catch(() => undefined);
+  // A chain that speaks whole texts over REST loads the SDK now, when its providers are built, not inside
+  // the first reply (where ~1.5 s of module loading would delay the audio). Streaming chains never pay it.
+  if (options.preloadRest && transport !== 'websocket') void getClient().catch(() => undefined);
   const headers = options.headers ? { ...options.headers } : undefined;
   const wsOptions = {
     wsBase: base.replace(/^http/, 'ws'),
