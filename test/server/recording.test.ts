@@ -84,6 +84,44 @@ describe('call recording', () => {
     expect(log[3]).toMatchObject({ role: 'dtmf', digit: '5' });
   });
 
+  it('over Twilio, holds what the caller heard: a barged-in reply is cut where it was cut, the next one not shifted', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rxvoice-rec-'));
+    const ids: string[] = [];
+    server = await serve({
+      staticDir: false,
+      recording: { dir, sampleRate: 16000 },
+      pipelineFactory: (c) => {
+        ids.push(c.sessionId);
+        return echoPipeline(c, { replyMs: 3000 });
+      },
+    });
+    const twilio = await TwilioEmulator.open(`${server.url.replace('http', 'ws')}/twilio`);
+    twilio.start();
+    // Turn 1 ends ~800 ms; its 3 s reply plays from there. Turn 2 starts at 1600 ms: a barge-in ~1.7 s.
+    // Turn 2 ends ~2400 ms and its reply plays from there, not after the 2.1 s the caller never heard.
+    const caller = toneBursts(8000, [
+      { toneMs: 400, silenceMs: 1200 },
+      { toneMs: 400, silenceMs: 3000 },
+    ]);
+    await twilio.stream(muLawEncode(caller));
+    twilio.stop();
+    await twilio.closed;
+    await server.close();
+    server = undefined;
+
+    const wav = channels(await readFile(join(dir, `${ids[0]}.wav`)));
+    const at = (ms: number) => Math.round(ms * 16);
+    const loud = (from: number, to: number) => rms(wav.right.subarray(at(from), at(to)));
+    expect(loud(900, 1500)).toBeGreaterThan(3000); // reply 1, heard
+    expect(loud(1900, 2300)).toBeLessThan(200); // cut at the barge-in: the rest is not in the recording
+    const secondStart = wav.right.findIndex((x, i) => i > at(1900) && Math.abs(x) > 1000) / 16;
+    expect(secondStart).toBeGreaterThan(2300);
+    expect(secondStart).toBeLessThan(2900);
+    expect(loud(secondStart + 100, secondStart + 2800)).toBeGreaterThan(3000); // reply 2 in full
+    const log = (await readFile(join(dir, `${ids[0]}.jsonl`), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(log.map((l) => l.role)).toContain('interruption');
+  });
+
   it('drops queued reply audio on barge-in and bounds the queue', async () => {
     dir = await mkdtemp(join(tmpdir(), 'rxvoice-rec-'));
     const recorder = await CallRecorder.open({ dir, sampleRate: 8000, maxQueuedMs: 1000 }, 'unit');

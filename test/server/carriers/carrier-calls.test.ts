@@ -57,6 +57,11 @@ describe.concurrent('carrier calls (cascaded pipeline, sandbox)', () => {
     carrier.dtmf('5');
     carrier.dtmf('#');
     await carrier.stream(new Int16Array((wire.sampleRate / 1000) * 400), ts); // the line stays open a moment
+    // The caller hangs up once the keypad reply is done (a loaded machine may take longer than the 400 ms).
+    const seenSoFar = () => events.get(transport) ?? [];
+    for (let waited = 0; waited < 15_000 && !seenSoFar().some((e) => e.type === 'assistant.done' && e.turnId === 'keys-1'); waited += 20) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     carrier.hangUp();
     const closed = await carrier.closed;
     // Hang-up: the server ends the call in order (1000), whether the carrier sent a stop or closed.
