@@ -1,13 +1,14 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseWav } from '../../src/audio/wav.js';
 import { muLawEncode } from '../../src/server/codec.js';
 import { serve } from '../../src/server/index.js';
 import { CallRecorder } from '../../src/server/recording.js';
 import type { RunningServer } from '../../src/server/types.js';
 import { echoPipeline, toneBursts } from './support/fake-pipeline.js';
+import { pcmBytes, sendAudio, TestClient } from './support/client.js';
 import { TwilioEmulator } from './support/twilio-emulator.js';
 
 let server: RunningServer | undefined;
@@ -136,5 +137,41 @@ describe('call recording', () => {
     expect(wav.right.length).toBe(8000);
     expect(wav.right.subarray(0, 4000).every((x) => x === 5000)).toBe(true);
     expect(wav.right.subarray(4000).every((x) => x === 0)).toBe(true);
+  });
+
+  it('bounds the audio it holds while a call is being set up: past ~5 s it refuses that call, the next one runs', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rxvoice-rec-'));
+    // The recorder's file opens slowly (a busy disk): the call is not up while its client streams.
+    const open = CallRecorder.open.bind(CallRecorder);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const spy = vi.spyOn(CallRecorder, 'open').mockImplementationOnce(async (options, id) => {
+      await held;
+      return open(options, id);
+    });
+    try {
+      server = await serve({ staticDir: false, recording: { dir, sampleRate: 16000 }, pipelineFactory: (c) => echoPipeline(c, { replyMs: 300 }) });
+      const url = `${server.url.replace('http', 'ws')}/v1/stream`;
+      const flood = await TestClient.open(url);
+      flood.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 } });
+      await sendAudio(flood, Buffer.alloc(16000 * 2 * 6), 3200); // 6 s of PCM16 before `started`
+      const closed = await flood.closed;
+      expect(closed).toEqual({ code: 1008, reason: 'too much audio before the call started' });
+      expect(flood.received.json.find((m) => m.type === 'error')).toMatchObject({ code: 'bad_message', message: 'too much audio before the call started' });
+      expect(flood.types()).not.toContain('started');
+      release();
+
+      // The server, and the next caller, never noticed.
+      const next = await TestClient.open(url);
+      next.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 } });
+      await next.waitFor((m) => m.type === 'started');
+      await sendAudio(next, pcmBytes(toneBursts(16000, [{ toneMs: 400, silenceMs: 600 }])), 640);
+      await next.waitFor((m) => m.type === 'assistant.done');
+      next.send({ type: 'stop' });
+      expect((await next.closed).code).toBe(1000);
+    } finally {
+      release();
+      spy.mockRestore();
+    }
   });
 });
