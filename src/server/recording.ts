@@ -72,11 +72,22 @@ export class CallRecorder {
   event(event: PipelineEvent, atMs: number): void {
     if (this.closed) return;
     const line = turnLogLine(event);
-    if (line) this.log.write(`${JSON.stringify({ atMs, ...line })}\n`);
+    if (line) this.writeLine({ atMs, ...line });
   }
 
   note(entry: Readonly<Record<string, unknown>>, atMs: number): void {
-    if (!this.closed) this.log.write(`${JSON.stringify({ atMs, ...entry })}\n`);
+    if (!this.closed) this.writeLine({ atMs, ...entry });
+  }
+
+  /** One turn-log line. A value that cannot be serialised (too deep, circular) is noted, never thrown. */
+  private writeLine(value: Readonly<Record<string, unknown>>): void {
+    let text: string;
+    try {
+      text = JSON.stringify(value);
+    } catch {
+      text = JSON.stringify({ atMs: value.atMs, unserialisable: typeof value.role === 'string' ? value.role : true });
+    }
+    this.log.write(`${text}\n`);
   }
 
   async close(): Promise<void> {

@@ -124,6 +124,7 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
         else if (isClientEvent(event)) sendJson(event);
       },
       recorder,
+      (line) => host.log(line),
     );
     host.attach(run, recorder);
     sendJson({ type: 'started', version: PROTOCOL_VERSION, sessionId: host.id, pipeline: start.pipeline, format: start.format });
@@ -151,7 +152,11 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
         if (run || format) return void sendJson(protocolError('start was already received'));
         const start = parseStart(message, host.allow);
         if (typeof start === 'string') return refuse(start);
-        void startCall(start).catch((err: unknown) => refuse(err instanceof Error ? err.message : String(err)));
+        void startCall(start).catch((err: unknown) => {
+          // The detail (a recording path, a factory's own error) is for the log, not the client.
+          host.log(`start failed: ${err instanceof Error ? err.message : String(err)}`);
+          refuse('the call could not be started');
+        });
         return;
       }
       case 'playback': {
@@ -207,8 +212,14 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
   }
 
   ws.on('message', (data: RawData, isBinary: boolean) => {
-    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-    if (isBinary) onBinary(buf);
-    else onText(buf.toString('utf8'));
+    try {
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      if (isBinary) onBinary(buf);
+      else onText(buf.toString('utf8'));
+    } catch (err) {
+      // A throw here would reach ws and the process; this call ends, the others never notice.
+      host.log(`message failed: ${err instanceof Error ? err.message : String(err)}`);
+      host.close(1008, 'invalid message');
+    }
   });
 }

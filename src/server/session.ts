@@ -1,7 +1,7 @@
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import type { AudioFrame, SampleRate } from '../audio/frame.js';
 import { errorEvent, type DtmfEvent, type PipelineEvent } from '../events.js';
-import { toRxVoiceError } from '../errors.js';
+import { RxVoiceError } from '../errors.js';
 import { PlaybackClock } from '../playback.js';
 import { InboundFramer } from './inbound.js';
 import type { CallRecorder } from './recording.js';
@@ -28,6 +28,7 @@ export class PipelineRun {
     private readonly inputRate: SampleRate,
     onEvent: (event: PipelineEvent) => void,
     private readonly recorder?: CallRecorder,
+    log: (line: string) => void = () => undefined,
   ) {
     this.framer = new InboundFramer(inputRate);
     let resolveDone!: () => void;
@@ -36,19 +37,23 @@ export class PipelineRun {
       recorder?.event(event, this.elapsedMs());
       onEvent(event);
     };
+    // An exception that is not one of ours (a factory's bug, a path in its message) is internal text:
+    // the client hears that the pipeline failed, the detail goes to the server's log.
+    const failed = (err: unknown): void => {
+      if (!(err instanceof RxVoiceError)) log(`pipeline failed: ${err instanceof Error ? err.message : String(err)}`);
+      const error = err instanceof RxVoiceError ? err : new RxVoiceError({ code: 'internal', stage: 'pipeline', message: 'the pipeline failed (the server log has the detail)', cause: err });
+      emit(errorEvent(error));
+      resolveDone();
+    };
     try {
       const pipeline = factory({ ...choice, playback: this.playback, dtmf: this.keys.asObservable() as Observable<DtmfEvent> });
       this.subscription = this.inbound.pipe(pipeline).subscribe({
         next: emit,
-        error: (err: unknown) => {
-          emit(errorEvent(toRxVoiceError(err, 'pipeline')));
-          resolveDone();
-        },
+        error: failed,
         complete: () => resolveDone(),
       });
     } catch (err) {
-      emit(errorEvent(toRxVoiceError(err, 'pipeline')));
-      resolveDone();
+      failed(err);
     }
   }
 

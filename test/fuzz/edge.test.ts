@@ -1,4 +1,7 @@
 import fc from 'fast-check';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -27,12 +30,21 @@ const INTERNAL_TEXT = /at [\w.]+ \(|node:internal|TypeError|RangeError|Maximum c
 
 let server: RunningServer;
 let sandbox: Sandbox;
+let recordingDir: string;
 const uncaught: unknown[] = [];
 const onUncaught = (err: unknown): void => void uncaught.push(err);
 beforeAll(async () => {
   process.on('uncaughtException', onUncaught);
   process.on('unhandledRejection', onUncaught);
-  server = await serve({ pipelineFactory: (c) => echoPipeline(c, { replyMs: 300 }), staticDir: false, log: () => undefined, limits: { idleTimeoutMs: 3000 } });
+  // Recording on (as `--record`): client values reach the turn log, the path that once overflowed the stack.
+  recordingDir = await mkdtemp(join(tmpdir(), 'rxvoice-fuzz-rec-'));
+  server = await serve({
+    pipelineFactory: (c) => echoPipeline(c, { replyMs: 300 }),
+    staticDir: false,
+    log: () => undefined,
+    limits: { idleTimeoutMs: 3000 },
+    recording: { dir: recordingDir, sampleRate: 16000 },
+  });
   sandbox = await startSandbox({ profile: 'instant' });
 });
 afterAll(async () => {
@@ -40,6 +52,7 @@ afterAll(async () => {
   process.off('unhandledRejection', onUncaught);
   await server.close(200);
   await sandbox.close();
+  await rm(recordingDir, { recursive: true, force: true });
 });
 
 function retainedBytes(): number {
@@ -112,6 +125,17 @@ const hostileMessage = fc.oneof(
   hostileValue.map((v) => ({ type: 'playback', turnId: 'turn-1', playedMs: 10, extra: v })),
 );
 
+/** A valid carrier `start` whose custom parameters and later messages are hostile. */
+const carrierStart = {
+  '/twilio': (p: unknown) => ({ event: 'start', streamSid: 'MZf', start: { streamSid: 'MZf', callSid: 'CAf', mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, customParameters: p } }),
+  '/telnyx': (p: unknown) => ({ event: 'start', stream_id: 'st-f', start: { call_control_id: 'v3:f', media_format: { encoding: 'PCMU', sample_rate: 8000, channels: 1 }, custom_parameters: p } }),
+} as const;
+const carrierMessage = fc.oneof(
+  fc.record({ event: fc.constantFrom('media', 'mark', 'dtmf', 'stop', 'clear', 'x'), media: hostileValue, mark: hostileValue, dtmf: hostileValue, stream_id: hostileValue }),
+  hostileValue.map((v) => ({ event: 'media', streamSid: 'MZf', media: { track: 'inbound', payload: Buffer.alloc(160, 0xff).toString('base64'), timestamp: v, chunk: v } })),
+  hostileValue.map((v) => ({ event: 'mark', streamSid: 'MZf', mark: { name: v } })),
+);
+
 describe('the live edge under fuzzing', () => {
   it('raw HTTP and upgrade requests never stop the server or the sandbox; a good call alongside completes', async () => {
     const before = retainedBytes();
@@ -157,6 +181,35 @@ describe('the live edge under fuzzing', () => {
     );
     expect(uncaught).toEqual([]);
     expect(closes.length).toBe(80);
+    expect(await goodCall()).toEqual({ code: 1000, replies: 1 });
+    expect(retainedBytes() - before).toBeLessThan(RETAINED_BOUND_BYTES);
+  });
+
+  it('carrier streams (Twilio, Telnyx) that start validly then turn hostile, recording on: never 1011, no internal text', async () => {
+    const before = retainedBytes();
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('/twilio', '/telnyx' as const), hostileValue, fc.array(carrierMessage, { minLength: 1, maxLength: 8 }), async (path, params, messages) => {
+        const client = await TestClient.open(`${server.url.replace('http', 'ws')}${path}`);
+        client.ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+        client.ws.send(JSON.stringify(carrierStart[path](params)));
+        for (const m of messages) {
+          if (client.ws.readyState !== WebSocket.OPEN) break;
+          client.ws.send(JSON.stringify(m));
+        }
+        const closed = await Promise.race([client.closed, new Promise<undefined>((r) => setTimeout(r, 100))]);
+        if (!closed) client.ws.close(1000);
+        const ended = closed ?? (await client.closed);
+        runs++;
+        expect(ended.code).not.toBe(1011);
+        expect(ended.reason).not.toMatch(INTERNAL_TEXT);
+        // 'invalid message' is the server's catch-all for a handler that failed: hostile values must be dropped before.
+        expect(ended.reason).not.toBe('invalid message');
+      }),
+      { numRuns: 50 },
+    );
+    expect(uncaught).toEqual([]);
+    expect(runs).toBe(50);
     expect(await goodCall()).toEqual({ code: 1000, replies: 1 });
     expect(retainedBytes() - before).toBeLessThan(RETAINED_BOUND_BYTES);
   });

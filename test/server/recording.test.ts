@@ -123,6 +123,21 @@ describe('call recording', () => {
     expect(log.map((l) => l.role)).toContain('interruption');
   });
 
+  it('a turn-log value too deep or circular to serialise becomes a marker line, never a throw', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rxvoice-rec-'));
+    const recorder = await CallRecorder.open({ dir, sampleRate: 16000 }, 'deep');
+    let deep: unknown = 'x';
+    for (let i = 0; i < 20000; i++) deep = [deep];
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    expect(() => recorder.note({ role: 'call', customParameters: deep }, 5)).not.toThrow();
+    expect(() => recorder.note({ role: 'call', value: circular }, 6)).not.toThrow();
+    recorder.note({ role: 'call', ok: true }, 7);
+    await recorder.close();
+    const lines = (await readFile(recorder.logPath, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual([{ atMs: 5, unserialisable: 'call' }, { atMs: 6, unserialisable: 'call' }, { atMs: 7, role: 'call', ok: true }]);
+  });
+
   it('drops queued reply audio on barge-in and bounds the queue', async () => {
     dir = await mkdtemp(join(tmpdir(), 'rxvoice-rec-'));
     const recorder = await CallRecorder.open({ dir, sampleRate: 8000, maxQueuedMs: 1000 }, 'unit');

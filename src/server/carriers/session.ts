@@ -173,6 +173,7 @@ export function handleCarrierSession(
       format.sampleRate,
       onEvent,
       recorder,
+      (line) => host.log(line),
     );
     host.attach(run, recorder);
   };
