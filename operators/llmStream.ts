@@ -1,7 +1,7 @@
 import { asyncScheduler, Observable, timer, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { Conversation } from '../src/conversation.js';
 import { RxVoiceError, toRxVoiceError } from '../src/errors.js';
-import { errorEvent, type PipelineEvent, type TokenUsage } from '../src/events.js';
+import { errorEvent, retryMetric, type PipelineEvent, type TokenUsage } from '../src/events.js';
 import type { ChatChunk, ChatModel, ChatToolCall } from '../src/providers/types.js';
 import { toToolSpec, type ToolDefinition } from '../src/tools.js';
 import { retryDelayMs, type RetryOptions } from './transcribe.js';
@@ -98,7 +98,9 @@ export function llmStream(options: LlmStreamOptions): OperatorFunction<PipelineE
             error: (err: unknown) => {
               const e = toRxVoiceError(err, 'llm', 'provider_error');
               if (!gotChunk && e.retryable && attempt < maxAttempts) {
-                wait = timer(retryDelayMs(retry, attempt, e), scheduler).subscribe(() => startRound(attempt + 1));
+                const delayMs = retryDelayMs(retry, attempt, e);
+                out.next(retryMetric(turnId, 'llm', delayMs, scheduler.now(), e.code, attempt));
+                wait = timer(delayMs, scheduler).subscribe(() => startRound(attempt + 1));
                 return;
               }
               conversation.answerDanglingToolCalls();

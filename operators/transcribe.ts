@@ -1,6 +1,6 @@
 import { asyncScheduler, Observable, timer, type OperatorFunction, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { RxVoiceError, toRxVoiceError } from '../src/errors.js';
-import { errorEvent, type PipelineEvent, type UtteranceChunkEvent } from '../src/events.js';
+import { errorEvent, retryMetric, type PipelineEvent, type UtteranceChunkEvent } from '../src/events.js';
 import type { Transcriber } from '../src/providers/types.js';
 
 /** Bounded retries with exponential backoff; a provider's `retry-after` wins over the backoff. */
@@ -131,7 +131,9 @@ export function transcribe(options: TranscribeOptions): OperatorFunction<Pipelin
               if (u.settled) return;
               const e = toRxVoiceError(err, 'transcribe', 'provider_error');
               if (e.retryable && u.attempt < maxAttempts) {
-                u.wait = timer(retryDelayMs(retry, u.attempt, e), scheduler).subscribe(() => {
+                const delayMs = retryDelayMs(retry, u.attempt, e);
+                subscriber.next(retryMetric(u.turnId, 'transcribe', delayMs, scheduler.now(), e.code, u.attempt));
+                u.wait = timer(delayMs, scheduler).subscribe(() => {
                   u.wait = undefined;
                   attempt(u);
                 });

@@ -230,7 +230,9 @@ export type MetricName =
   | 'stage_duration' // value: ms a stage took; `stage` says which
   | 'rate_limits'
   // value: 1; `detail.outcome` is 'started' | 'used' | 'discarded', `detail.stage` the request kind
-  | 'speculation';
+  | 'speculation'
+  // value: ms until the retry; `stage` the request kind, `detail.code` why, `detail.attempt` the one that failed
+  | 'retry';
 
 export interface MetricEvent {
   readonly type: 'metric';
@@ -265,6 +267,11 @@ export function isEvent<T extends PipelineEventType>(type: T) {
 export type EventOf<T extends PipelineEventType> = Extract<PipelineEvent, { type: T }>;
 
 /** Builds the `error` event for an error, with its message already free of secrets. */
+/** A failed request that will be retried after `delayMs` (counted by the server's metrics and the turn log). */
+export function retryMetric(turnId: string, stage: ErrorStage, delayMs: number, atMs: number, code: ErrorCode, attempt: number): MetricEvent {
+  return { type: 'metric', turnId, name: 'retry', valueMs: delayMs, stage, atMs, detail: { code, attempt } };
+}
+
 export function errorEvent(
   err: { code: ErrorCode; stage: ErrorStage; message: string; retryable?: boolean },
   turnId?: string,

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { serve, signToken } from '../server/index.js';
 import { SELF_ORIGIN } from '../server/security.js';
 import { superviseWorkers } from '../server/cluster.js';
-import type { ProviderEndpoints } from '../providers/env.js';
+import { stageProviders, type ProviderEndpoints } from '../providers/env.js';
 import type { ParsedOptions } from './main.js';
 import { choiceOption, portOption, scenarioFile, stringOption } from './options.js';
 import { UsageError } from './errors.js';
@@ -59,6 +59,7 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
     host,
     pipelineFactory: await serverPipelineFactory(providers.endpoints),
     limits: { maxEventLoopLagMs: maxLagMs },
+    metrics: { providers: stageProviders(providers.endpoints) },
     ...(token ? { auth: { bearerTokens: [token], tokenSecret: token } } : {}),
     ...originsOption(stringOption(opts, 'allow-origin'), token !== undefined),
     ...(record ? { recording: { dir: record } } : {}),

@@ -85,3 +85,11 @@ export function describeEndpoints(endpoints: ProviderEndpoints): string {
   const eleven = endpoints.elevenlabs.sandbox ? 'sandbox' : 'ElevenLabs';
   return `providers: speech-to-text + LLM = ${openai}, text-to-speech = ${eleven}`;
 }
+
+/** The provider behind each stage, as bounded metric labels (`openai`, `azure`, `elevenlabs`, `sandbox-*`). */
+export function stageProviders(endpoints: ProviderEndpoints): Readonly<Record<'transcribe' | 'llm' | 'realtime' | 'tts', string>> {
+  const o = endpoints.openai;
+  const openai = `${o.sandbox ? 'sandbox-' : ''}${o.kind}`;
+  const tts = `${endpoints.elevenlabs.sandbox ? 'sandbox-' : ''}elevenlabs`;
+  return { transcribe: openai, llm: openai, realtime: openai, tts };
+}

@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { OperatorFunction } from 'rxjs';
@@ -5,6 +6,7 @@ import { tap } from 'rxjs';
 import { toRxVoiceError, type ErrorCode, type ErrorStage } from '../errors.js';
 import type { AudioFrame } from '../audio/frame.js';
 import type { MetricName, PipelineEvent } from '../events.js';
+import { VAD_BATCH_CHANNEL, type VadBatchReport } from '../vad/silero.js';
 import type { PipelineFactory } from './types.js';
 
 export const METRICS_PATH = '/metrics';
@@ -22,6 +24,7 @@ const CODES: readonly ErrorCode[] = [
   'connection', 'protocol', 'tool_failed', 'session_expired', 'max_utterance', 'internal',
 ];
 const SPECULATION_OUTCOMES = ['started', 'used', 'discarded'] as const;
+const RETRY_STAGES: readonly ErrorStage[] = ['transcribe', 'llm', 'tts', 'realtime'];
 const bounded = (value: unknown, allowed: readonly string[]): string => (typeof value === 'string' && allowed.includes(value) ? value : 'other');
 
 /** Why a call ended, from its WebSocket close code (the server closes with these; see serve.ts / session-host.ts). */
@@ -36,6 +39,16 @@ export function callOutcome(closeCode: number): CallOutcome {
 
 // Voice latencies live between ~50 ms and a few seconds; buckets in seconds, as Prometheus expects.
 const LATENCY_BUCKETS = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
+// One batched VAD model run: tens of microseconds to a few ms.
+const VAD_BUCKETS = [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05];
+
+export interface MetricsOptions {
+  /**
+   * Which provider serves each stage (e.g. `{ transcribe: 'openai', tts: 'elevenlabs' }`), the `provider`
+   * label of errors and retries. Set by whoever builds the providers; a stage not named is 'other'.
+   */
+  readonly providers?: Partial<Readonly<Record<ErrorStage, string>>>;
+}
 
 /**
  * One server's metrics, in its own registry (several servers in one process must not share counters).
@@ -51,8 +64,15 @@ export class ServerMetrics {
   private readonly interruptions: Counter;
   private readonly errors: Counter;
   private readonly speculations: Counter;
+  private readonly retries: Counter;
+  private readonly endOfTurnWait: Histogram;
+  private readonly droppedAudio: Counter;
+  private readonly vadBatch: Histogram;
+  private readonly onVadBatch: (report: unknown) => void;
+  private readonly providers: Partial<Readonly<Record<ErrorStage, string>>>;
 
-  constructor(liveCalls: () => number) {
+  constructor(liveCalls: () => number, options: MetricsOptions = {}) {
+    this.providers = options.providers ?? {};
     const registers = [this.registry];
     this.liveCalls = new Gauge({
       name: 'rxvoice_live_calls',
@@ -79,8 +99,19 @@ export class ServerMetrics {
       registers,
     });
     this.interruptions = new Counter({ name: 'rxvoice_interruptions_total', help: 'Replies cut by the caller speaking over them.', registers });
-    this.errors = new Counter({ name: 'rxvoice_errors_total', help: 'Error events, by stage and code.', labelNames: ['stage', 'code'], registers });
+    this.errors = new Counter({ name: 'rxvoice_errors_total', help: 'Error events, by stage, provider and code.', labelNames: ['stage', 'provider', 'code'], registers });
     this.speculations = new Counter({ name: 'rxvoice_speculative_requests_total', help: 'Speculative requests, by outcome.', labelNames: ['outcome'], registers });
+    this.retries = new Counter({ name: 'rxvoice_retries_total', help: 'Provider requests retried, by stage, provider and code.', labelNames: ['stage', 'provider', 'code'], registers });
+    this.endOfTurnWait = new Histogram({
+      name: 'rxvoice_end_of_turn_wait_seconds',
+      help: 'Silence the turn detector waited after the caller\'s last speech before ending the turn.',
+      buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.5, 2],
+      registers,
+    });
+    this.droppedAudio = new Counter({ name: 'rxvoice_dropped_audio_bytes_total', help: 'Reply audio dropped because a client did not read it fast enough.', labelNames: ['transport'], registers });
+    this.vadBatch = new Histogram({ name: 'rxvoice_vad_batch_seconds', help: 'Time of one batched VAD model run (all streams of this process).', buckets: VAD_BUCKETS, registers });
+    this.onVadBatch = (report) => this.vadBatch.observe((report as VadBatchReport).durationMs / 1000);
+    subscribe(VAD_BATCH_CHANNEL, this.onVadBatch);
     // Event-loop lag (nodejs_eventloop_lag_*), heap, GC and CPU: prom-client's own, in this registry only.
     collectDefaultMetrics({ register: this.registry });
     for (const metric of LATENCIES) this.latency.zero({ metric });
@@ -90,8 +121,19 @@ export class ServerMetrics {
     this.callsStarted.inc({ transport });
   }
 
-  callEnded(transport: string, closeCode: number): void {
+  callEnded(transport: string, closeCode: number, droppedAudioBytes = 0): void {
     this.callsEnded.inc({ transport, outcome: callOutcome(closeCode) });
+    if (droppedAudioBytes > 0) this.droppedAudio.inc({ transport }, droppedAudioBytes);
+  }
+
+  /** Stops listening to process-wide reports (the VAD's); the registry stays readable. */
+  close(): void {
+    unsubscribe(VAD_BATCH_CHANNEL, this.onVadBatch);
+  }
+
+  private provider(stage: unknown): string {
+    const name = typeof stage === 'string' ? this.providers[stage as ErrorStage] : undefined;
+    return name ?? 'other';
   }
 
   observe(event: PipelineEvent): void {
@@ -100,13 +142,19 @@ export class ServerMetrics {
         if (isLatency(event.name)) this.latency.observe({ metric: event.name }, event.valueMs / 1000);
         else if (event.name === 'stage_duration') this.stageDuration.observe({ stage: bounded(event.stage, STAGES) }, event.valueMs / 1000);
         else if (event.name === 'speculation') this.speculations.inc({ outcome: bounded(event.detail?.outcome, SPECULATION_OUTCOMES) });
+        else if (event.name === 'retry') {
+          this.retries.inc({ stage: bounded(event.stage, RETRY_STAGES), provider: this.provider(event.stage), code: bounded(event.detail?.code, CODES) });
+        }
+        return;
+      case 'speech.ended':
+        if (event.reason === 'silence') this.endOfTurnWait.observe(Math.max(0, event.decidedAudioMs - event.audioMs) / 1000);
         return;
       case 'interruption':
         // A `resumed` report closes the books on a reply already counted when it was first cut.
         if (!event.resumed) this.interruptions.inc();
         return;
       case 'error':
-        this.errors.inc({ stage: bounded(event.stage, STAGES), code: bounded(event.code, CODES) });
+        this.errors.inc({ stage: bounded(event.stage, STAGES), provider: this.provider(event.stage), code: bounded(event.code, CODES) });
         return;
       default:
         return;
@@ -123,7 +171,7 @@ export class ServerMetrics {
             next: (event) => this.observe(event),
             error: (err: unknown) => {
               const e = toRxVoiceError(err, 'pipeline');
-              this.errors.inc({ stage: bounded(e.stage, STAGES), code: bounded(e.code, CODES) });
+              this.errors.inc({ stage: bounded(e.stage, STAGES), provider: this.provider(e.stage), code: bounded(e.code, CODES) });
             },
           }),
         );

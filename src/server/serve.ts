@@ -62,7 +62,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   let reserved = 0; // upgrades accepted but not yet open, so a burst cannot overshoot maxSessions
   let closing = false;
   const lag = new EventLoopLag();
-  const metrics = new ServerMetrics(() => sessions.size);
+  const metrics = new ServerMetrics(() => sessions.size, options.metrics);
   const pipelineFactory = metrics.instrument(options.pipelineFactory);
   const health = () => ({
     draining: closing,
@@ -175,7 +175,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     log(`session ${id}: ${transport} connected`);
     ws.once('close', (code: number) => {
       sessions.delete(id);
-      metrics.callEnded(transport, code);
+      metrics.callEnded(transport, code, host.stats().droppedAudioBytes);
       log(`session ${id}: closed (${code})`);
     });
     ws.on('error', (err: Error) => log(`session ${id}: socket error: ${err.message}`));
@@ -216,6 +216,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       await stopped;
       wss.close();
       lag.stop();
+      metrics.close();
     },
   };
 }

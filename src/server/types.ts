@@ -9,6 +9,7 @@ import type { PlaceCallOptions } from './carriers/twilio/place-call.js';
 import type { TwilioCall } from './carriers/twilio/rest.js';
 import type { PlaybackClock } from '../playback.js';
 import type { ClientSampleRate } from './codec.js';
+import type { MetricsOptions } from './metrics.js';
 
 export type PipelineName = 'cascaded' | 'realtime';
 
@@ -141,6 +142,8 @@ export interface ServeOptions {
   readonly recording?: RecordingOptions;
   /** Directory of the browser page (default: the package's `examples/browser`); false = no page. */
   readonly staticDir?: string | false;
+  /** `/metrics`: which provider serves each stage (the `provider` label). */
+  readonly metrics?: MetricsOptions;
   /** Log lines (already free of secrets); default silent. */
   readonly log?: (line: string) => void;
 }

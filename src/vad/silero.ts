@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { RxVoiceError } from '../errors.js';
@@ -30,6 +31,20 @@ interface Shared {
 
 /** Floats of one stream's recurrent state: 2 layers x 64 (h or c). */
 const STATE_FLOATS = 2 * 64;
+
+/**
+ * Every batched model run is published here (node:diagnostics_channel: free while nobody listens), so a
+ * server's metrics can time the VAD without the VAD knowing about metrics.
+ */
+export const VAD_BATCH_CHANNEL = 'rxvoice:vad.batch';
+export interface VadBatchReport {
+  /** Wall time of the run, including the hop to the worker thread when it ran there. */
+  readonly durationMs: number;
+  readonly windows: number;
+  readonly inWorker: boolean;
+}
+const vadBatchChannel = channel(VAD_BATCH_CHANNEL);
+
 /** Largest batch per run: a bigger one would hold the event loop for too long (~0.05 ms per window). */
 const MAX_BATCH = 256;
 /** Shortest time between two batch runs: up to this much added delay buys bigger batches under load. */
@@ -122,7 +137,11 @@ class WindowBatcher {
     let out: BatchOutput;
     try {
       const runner = this.worker && n >= WORKER_MIN_BATCH ? this.worker : this.inThread;
+      const started = performance.now();
       out = await runner(input, h, c, n);
+      if (vadBatchChannel.hasSubscribers) {
+        vadBatchChannel.publish({ durationMs: performance.now() - started, windows: n, inWorker: runner === this.worker } satisfies VadBatchReport);
+      }
     } catch (err) {
       for (const w of batch) w.reject(err);
       return;

@@ -38,6 +38,8 @@ const brief = (out: Out[]) =>
         return `${t} ${e.turnId} text:${e.delta}`;
       case 'assistant.done':
         return `${t} ${e.turnId} done:${e.text}`;
+      case 'metric':
+        return `${t} ${e.turnId} ${e.name}:${e.valueMs}`;
       case 'error':
         return `${t} ${e.turnId} error:${e.stage}/${e.code}`;
       default:
@@ -135,7 +137,7 @@ describe('llmStream', () => {
       }),
     }));
     expect(attempts).toEqual([0, 700]);
-    expect(brief(out)).toEqual(['0 transcript', '700 turn-1 text:Hi.', '700 turn-1 done:Hi.']);
+    expect(brief(out)).toEqual(['0 transcript', '0 turn-1 retry:700', '700 turn-1 text:Hi.', '700 turn-1 done:Hi.']);
   });
 });
 

@@ -184,7 +184,10 @@ describe('transcribe operator over a real socket', () => {
     }
     events.complete();
     const transcripts = (await out).filter((e) => e.type !== 'utterance.chunk');
-    expect(transcripts).toEqual([{ type: 'transcript', turnId: 'turn-1', text: 'Second time lucky.', final: true }]);
+    expect(transcripts).toEqual([
+      expect.objectContaining({ type: 'metric', name: 'retry', turnId: 'turn-1', valueMs: 300, stage: 'transcribe', detail: { code: 'rate_limited', attempt: 1 } }),
+      { type: 'transcript', turnId: 'turn-1', text: 'Second time lucky.', final: true },
+    ]);
     const stats = sandbox.stats.transcriptions.slice(before);
     expect(stats.map((s) => s.status)).toEqual([429, 200]);
     expect(stats[1]!.startedAt - started).toBeGreaterThanOrEqual(280);

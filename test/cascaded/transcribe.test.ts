@@ -99,7 +99,11 @@ describe('transcribe', () => {
     expect(startedAt).toEqual([0, 420]);
     // a + b were buffered and re-sent at 420; c arrived live at 510.
     expect(received).toEqual([8000, 12000]);
-    expect(out).toEqual([{ t: 510, e: { type: 'transcript', turnId: 'turn-1', text: 'made it', final: true } }]);
+    expect(out).toEqual([
+      // The retry is reported (metrics, turn log) when it is scheduled, with the wait the provider asked for.
+      { t: 20, e: { type: 'metric', turnId: 'turn-1', name: 'retry', valueMs: 400, stage: 'transcribe', atMs: 20, detail: { code: 'rate_limited', attempt: 1 } } },
+      { t: 510, e: { type: 'transcript', turnId: 'turn-1', text: 'made it', final: true } },
+    ]);
   });
 
   it('backs off exponentially without retry-after and gives up after maxAttempts with one lost-utterance error', () => {
@@ -115,8 +119,9 @@ describe('transcribe', () => {
       retry: { maxAttempts: 3, baseDelayMs: 100 },
     }));
     expect(attempts).toEqual([0, 100, 300]);
-    expect(out).toHaveLength(1);
-    expect(out[0]!.e).toMatchObject({ type: 'error', turnId: 'turn-1', code: 'provider_error', stage: 'transcribe', utteranceLost: true });
+    expect(out.filter((o) => o.e.type === 'metric').map((o) => [o.t, o.e.type === 'metric' && o.e.valueMs])).toEqual([[0, 100], [100, 200]]);
+    expect(out).toHaveLength(3);
+    expect(out[2]!.e).toMatchObject({ type: 'error', turnId: 'turn-1', code: 'provider_error', stage: 'transcribe', utteranceLost: true });
   });
 
   it('reports a non-retryable failure at once and the next utterance still works', () => {

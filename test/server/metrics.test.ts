@@ -66,6 +66,7 @@ describe('/metrics', () => {
       pipelineFactory: await sandboxPipelineFactory(sandbox.url, 'cascaded'),
       staticDir: false,
       auth: { bearerTokens: [TOKEN] },
+      metrics: { providers: { transcribe: 'sandbox-openai', llm: 'sandbox-openai', tts: 'sandbox-elevenlabs' } },
     });
   });
 
@@ -111,6 +112,11 @@ describe('/metrics', () => {
     const firstAudio = value(after.samples, 'rxvoice_turn_latency_seconds_sum', { metric: 'first_audio_out' }) ?? 0;
     expect(firstAudio).toBeGreaterThan(0);
     expect(value(after.samples, 'rxvoice_errors_total') ?? 0).toBe(0);
+    // The turn detector's wait (~512 ms of Silero windows) and the VAD's own batched runs.
+    expect(value(after.samples, 'rxvoice_end_of_turn_wait_seconds_count')).toBe(1);
+    expect(value(after.samples, 'rxvoice_end_of_turn_wait_seconds_sum')).toBeGreaterThan(0.3);
+    expect(value(after.samples, 'rxvoice_vad_batch_seconds_count')).toBeGreaterThan(10);
+    expect(value(after.samples, 'rxvoice_dropped_audio_bytes_total') ?? 0).toBe(0);
 
     const labelValues = after.samples.flatMap((s) => Object.values(s.labels));
     for (const v of labelValues) {
@@ -118,5 +124,24 @@ describe('/metrics', () => {
       expect(v).not.toContain(TOKEN);
       expect(v).not.toMatch(/turn-\d/);
     }
+  });
+
+  it('counts a retried 429 and a lost utterance by stage, provider and code', async () => {
+    sandbox.setScenario({
+      utterances: [{ transcript: SENTENCE, language: 'en' }],
+      replies: [{ match: 'fox', reply: 'Foxes are quick.' }],
+      faults: [{ surface: 'transcribe', request: 1, fault: { kind: 'http_429', retryAfterS: 0.1 } }],
+    });
+    const wav = await readWavFile(`${fixturesDir()}/one-sentence.wav`);
+    const client = await TestClient.open(`${server.url.replace('http', 'ws')}/v1/stream`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    client.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 }, pipeline: 'cascaded' });
+    await client.waitFor((m) => m.type === 'started');
+    await sendAudio(client, pcmBytes(wav.samples), 640, 10);
+    await client.waitFor((m) => m.type === 'assistant.done' || m.type === 'error');
+    client.send({ type: 'stop' });
+    await client.closed;
+    const after = await scrape(server);
+    expect(value(after.samples, 'rxvoice_retries_total', { stage: 'transcribe', provider: 'sandbox-openai', code: 'rate_limited' })).toBe(1);
+    expect(client.received.json.filter((m) => m.type === 'error')).toEqual([]);
   });
 });
