@@ -266,12 +266,12 @@ export function isEvent<T extends PipelineEventType>(type: T) {
 
 export type EventOf<T extends PipelineEventType> = Extract<PipelineEvent, { type: T }>;
 
-/** Builds the `error` event for an error, with its message already free of secrets. */
 /** A failed request that will be retried after `delayMs` (counted by the server's metrics and the turn log). */
 export function retryMetric(turnId: string, stage: ErrorStage, delayMs: number, atMs: number, code: ErrorCode, attempt: number): MetricEvent {
   return { type: 'metric', turnId, name: 'retry', valueMs: delayMs, stage, atMs, detail: { code, attempt } };
 }
 
+/** Builds the `error` event for an error, with its message already free of secrets. */
 export function errorEvent(
   err: { code: ErrorCode; stage: ErrorStage; message: string; retryable?: boolean },
   turnId?: string,

@@ -40,9 +40,11 @@ export class PipelineRun {
     // An exception that is not one of ours (a factory's bug, a path in its message) is internal text:
     // the client hears that the pipeline failed, the detail goes to the server's log.
     const failed = (err: unknown): void => {
-      if (!(err instanceof RxVoiceError)) log(`pipeline failed: ${err instanceof Error ? err.message : String(err)}`);
-      const error = err instanceof RxVoiceError ? err : new RxVoiceError({ code: 'internal', stage: 'pipeline', message: 'the pipeline failed (the server log has the detail)', cause: err });
-      emit(errorEvent(error));
+      if (err instanceof RxVoiceError) emit(errorEvent(err));
+      else {
+        log(`pipeline failed: ${err instanceof Error ? err.message : String(err)}`);
+        emit(errorEvent({ code: 'internal', stage: 'pipeline', message: 'the pipeline failed (the server log has the detail)' }));
+      }
       resolveDone();
     };
     try {

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve } from '../../src/server/index.js';
 import type { RunningServer } from '../../src/server/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { echoPipeline, toneBursts } from '../server/support/fake-pipeline.js';
-import { pcmBytes, sendAudio, TestClient } from '../server/support/client.js';
+import { echoPipeline } from '../server/support/fake-pipeline.js';
+import { echoCall, TestClient } from '../server/support/client.js';
 
 /**
  * The live edge, fuzzed as a stranger would: raw HTTP request lines and headers (plain and upgrade) against
@@ -82,17 +82,8 @@ function rawExchange(port: number, request: string): Promise<string> {
   });
 }
 
-/** A good call: speech then silence, the echo pipeline answers; resolves with how it ended. */
-async function goodCall(): Promise<{ code: number; replies: number }> {
-  const client = await TestClient.open(`${server.url.replace('http', 'ws')}/v1/stream`);
-  client.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 } });
-  await client.waitFor((m) => m.type === 'started');
-  await sendAudio(client, pcmBytes(toneBursts(16000, [{ toneMs: 400, silenceMs: 600 }])), 640);
-  await client.waitFor((m) => m.type === 'assistant.done');
-  client.send({ type: 'stop' });
-  const closed = await client.closed;
-  return { code: closed.code, replies: client.received.json.filter((m) => m.type === 'assistant.done').length };
-}
+/** A good call alongside the fuzzing (see `echoCall`). */
+const goodCall = () => echoCall(`${server.url.replace('http', 'ws')}/v1/stream`);
 
 const targetChar = fc.constantFrom('/', '\\', '%', '%zz', '%00', '%ff', '[', ']', '@', ':', '?', '#', '..', '//', 'v1', 'stream', 'twilio', 'a', ' ', '\u00ff', '*', '~');
 const target = fc.array(targetChar, { minLength: 0, maxLength: 12 }).map((parts) => parts.join(''));
@@ -106,6 +97,17 @@ const rawRequest = fc.record({ method, target, headers, upgrade: fc.boolean() })
   for (const [name, value] of h) lines.push(`${name}: ${value.replace(/[\r\n]/g, '')}`);
   return `${lines.join('\r\n')}\r\n\r\n`;
 });
+
+/** Sends each message while the socket is open, waits 100 ms for the server to close, else closes; the close. */
+async function sendThenEnd(client: TestClient, messages: readonly unknown[]): Promise<{ code: number; reason: string }> {
+  for (const m of messages) {
+    if (client.ws.readyState !== WebSocket.OPEN) break;
+    client.ws.send(JSON.stringify(m));
+  }
+  const closed = await Promise.race([client.closed, new Promise<undefined>((r) => setTimeout(r, 100))]);
+  if (!closed) client.ws.close(1000);
+  return closed ?? (await client.closed);
+}
 
 function deep(depth: number): unknown {
   let v: unknown = 'x';
@@ -165,13 +167,7 @@ describe('the live edge under fuzzing', () => {
         const client = await TestClient.open(`${server.url.replace('http', 'ws')}/v1/stream`);
         client.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 } });
         if (withAudio) client.ws.send(Buffer.alloc(3200));
-        for (const m of messages) {
-          if (client.ws.readyState !== WebSocket.OPEN) break;
-          client.ws.send(JSON.stringify(m));
-        }
-        const closed = await Promise.race([client.closed, new Promise<undefined>((r) => setTimeout(r, 100))]);
-        if (!closed) client.ws.close(1000);
-        const ended = closed ?? (await client.closed);
+        const ended = await sendThenEnd(client, messages);
         closes.push(ended.code);
         expect(ended.code).not.toBe(1011);
         expect(ended.reason).not.toMatch(INTERNAL_TEXT);
@@ -192,14 +188,7 @@ describe('the live edge under fuzzing', () => {
       fc.asyncProperty(fc.constantFrom('/twilio', '/telnyx' as const), hostileValue, fc.array(carrierMessage, { minLength: 1, maxLength: 8 }), async (path, params, messages) => {
         const client = await TestClient.open(`${server.url.replace('http', 'ws')}${path}`);
         client.ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-        client.ws.send(JSON.stringify(carrierStart[path](params)));
-        for (const m of messages) {
-          if (client.ws.readyState !== WebSocket.OPEN) break;
-          client.ws.send(JSON.stringify(m));
-        }
-        const closed = await Promise.race([client.closed, new Promise<undefined>((r) => setTimeout(r, 100))]);
-        if (!closed) client.ws.close(1000);
-        const ended = closed ?? (await client.closed);
+        const ended = await sendThenEnd(client, [carrierStart[path](params), ...messages]);
         runs++;
         expect(ended.code).not.toBe(1011);
         expect(ended.reason).not.toMatch(INTERNAL_TEXT);

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { serve } from '../../src/server/index.js';
 import type { RunningServer } from '../../src/server/types.js';
-import { echoPipeline, toneBursts } from './support/fake-pipeline.js';
-import { pcmBytes, sendAudio, TestClient } from './support/client.js';
+import { echoPipeline } from './support/fake-pipeline.js';
+import { echoCall, TestClient } from './support/client.js';
 
 let server: RunningServer | undefined;
 afterEach(async () => {
@@ -31,13 +31,7 @@ describe('a call whose set-up fails inside the server', () => {
     expect(JSON.stringify(bad.received.json) + closed.reason).not.toMatch(/srv|sk-live|cannot open/);
     expect(logged.some((l) => l.includes('pipeline failed') && l.includes('cannot open'))).toBe(true);
 
-    const good = await TestClient.open(ws);
-    good.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 } });
-    await good.waitFor((m) => m.type === 'started');
-    await sendAudio(good, pcmBytes(toneBursts(16000, [{ toneMs: 400, silenceMs: 600 }])), 640);
-    await good.waitFor((m) => m.type === 'assistant.done');
-    good.send({ type: 'stop' });
-    expect((await good.closed).code).toBe(1000);
+    expect(await echoCall(ws)).toEqual({ code: 1000, replies: 1 });
   });
 
   it('a recording that cannot be opened refuses that call with 1008 and no path in the reason', async () => {

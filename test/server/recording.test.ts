@@ -8,7 +8,7 @@ import { serve } from '../../src/server/index.js';
 import { CallRecorder } from '../../src/server/recording.js';
 import type { RunningServer } from '../../src/server/types.js';
 import { echoPipeline, toneBursts } from './support/fake-pipeline.js';
-import { pcmBytes, sendAudio, TestClient } from './support/client.js';
+import { echoCall, pcmBytes, sendAudio, TestClient } from './support/client.js';
 import { TwilioEmulator } from './support/twilio-emulator.js';
 
 let server: RunningServer | undefined;
@@ -177,13 +177,7 @@ describe('call recording', () => {
       release();
 
       // The server, and the next caller, never noticed.
-      const next = await TestClient.open(url);
-      next.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 } });
-      await next.waitFor((m) => m.type === 'started');
-      await sendAudio(next, pcmBytes(toneBursts(16000, [{ toneMs: 400, silenceMs: 600 }])), 640);
-      await next.waitFor((m) => m.type === 'assistant.done');
-      next.send({ type: 'stop' });
-      expect((await next.closed).code).toBe(1000);
+      expect(await echoCall(url)).toEqual({ code: 1000, replies: 1 });
     } finally {
       release();
       spy.mockRestore();

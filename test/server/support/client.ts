@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { toneBursts } from './fake-pipeline.js';
 
 export interface Received {
   readonly json: Record<string, unknown>[];
@@ -85,4 +86,19 @@ export async function sendAudio(client: TestClient, bytes: Buffer, pieceBytes: n
     client.ws.send(bytes.subarray(offset, offset + pieceBytes));
     if (paceMs > 0) await new Promise((r) => setTimeout(r, paceMs));
   }
+}
+
+/**
+ * One good call against an echo pipeline on `/v1/stream`: a tone, then silence, one reply, stop. Resolves
+ * with how it closed and how many replies came: proof the server (and the next caller) is unharmed.
+ */
+export async function echoCall(streamUrl: string): Promise<{ code: number; replies: number }> {
+  const client = await TestClient.open(streamUrl);
+  client.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 } });
+  await client.waitFor((m) => m.type === 'started');
+  await sendAudio(client, pcmBytes(toneBursts(16000, [{ toneMs: 400, silenceMs: 600 }])), 640);
+  await client.waitFor((m) => m.type === 'assistant.done');
+  client.send({ type: 'stop' });
+  const closed = await client.closed;
+  return { code: closed.code, replies: client.received.json.filter((m) => m.type === 'assistant.done').length };
 }
