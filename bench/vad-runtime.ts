@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { bundledSileroModelPath } from '../src/vad/runtime.js';
 
-type Ort = typeof import('onnxruntime-node');
+type Ort = typeof import('onnxruntime-web');
 
 async function load(name: string): Promise<Ort> {
   const mod = (await import(name)) as Ort & { default?: Ort };

@@ -14,7 +14,7 @@ export type OrtName = 'onnxruntime-node' | 'onnxruntime-web';
 /** The runtime's module (same InferenceSession/Tensor API in both packages) and its CommonJS entry for workers. */
 export interface OrtRuntime {
   readonly name: OrtName;
-  readonly ort: typeof import('onnxruntime-node');
+  readonly ort: typeof import('onnxruntime-web');
   /** `require`-able path of the package, for the worker thread. */
   readonly requirePath: string;
 }
@@ -35,9 +35,10 @@ async function pick(): Promise<OrtRuntime> {
   const failures: string[] = [];
   for (const name of names) {
     try {
-      // A variable specifier: onnxruntime-node may be absent, and the web package shares its types.
+      // A variable specifier: onnxruntime-node may be absent (an optional dependency), so the types are the
+      // web package's: both expose the same onnxruntime-common API.
       const specifier: string = name;
-      const mod = (await import(specifier)) as typeof import('onnxruntime-node') & { default?: typeof import('onnxruntime-node') };
+      const mod = (await import(specifier)) as typeof import('onnxruntime-web') & { default?: typeof import('onnxruntime-web') };
       const ort = mod.InferenceSession ? mod : mod.default!;
       return { name, ort, requirePath: require.resolve(name) };
     } catch (err) {

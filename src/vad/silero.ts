@@ -16,9 +16,9 @@ export interface SpeechProbabilityModel {
   release?(): void | Promise<void>;
 }
 
-type Ort = typeof import('onnxruntime-node');
-type Session = import('onnxruntime-node').InferenceSession;
-type Tensor = import('onnxruntime-node').Tensor;
+type Ort = typeof import('onnxruntime-web');
+type Session = import('onnxruntime-web').InferenceSession;
+type Tensor = import('onnxruntime-web').Tensor;
 
 /** Path of the Silero v4 model shipped with rxvoice. */
 export function sileroModelPath(): string {
