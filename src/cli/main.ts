@@ -62,6 +62,10 @@ realtime chain, then prints the three conversations and the latency comparison.
   --workers N                    worker processes sharing the port (default: number of cores)
   --max-lag-ms N                 /readyz answers 503 above this event-loop p99 delay (default 200)
   --drain-seconds N              on SIGTERM, let live calls finish this long before closing them (default 10)
+  --max-sessions N               live calls per worker before new ones get 503 (default 100)
+  --public-url wss://HOST        the URL Twilio dials, when behind a proxy (its signatures cover it)
+  --log-level L                  debug|info|warn|error|silent (default info); JSON lines on stderr,
+                                 readable ones on a terminal
 `,
   call: `Usage: rxvoice call <number> [options]
 
@@ -167,6 +171,9 @@ const SERVE_OPTIONS: OptionSpec = {
   workers: { type: 'string' },
   'max-lag-ms': { type: 'string' },
   'allow-origin': { type: 'string' },
+  'max-sessions': { type: 'string' },
+  'public-url': { type: 'string' },
+  'log-level': { type: 'string' },
 };
 
 const CALL_OPTIONS: OptionSpec = {

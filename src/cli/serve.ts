@@ -8,6 +8,7 @@ import type { ParsedOptions } from './main.js';
 import { choiceOption, portOption, scenarioFile, stringOption } from './options.js';
 import { UsageError } from './errors.js';
 import { openProviders, serverPipelineFactory } from './session.js';
+import { cliLogger } from './logger.js';
 
 /** The primary hands its provider endpoints to workers here, so N workers share one sandbox. */
 const ENDPOINTS_ENV = 'RXVOICE_WORKER_ENDPOINTS';
@@ -33,6 +34,9 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
   const maxLagMs = numberOption(opts, 'max-lag-ms', 200, 1, false);
   const port = portOption(opts, 8080);
   const host = stringOption(opts, 'host') ?? '127.0.0.1';
+  const maxSessions = numberOption(opts, 'max-sessions', 100, 1, true);
+  const publicUrl = stringOption(opts, 'public-url');
+  const logger = cliLogger(opts);
 
   if (cluster.isPrimary && workers > 1) {
     // One sandbox (when no keys are set) in the primary; each worker runs its own pipelines and VAD.
@@ -44,7 +48,7 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
       workers,
       drainMs: drainSeconds * 1000,
       env: { [ENDPOINTS_ENV]: JSON.stringify(providers.endpoints) },
-      log: (line) => process.stderr.write(`${line}\n`),
+      log: (line) => logger.info({ role: 'primary' }, line),
     });
     await providers.close();
     return code;
@@ -58,13 +62,13 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
     port,
     host,
     pipelineFactory: await serverPipelineFactory(providers.endpoints),
-    limits: { maxEventLoopLagMs: maxLagMs },
+    limits: { maxEventLoopLagMs: maxLagMs, maxSessions },
     metrics: { providers: stageProviders(providers.endpoints) },
     ...(token ? { auth: { bearerTokens: [token], tokenSecret: token } } : {}),
     ...originsOption(stringOption(opts, 'allow-origin'), token !== undefined),
     ...(record ? { recording: { dir: record } } : {}),
-    ...(process.env.TWILIO_AUTH_TOKEN ? { twilio: { authToken: process.env.TWILIO_AUTH_TOKEN } } : {}),
-    log: (line) => process.stderr.write(`${line}\n`),
+    ...twilioOption(process.env.TWILIO_AUTH_TOKEN, publicUrl),
+    logger,
   });
   if (cluster.isPrimary) process.stdout.write(banner(providers.description, server.url, token, 1));
   await new Promise<void>((resolve) => {
@@ -76,6 +80,12 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
   await server.close(drainSeconds * 1000);
   await providers.close();
   return 0;
+}
+
+/** Twilio signs the URL it dialled: behind a proxy that is `--public-url`, not what Node sees. */
+function twilioOption(authToken: string | undefined, publicUrl: string | undefined): { twilio?: { authToken: string; publicBaseUrl?: string } } {
+  if (!authToken) return {};
+  return { twilio: { authToken, ...(publicUrl ? { publicBaseUrl: publicUrl } : {}) } };
 }
 
 /**

@@ -2,6 +2,7 @@ export { serve, STREAM_PATH, TWILIO_PATH } from './serve.js';
 export { PROTOCOL_VERSION, parseStart, type ClientMessage, type StartMessage } from './rxvoice-protocol.js';
 export { signToken, verifyToken, twilioSignature, isValidTwilioSignature } from './security.js';
 export { CallRecorder } from './recording.js';
+export type { CallLogOptions, LogFields, LogLevel, StructuredLogger } from './logging.js';
 export type {
   AllowOptions,
   AuthOptions,

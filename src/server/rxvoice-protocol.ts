@@ -154,7 +154,7 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
         if (typeof start === 'string') return refuse(start);
         void startCall(start).catch((err: unknown) => {
           // The detail (a recording path, a factory's own error) is for the log, not the client.
-          host.log(`start failed: ${err instanceof Error ? err.message : String(err)}`);
+          host.log(`start failed: ${err instanceof Error ? err.message : String(err)}`, 'error');
           refuse('the call could not be started');
         });
         return;
@@ -218,7 +218,7 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
       else onText(buf.toString('utf8'));
     } catch (err) {
       // A throw here would reach ws and the process; this call ends, the others never notice.
-      host.log(`message failed: ${err instanceof Error ? err.message : String(err)}`);
+      host.log(`message failed: ${err instanceof Error ? err.message : String(err)}`, 'warn');
       host.close(1008, 'invalid message');
     }
   });

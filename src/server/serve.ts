@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { redactSecrets } from '../errors.js';
 import { answerHealth, EventLoopLag } from './health.js';
+import { logCallEvents, serverLog } from './logging.js';
 import { ServerMetrics } from './metrics.js';
 import { handleRxvoiceSession } from './rxvoice-protocol.js';
 import { parseRequestTarget } from './request-target.js';
@@ -56,14 +56,14 @@ function refuseUpgrade(socket: Duplex, status: number, reason: string, headers: 
  */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const limits = { ...DEFAULTS, ...options.limits };
-  const log = (line: string): void => options.log?.(redactSecrets(line));
+  const log = serverLog(options);
   const staticDir = options.staticDir === false ? undefined : (options.staticDir ?? defaultStaticDir());
   const sessions = new Map<string, SessionHost>();
   let reserved = 0; // upgrades accepted but not yet open, so a burst cannot overshoot maxSessions
   let closing = false;
   const lag = new EventLoopLag();
   const metrics = new ServerMetrics(() => sessions.size, options.metrics);
-  const pipelineFactory = metrics.instrument(options.pipelineFactory);
+  const pipelineFactory = metrics.instrument(logCallEvents(options.pipelineFactory, log, options.logCalls));
   const health = () => ({
     draining: closing,
     liveCalls: sessions.size + reserved,
@@ -82,7 +82,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   });
 
   const failRequest = (res: ServerResponse, err: unknown): void => {
-    log(`http: request handler failed: ${err instanceof Error ? err.message : String(err)}`);
+    log(`http: request handler failed: ${err instanceof Error ? err.message : String(err)}`, {}, 'error');
     if (res.headersSent) res.destroy();
     else res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
   };
@@ -113,7 +113,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     try {
       handleUpgrade(req, socket, head);
     } catch (err) {
-      log(`http: upgrade handler failed: ${err instanceof Error ? err.message : String(err)}`);
+      log(`http: upgrade handler failed: ${err instanceof Error ? err.message : String(err)}`, {}, 'error');
       socket.destroy();
     }
   });
@@ -150,7 +150,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       try {
         openSession(ws, transport, carrier, url, req);
       } catch (err) {
-        log(`http: session setup failed: ${err instanceof Error ? err.message : String(err)}`);
+        log(`http: session setup failed: ${err instanceof Error ? err.message : String(err)}`, {}, 'error');
         ws.terminate();
       }
     });
@@ -172,13 +172,13 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     });
     sessions.set(id, host);
     metrics.callStarted(transport);
-    log(`session ${id}: ${transport} connected`);
+    log('connected', { callId: id, transport });
     ws.once('close', (code: number) => {
       sessions.delete(id);
       metrics.callEnded(transport, code, host.stats().droppedAudioBytes);
-      log(`session ${id}: closed (${code})`);
+      log('closed', { callId: id, closeCode: code });
     });
-    ws.on('error', (err: Error) => log(`session ${id}: socket error: ${err.message}`));
+    ws.on('error', (err: Error) => log(`socket error: ${err.message}`, { callId: id }, 'warn'));
     if (carrier) handleCarrierSession(ws, host, carrier.create(url), (start) => carrier.control?.(req, options, start));
     else handleRxvoiceSession(ws, host);
   };

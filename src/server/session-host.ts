@@ -4,6 +4,7 @@ import { RxVoiceError } from '../errors.js';
 import { OutboundGate } from './outbound.js';
 import { OutboundEncoder } from './outbound-audio.js';
 import { CallRecorder } from './recording.js';
+import type { ServerLog } from './logging.js';
 import type { PipelineRun } from './session.js';
 import type { AllowOptions, PipelineFactory, RecordingOptions, SessionStats, TransportName, WireFormat } from './types.js';
 
@@ -18,7 +19,7 @@ export interface SessionHostOptions {
   readonly idleTimeoutMs: number;
   /** How long a stopped call may take to finish its last reply before the socket is closed. */
   readonly finishGraceMs: number;
-  readonly log: (line: string) => void;
+  readonly log: ServerLog;
 }
 
 /**
@@ -40,7 +41,7 @@ export class SessionHost {
     private readonly options: SessionHostOptions,
   ) {
     this.gate = new OutboundGate(ws, options.maxBufferedBytes, () => {
-      options.log(`session ${options.id}: client is not reading, dropping reply audio`);
+      options.log('client is not reading, dropping reply audio', { callId: options.id }, 'warn');
       this.notify(
         errorEvent(new RxVoiceError({ code: 'connection', stage: 'transport', message: 'client is not reading fast enough: reply audio is being dropped', retryable: true })),
       );
@@ -90,8 +91,8 @@ export class SessionHost {
   }
 
   /** A line in the server's log, tagged with this session (never sent to the client). */
-  log(line: string): void {
-    this.options.log(`session ${this.options.id}: ${line}`);
+  log(line: string, level: 'info' | 'warn' | 'error' = 'info'): void {
+    this.options.log(line, { callId: this.options.id }, level);
   }
 
   /** A line in the call's turn log (when recording). */
@@ -135,7 +136,7 @@ export class SessionHost {
     clearTimeout(this.idleTimer);
     if (this.options.idleTimeoutMs > 0) {
       this.idleTimer = setTimeout(() => {
-        this.options.log(`session ${this.options.id}: idle for ${this.options.idleTimeoutMs} ms, closing`);
+        this.options.log(`idle for ${this.options.idleTimeoutMs} ms, closing`, { callId: this.options.id });
         this.close(4408, 'idle timeout');
       }, this.options.idleTimeoutMs);
       this.idleTimer.unref();
@@ -148,7 +149,7 @@ export class SessionHost {
     try {
       await this.recorder?.close();
     } catch (err) {
-      this.options.log(`session ${this.options.id}: recording not finalized: ${err instanceof Error ? err.message : String(err)}`);
+      this.options.log(`recording not finalized: ${err instanceof Error ? err.message : String(err)}`, { callId: this.options.id }, 'error');
     }
   }
 }

@@ -10,6 +10,7 @@ import type { TwilioCall } from './carriers/twilio/rest.js';
 import type { PlaybackClock } from '../playback.js';
 import type { ClientSampleRate } from './codec.js';
 import type { MetricsOptions } from './metrics.js';
+import type { CallLogOptions, StructuredLogger } from './logging.js';
 
 export type PipelineName = 'cascaded' | 'realtime';
 
@@ -144,8 +145,15 @@ export interface ServeOptions {
   readonly staticDir?: string | false;
   /** `/metrics`: which provider serves each stage (the `provider` label). */
   readonly metrics?: MetricsOptions;
-  /** Log lines (already free of secrets); default silent. */
+  /** Log lines, info and above (already free of secrets); default silent. */
   readonly log?: (line: string) => void;
+  /**
+   * Structured logs (a pino `Logger` fits): every level, `callId` on each line about a call and `turnId` on
+   * each line about a turn, secrets redacted from messages and fields.
+   */
+  readonly logger?: StructuredLogger;
+  /** What the per-turn log lines may hold (default: lengths, never what was said). */
+  readonly logCalls?: CallLogOptions;
 }
 
 export interface SessionStats {

@@ -60,7 +60,7 @@ async function startBackend(port: number): Promise<Backend> {
   proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   await until(`backend on ${port}`, () => (stdout.includes('listening on') ? true : undefined));
-  return { proc, port, exited, connected: () => (stderr.match(/: rxvoice connected/g) ?? []).length };
+  return { proc, port, exited, connected: () => (stderr.match(/"msg":"connected"/g) ?? []).length };
 }
 
 /** HAProxy's own view of a backend server (its stats CSV): 'UP', 'DOWN', 'MAINT', ... */

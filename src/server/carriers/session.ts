@@ -228,7 +228,7 @@ export function handleCarrierSession(
       })
       .catch((err: unknown) => {
         // Never 1011 and never internal text to the client: the detail goes to the log only.
-        host.log(`${wire.name} message failed: ${err instanceof Error ? err.message : String(err)}`);
+        host.log(`${wire.name} message failed: ${err instanceof Error ? err.message : String(err)}`, 'warn');
         host.close(1008, 'invalid message');
       });
   });
