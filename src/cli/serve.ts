@@ -3,12 +3,13 @@ import { availableParallelism } from 'node:os';
 import { serve, signToken } from '../server/index.js';
 import { SELF_ORIGIN } from '../server/security.js';
 import { superviseWorkers } from '../server/cluster.js';
-import { stageProviders, type ProviderEndpoints } from '../providers/env.js';
+import { stageModels, stageProviders, type ProviderEndpoints } from '../providers/env.js';
 import type { ParsedOptions } from './main.js';
 import { choiceOption, portOption, scenarioFile, stringOption } from './options.js';
 import { UsageError } from './errors.js';
 import { openProviders, serverPipelineFactory } from './session.js';
 import { cliLogger } from './logger.js';
+import { cliTracing } from './tracing.js';
 
 /** The primary hands its provider endpoints to workers here, so N workers share one sandbox. */
 const ENDPOINTS_ENV = 'RXVOICE_WORKER_ENDPOINTS';
@@ -58,12 +59,15 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
   const providers = shared
     ? { endpoints: JSON.parse(shared) as ProviderEndpoints, description: '', close: async () => {} }
     : await openProviders({ profile, ...(scenario ? { scenario } : {}) });
+  const tracing = await cliTracing(process.env, (line) => logger.warn({}, line));
   const server = await serve({
     port,
     host,
     pipelineFactory: await serverPipelineFactory(providers.endpoints),
     limits: { maxEventLoopLagMs: maxLagMs, maxSessions },
     metrics: { providers: stageProviders(providers.endpoints) },
+    models: stageModels(providers.endpoints),
+    ...(tracing.tracerProvider ? { tracing: { tracerProvider: tracing.tracerProvider } } : {}),
     ...(token ? { auth: { bearerTokens: [token], tokenSecret: token } } : {}),
     ...originsOption(stringOption(opts, 'allow-origin'), token !== undefined),
     ...(record ? { recording: { dir: record } } : {}),
@@ -78,6 +82,7 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
   // From here /readyz answers 503, new calls get 503 + Retry-After, live calls get the `shutdown` notice.
   if (cluster.isPrimary) process.stdout.write(`shutting down: letting live calls finish (${drainSeconds} s at most)\n`);
   await server.close(drainSeconds * 1000);
+  await tracing.shutdown();
   await providers.close();
   return 0;
 }

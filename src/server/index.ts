@@ -3,6 +3,7 @@ export { PROTOCOL_VERSION, parseStart, type ClientMessage, type StartMessage } f
 export { signToken, verifyToken, twilioSignature, isValidTwilioSignature } from './security.js';
 export { CallRecorder } from './recording.js';
 export type { CallLogOptions, LogFields, LogLevel, StructuredLogger } from './logging.js';
+export type { StageModels, TracingOptions } from './tracing.js';
 export type {
   AllowOptions,
   AuthOptions,

@@ -6,6 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { answerHealth, EventLoopLag } from './health.js';
 import { logCallEvents, serverLog } from './logging.js';
 import { ServerMetrics } from './metrics.js';
+import { traceCalls } from './tracing.js';
 import { handleRxvoiceSession } from './rxvoice-protocol.js';
 import { parseRequestTarget } from './request-target.js';
 import { isAuthorized, isOriginAllowed } from './security.js';
@@ -63,7 +64,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   let closing = false;
   const lag = new EventLoopLag();
   const metrics = new ServerMetrics(() => sessions.size, options.metrics);
-  const pipelineFactory = metrics.instrument(logCallEvents(options.pipelineFactory, log, options.logCalls));
+  // Each call's events feed, in turn: its log lines, its spans, the server's metrics.
+  const pipelineFactory = metrics.instrument(traceCalls(logCallEvents(options.pipelineFactory, log, options.logCalls), options.tracing, options.models));
   const health = () => ({
     draining: closing,
     liveCalls: sessions.size + reserved,

@@ -11,6 +11,7 @@ import type { PlaybackClock } from '../playback.js';
 import type { ClientSampleRate } from './codec.js';
 import type { MetricsOptions } from './metrics.js';
 import type { CallLogOptions, StructuredLogger } from './logging.js';
+import type { StageModels, TracingOptions } from './tracing.js';
 
 export type PipelineName = 'cascaded' | 'realtime';
 
@@ -145,6 +146,10 @@ export interface ServeOptions {
   readonly staticDir?: string | false;
   /** `/metrics`: which provider serves each stage (the `provider` label). */
   readonly metrics?: MetricsOptions;
+  /** OpenTelemetry spans per call, turn and stage (through `@opentelemetry/api`; no SDK is bundled). */
+  readonly tracing?: TracingOptions;
+  /** The model serving each stage: span attributes, and the price of each call's usage. */
+  readonly models?: StageModels;
   /** Log lines, info and above (already free of secrets); default silent. */
   readonly log?: (line: string) => void;
   /**
