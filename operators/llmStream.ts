@@ -1,7 +1,7 @@
 import { asyncScheduler, Observable, timer, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { Conversation } from '../src/conversation.js';
 import { RxVoiceError, toRxVoiceError } from '../src/errors.js';
-import { errorEvent, retryMetric, type PipelineEvent, type TokenUsage } from '../src/events.js';
+import { addUsage, errorEvent, retryMetric, type PipelineEvent, type TokenUsage } from '../src/events.js';
 import type { ChatChunk, ChatModel, ChatToolCall } from '../src/providers/types.js';
 import { toToolSpec, type ToolDefinition } from '../src/tools.js';
 import { retryDelayMs, type RetryOptions } from './transcribe.js';
@@ -87,12 +87,7 @@ export function llmStream(options: LlmStreamOptions): OperatorFunction<PipelineE
                 });
               } else {
                 done = chunk;
-                if (chunk.usage) {
-                  usage = {
-                    inputTokens: (usage?.inputTokens ?? 0) + chunk.usage.inputTokens,
-                    outputTokens: (usage?.outputTokens ?? 0) + chunk.usage.outputTokens,
-                  };
-                }
+                if (chunk.usage) usage = addUsage(usage, chunk.usage);
               }
             },
             error: (err: unknown) => {

@@ -4,6 +4,7 @@ import type { AudioFrame, SampleRate } from '../src/audio/frame.js';
 import { RxVoiceError, toRxVoiceError, type ErrorCode } from '../src/errors.js';
 import { errorEvent, type InterruptionEvent, type PipelineEvent } from '../src/events.js';
 import type { PlaybackClock } from '../src/playback.js';
+import { realtimeUsage } from '../src/providers/openai/usage.js';
 import { AudioDeltaDecoder, encodeAudio } from '../src/providers/openai-realtime/audio.js';
 import {
   formatRate,
@@ -738,12 +739,12 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
             r.doneEmitted = true;
             // The model's audio is all here: the clock can tell when it has played out.
             if (output === 'audio') options.playback?.markComplete(res.turnId);
-            const usage = response.usage as { input_tokens?: unknown; output_tokens?: unknown } | undefined;
+            const usage = realtimeUsage(response.usage);
             emit({
               type: 'assistant.done',
               turnId: res.turnId,
               text: r.text,
-              ...(usage ? { usage: { inputTokens: num(usage.input_tokens), outputTokens: num(usage.output_tokens) } } : {}),
+              ...(usage ? { usage } : {}),
               finishReason: status,
             });
             maybeComplete();

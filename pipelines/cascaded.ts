@@ -1,16 +1,19 @@
 import { asyncScheduler, connect, defer, endWith, identity, ignoreElements, merge, tap, takeUntil, type Observable, type MonoTypeOperatorFunction, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { bargeIn, type BargeInOptions, type BargeInPolicy } from '../operators/bargeIn.js';
 import { chunk, type ChunkOptions } from '../operators/chunk.js';
+import { costMeter } from '../operators/costMeter.js';
 import { collectDigits, type CollectDigitsOptions } from '../operators/collectDigits.js';
 import { llmStream } from '../operators/llmStream.js';
 import { turnMetrics } from '../operators/metrics.js';
 import { sentences, type SentencesOptions } from '../operators/sentences.js';
 import { spokenFallback, type SpokenFallbackOptions } from '../operators/spokenFallback.js';
 import { transcribe, type RetryOptions } from '../operators/transcribe.js';
-import { tts } from '../operators/tts.js';
+import { DEFAULT_TTS_MODEL, tts } from '../operators/tts.js';
 import { vad, type VadOptions } from '../operators/vad.js';
 import type { AudioFrame } from '../src/audio/frame.js';
 import { Conversation } from '../src/conversation.js';
+import { modelOfProvider, type CostOptions } from '../src/cost/price.js';
+import { DEFAULT_PRICES } from '../src/cost/prices.js';
 import type { DtmfEvent, PipelineEvent } from '../src/events.js';
 import { PlaybackClock } from '../src/playback.js';
 import { resolveEndpoints, type ProviderEndpoints } from '../src/providers/env.js';
@@ -98,6 +101,8 @@ export interface CascadedOptions extends CascadedProviderOptions {
    * Off by default: the `error` event alone reports the failure.
    */
   readonly fallbackSpeech?: boolean | string | SpokenFallbackOptions;
+  /** A `cost` event per turn (usage and US dollars); default on with `DEFAULT_PRICES`; `false`: none. */
+  readonly cost?: CostOptions | false;
   /**
    * Keypad input on phone calls: the caller's key presses (the server's `choice.dtmf`), collected into
    * entries by `collectDigits` and handed to the model as user messages (or to `onEntry`).
@@ -210,6 +215,17 @@ export function cascaded(options: CascadedOptions = {}): OperatorFunction<AudioF
           if (event.type === 'interruption') conversation.truncateAssistant(event.turnId, event.heardText);
         }),
         turnMetrics({ scheduler }),
+        options.cost === false
+          ? identity
+          : costMeter({
+              prices: options.cost?.prices ?? DEFAULT_PRICES,
+              models: {
+                transcribe: modelOfProvider(providers.transcriber.name),
+                reply: modelOfProvider(providers.chatModel.name),
+                tts: options.models?.tts ?? DEFAULT_TTS_MODEL,
+                ...options.cost?.models,
+              },
+            }),
       );
     });
 }

@@ -1,13 +1,16 @@
 import { asyncScheduler, defer, identity, map, Subject, tap, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { costMeter } from '../operators/costMeter.js';
 import { turnMetrics } from '../operators/metrics.js';
 import { realtime, type RealtimeBargeIn, type RealtimeOptions, type RealtimeTool } from '../operators/realtime.js';
 import { sentences, type SentencesOptions } from '../operators/sentences.js';
-import { tts } from '../operators/tts.js';
+import { DEFAULT_TTS_MODEL, tts } from '../operators/tts.js';
 import { vad, type VadOptions } from '../operators/vad.js';
 import type { AudioFrame, SampleRate } from '../src/audio/frame.js';
 import { createResampler, type StreamingResampler } from '../src/audio/resample.js';
 import type { InterruptionEvent, PipelineEvent } from '../src/events.js';
 import { PlaybackClock } from '../src/playback.js';
+import { modelOfProvider, type CostOptions } from '../src/cost/price.js';
+import { DEFAULT_PRICES } from '../src/cost/prices.js';
 import { createElevenLabsSynthesizer } from '../src/providers/elevenlabs/index.js';
 import { resolveEndpoints, type ProviderEndpoints } from '../src/providers/env.js';
 import { openaiRealtime } from '../src/providers/openai-realtime/session.js';
@@ -99,6 +102,8 @@ export interface RealtimePipelineOptions extends RealtimeProviderOptions {
   readonly scheduler?: SchedulerLike;
   /** As `cascaded`'s: say something when a turn fails before a reply (not with `tts: 'model'`, which has no TTS). */
   readonly fallbackSpeech?: boolean | string | SpokenFallbackOptions;
+  /** A `cost` event per turn (usage and US dollars); default on with `DEFAULT_PRICES`; `false`: none. */
+  readonly cost?: CostOptions | false;
 }
 
 /** The `cascaded` pipeline's full barge-in options (`resume` is accepted and ignored: no false-interruption resume here). */
@@ -193,6 +198,18 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
           if (event.type === 'interruption' && choice !== 'model') interruptions.next(event);
         }),
         turnMetrics({ scheduler }),
+        options.cost === false
+          ? identity
+          : costMeter({
+              prices: options.cost?.prices ?? DEFAULT_PRICES,
+              models: {
+                reply: modelOfProvider(providers.realtime.name),
+                // The session's input transcription bills the caller's audio; the model's own voice is in its tokens.
+                ...(options.models?.transcribe === false ? {} : { transcribe: options.models?.transcribe ?? 'gpt-4o-mini-transcribe' }),
+                ...(choice === 'model' ? {} : { tts: options.models?.tts ?? DEFAULT_TTS_MODEL }),
+                ...options.cost?.models,
+              },
+            }),
       );
     });
 }

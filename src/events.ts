@@ -30,6 +30,7 @@ export type PipelineEvent =
   | ReplyResumeEvent
   | InterruptionEvent
   | MetricEvent
+  | CostEvent
   | DtmfEvent
   | ErrorEvent;
 
@@ -158,9 +159,35 @@ export interface ToolResultEvent {
   readonly isError: boolean;
 }
 
+/** What one model request used, as the provider reported it (the parts are included in the totals). */
 export interface TokenUsage {
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Input tokens served from the provider's prompt cache (billed cheaper). */
+  readonly cachedInputTokens?: number;
+  /** Input tokens that were audio (realtime models). */
+  readonly audioInputTokens?: number;
+  /** The cached part of `audioInputTokens`. */
+  readonly cachedAudioInputTokens?: number;
+  /** Output tokens that were audio (realtime models speaking). */
+  readonly audioOutputTokens?: number;
+}
+
+/** Sums two usages part by part (a reply made of several requests: tool rounds, retries). */
+export function addUsage(a: TokenUsage | undefined, b: TokenUsage): TokenUsage {
+  if (!a) return b;
+  const sum = (x: number | undefined, y: number | undefined): number | undefined => (x === undefined && y === undefined ? undefined : (x ?? 0) + (y ?? 0));
+  const parts = {
+    cachedInputTokens: sum(a.cachedInputTokens, b.cachedInputTokens),
+    audioInputTokens: sum(a.audioInputTokens, b.audioInputTokens),
+    cachedAudioInputTokens: sum(a.cachedAudioInputTokens, b.cachedAudioInputTokens),
+    audioOutputTokens: sum(a.audioOutputTokens, b.audioOutputTokens),
+  };
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    ...Object.fromEntries(Object.entries(parts).filter(([, v]) => v !== undefined)),
+  };
 }
 
 export interface AssistantDoneEvent {
@@ -243,6 +270,26 @@ export interface MetricEvent {
   /** Scheduler time when the metric was taken. */
   readonly atMs: number;
   readonly detail?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/**
+ * What a turn cost, emitted once per turn by `costMeter` (when its reply is done, its utterance lost, or at
+ * the end of the call): the usage stage by stage, its price in US dollars, and the call's total so far.
+ */
+export interface CostEvent {
+  readonly type: 'cost';
+  readonly turnId: string;
+  readonly usage: {
+    readonly transcribeAudioSeconds: number;
+    readonly reply?: TokenUsage;
+    readonly ttsCharacters: number;
+  };
+  readonly usd: number;
+  readonly byStage: { readonly transcribe: number; readonly reply: number; readonly tts: number };
+  /** Sum of every turn of the call so far, this one included. */
+  readonly callUsd: number;
+  /** Models that had usage but no price in the table (their part counts as 0). */
+  readonly unpriced?: readonly string[];
 }
 
 /** A typed, user-safe error. The chain goes on after it: the next turn still works. */

@@ -8,6 +8,8 @@ export * from './errors.js';
 export * from './audio/index.js';
 export * from './vad/index.js';
 export { PlaybackClock } from './playback.js';
+export { DEFAULT_PRICES, withPrices, type ModelPrice, type PriceTable } from './cost/prices.js';
+export { priceTurn, tokenCost, type CostOptions, type StageCosts, type TurnModels, type TurnUsage } from './cost/price.js';
 export { Conversation, INTERRUPTED_TOOL_RESULT, type ConversationOptions, type ConversationEntry } from './conversation.js';
 export { readAudioFile, type DecodedAudio } from './audio/decode.js';
 export { defineTool, toToolSpec, type ToolDefinition, type ToolContext } from './tools.js';

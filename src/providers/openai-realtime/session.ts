@@ -12,6 +12,7 @@ import type {
 } from '../realtime-types.js';
 import {
   clientEventWire,
+  DEFAULT_REALTIME_MODEL,
   INVALID_API_KEY_CLOSE,
   isAuthErrorEvent,
   normalizeServerEvent,
@@ -39,7 +40,9 @@ export interface OpenAIRealtimeOptions extends RealtimeTargetOptions {
  */
 export function openaiRealtime(options: OpenAIRealtimeOptions): RealtimeSession {
   const target = realtimeTarget(options.endpoint, options);
-  const name = options.endpoint.kind === 'azure' ? 'azure-openai-realtime' : 'openai-realtime';
+  // `<vendor>:<model>`, as the other providers name themselves (the cost meter prices by the model part).
+  const model = options.model ?? (options.endpoint.kind === 'azure' ? options.endpoint.deployments.realtime : DEFAULT_REALTIME_MODEL);
+  const name = `${options.endpoint.kind === 'azure' ? 'azure-openai-realtime' : 'openai-realtime'}:${model}`;
   return {
     name,
     connect: (config) => connectSocket(target, config, options),

@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import { Observable } from 'rxjs';
 import { RxVoiceError } from '../../errors.js';
+import { chatUsage } from './usage.js';
 import type { TokenUsage } from '../../events.js';
 import type { OpenAIEndpoint } from '../env.js';
 import type { ChatChunk, ChatModel } from '../types.js';
@@ -51,7 +52,7 @@ export function createOpenAISdkChatModel(options: OpenAISdkChatModelOptions): Ch
           sdkForErrors = sdk;
           const stream = await c.chat.completions.create(body, { signal: abort.signal });
           for await (const chunk of stream) {
-            if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
+            if (chunk.usage) usage = chatUsage(chunk.usage);
             const choice = chunk.choices?.[0];
             if (!choice) continue;
             if (choice.delta?.content) subscriber.next({ type: 'text', delta: choice.delta.content });

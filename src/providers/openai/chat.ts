@@ -1,6 +1,7 @@
 import { Observable } from 'rxjs';
 import { request, type Dispatcher } from 'undici';
 import { RxVoiceError } from '../../errors.js';
+import { chatUsage } from './usage.js';
 import type { TokenUsage } from '../../events.js';
 import type { OpenAIEndpoint } from '../env.js';
 import type { ChatChunk, ChatModel, ChatRequest } from '../types.js';
@@ -78,7 +79,7 @@ interface WireChunk {
     };
     finish_reason?: string | null;
   }[];
-  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  usage?: unknown;
   error?: { message?: string; code?: string | number };
 }
 
@@ -130,7 +131,7 @@ async function streamChat(
         failure = new RxVoiceError({ code: 'provider_error', stage: 'llm', message: `chat stream error: ${chunk.error.message ?? 'unknown'}`, retryable: true });
         return true;
       }
-      if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens ?? 0, outputTokens: chunk.usage.completion_tokens ?? 0 };
+      if (chunk.usage) usage = chatUsage(chunk.usage);
       const choice = chunk.choices?.[0];
       if (!choice) return false; // Azure's prompt-filter chunk, the usage chunk
       const delta = choice.delta;
