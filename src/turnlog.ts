@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { redactSecrets } from './errors.js';
-import type { PipelineEvent } from './events.js';
+import type { CostEvent, PipelineEvent } from './events.js';
 
 /** One line of the turn log. */
 export interface TurnLogRecord {
@@ -17,6 +17,8 @@ export interface TurnLogRecord {
   readonly errors: readonly { readonly code: string; readonly stage: string; readonly message: string; readonly utteranceLost?: boolean }[];
   /** Metric name -> ms (the `stage_duration` ones as `stage_duration.<stage>`). */
   readonly metrics: Readonly<Record<string, number>>;
+  /** What the turn cost (the `cost` event): US dollars, per stage, the call's total so far, and the usage. */
+  readonly cost?: { readonly usd: number; readonly byStage: CostEvent['byStage']; readonly callUsd: number; readonly usage: CostEvent['usage'] };
   /** Set on a line that adds what arrived for a turn after its line was written (a late interruption). */
   readonly update?: true;
 }
@@ -42,6 +44,7 @@ interface OpenTurn {
   tools: { name: string; isError: boolean }[];
   errors: { code: string; stage: string; message: string; utteranceLost?: boolean }[];
   metrics: Record<string, number>;
+  cost?: TurnLogRecord['cost'];
   timer?: Subscription;
   /** Reply audio seen: until then a finished reply is still waiting for its speech (and its audio metrics). */
   audioSeen: boolean;
@@ -93,6 +96,7 @@ export function turnLog(path: string, options: TurnLogOptions = {}): OperatorFun
           ...(t.tools.length > 0 ? { tools: t.tools } : {}),
           errors: t.errors,
           metrics: t.metrics,
+          ...(t.cost ? { cost: t.cost } : {}),
           ...(t.written ? { update: true as const } : {}),
         };
         try {
@@ -109,6 +113,7 @@ export function turnLog(path: string, options: TurnLogOptions = {}): OperatorFun
         t.tools = [];
         t.metrics = {};
         delete t.interruption;
+        delete t.cost;
         // Keep the map small on long calls: written turns only need their id remembered.
         if (turns.size > 64) for (const [id, old] of turns) if (old.written && !old.dirty && id !== turnId) turns.delete(id);
       };
@@ -175,6 +180,13 @@ export function turnLog(path: string, options: TurnLogOptions = {}): OperatorFun
             t.interruption = { byTurnId: event.byTurnId, playedMs: event.playedMs, heardText: event.heardText };
             t.dirty = true;
             settle(event.turnId);
+            return;
+          }
+          case 'cost': {
+            const t = turn(event.turnId);
+            t.cost = { usd: event.usd, byStage: event.byStage, callUsd: event.callUsd, usage: event.usage };
+            t.dirty = true;
+            if (t.timer) settle(event.turnId);
             return;
           }
           case 'metric': {

@@ -64,6 +64,7 @@ realtime chain, then prints the three conversations and the latency comparison.
   --drain-seconds N              on SIGTERM, let live calls finish this long before closing them (default 10)
   --max-sessions N               live calls per worker before new ones get 503 (default 100)
   --public-url wss://HOST        the URL Twilio dials, when behind a proxy (its signatures cover it)
+  --max-call-usd N               end a call politely once it has cost N US dollars (list prices)
   --log-level L                  debug|info|warn|error|silent (default info); JSON lines on stderr,
                                  readable ones on a terminal
 `,
@@ -174,6 +175,7 @@ const SERVE_OPTIONS: OptionSpec = {
   'max-sessions': { type: 'string' },
   'public-url': { type: 'string' },
   'log-level': { type: 'string' },
+  'max-call-usd': { type: 'string' },
 };
 
 const CALL_OPTIONS: OptionSpec = {

@@ -52,10 +52,10 @@ export function livePrinter(out: Output, label = ''): (timed: TimedEvent) => voi
   };
 }
 
-/** The per-turn table: end of speech -> transcript -> first token -> first audio. */
+/** The per-turn table: end of speech -> transcript -> first token -> first audio, and what each turn cost. */
 export function turnTable(turns: readonly TurnReport[]): string {
-  return formatTable(
-    ['turn', 'caller said', 'end-of-turn wait', 'transcript', 'first token', 'first audio'],
+  const table = formatTable(
+    ['turn', 'caller said', 'end-of-turn wait', 'transcript', 'first token', 'first audio', 'cost'],
     turns.map((t) => [
       t.turnId,
       truncate(t.transcript || '(none)', 40),
@@ -63,8 +63,18 @@ export function turnTable(turns: readonly TurnReport[]): string {
       ms(t.transcriptMs),
       ms(t.firstTokenMs),
       ms(t.firstAudioMs),
+      usd(t.costUsd),
     ]),
   );
+  const priced = turns.filter((t) => t.costUsd !== undefined);
+  if (priced.length === 0) return table;
+  const total = priced.reduce((sum, t) => sum + t.costUsd!, 0);
+  return `${table}\ncall cost: ${usd(total)} at list prices (${priced.length} turn${priced.length === 1 ? '' : 's'})`;
+}
+
+/** US dollars to a tenth of a cent's hundredth: voice turns cost fractions of a cent. */
+export function usd(value: number | undefined): string {
+  return value === undefined ? '-' : `$${value.toFixed(5)}`;
 }
 
 function truncate(text: string, max: number): string {

@@ -36,6 +36,7 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
   const port = portOption(opts, 8080);
   const host = stringOption(opts, 'host') ?? '127.0.0.1';
   const maxSessions = numberOption(opts, 'max-sessions', 100, 1, true);
+  const maxCallUsd = stringOption(opts, 'max-call-usd') === undefined ? undefined : numberOption(opts, 'max-call-usd', 0, 0, false);
   const publicUrl = stringOption(opts, 'public-url');
   const logger = cliLogger(opts);
 
@@ -64,7 +65,7 @@ export async function serveCommand(opts: ParsedOptions): Promise<number> {
     port,
     host,
     pipelineFactory: await serverPipelineFactory(providers.endpoints),
-    limits: { maxEventLoopLagMs: maxLagMs, maxSessions },
+    limits: { maxEventLoopLagMs: maxLagMs, maxSessions, ...(maxCallUsd === undefined ? {} : { maxCallUsd }) },
     metrics: { providers: stageProviders(providers.endpoints) },
     models: stageModels(providers.endpoints),
     ...(tracing.tracerProvider ? { tracing: { tracerProvider: tracing.tracerProvider } } : {}),

@@ -25,6 +25,8 @@ export interface TurnReport {
   readonly replyAudioMs: number;
   readonly interrupted?: { readonly playedMs: number; readonly heardText: string };
   readonly errors: readonly string[];
+  /** What the turn cost in US dollars (its `cost` event), when the chain meters cost. */
+  readonly costUsd?: number;
 }
 
 /**
@@ -47,6 +49,7 @@ export function buildTurnReports(events: readonly TimedEvent[]): TurnReport[] {
     replyAudioMs: number;
     interrupted?: { playedMs: number; heardText: string };
     errors: string[];
+    costUsd?: number;
   }
   const drafts = new Map<string, Draft>();
   const draft = (turnId: string): Draft => {
@@ -97,6 +100,9 @@ export function buildTurnReports(events: readonly TimedEvent[]): TurnReport[] {
       case 'error':
         if (event.turnId !== undefined) draft(event.turnId).errors.push(`${event.stage}/${event.code}: ${event.message}`);
         break;
+      case 'cost':
+        draft(event.turnId).costUsd = event.usd;
+        break;
       default:
         break;
     }
@@ -121,6 +127,7 @@ export function buildTurnReports(events: readonly TimedEvent[]): TurnReport[] {
         replyAudioMs: d.replyAudioMs,
         ...(d.interrupted === undefined ? {} : { interrupted: d.interrupted }),
         errors: d.errors,
+        ...optional('costUsd', d.costUsd),
       };
       return report;
     });

@@ -2,7 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { OperatorFunction } from 'rxjs';
-import { tap } from 'rxjs';
+import { defer, finalize, tap } from 'rxjs';
 import { toRxVoiceError, type ErrorCode, type ErrorStage } from '../errors.js';
 import type { AudioFrame } from '../audio/frame.js';
 import type { MetricName, PipelineEvent } from '../events.js';
@@ -68,6 +68,8 @@ export class ServerMetrics {
   private readonly endOfTurnWait: Histogram;
   private readonly droppedAudio: Counter;
   private readonly vadBatch: Histogram;
+  private readonly cost: Counter;
+  private readonly callCost: Histogram;
   private readonly onVadBatch: (report: unknown) => void;
   private readonly providers: Partial<Readonly<Record<ErrorStage, string>>>;
 
@@ -110,6 +112,14 @@ export class ServerMetrics {
     });
     this.droppedAudio = new Counter({ name: 'rxvoice_dropped_audio_bytes_total', help: 'Reply audio dropped because a client did not read it fast enough.', labelNames: ['transport'], registers });
     this.vadBatch = new Histogram({ name: 'rxvoice_vad_batch_seconds', help: 'Time of one batched VAD model run (all streams of this process).', buckets: VAD_BUCKETS, registers });
+    this.cost = new Counter({ name: 'rxvoice_cost_usd_total', help: 'What calls cost at the price table, in US dollars, by stage (transcribe, reply, tts).', labelNames: ['stage'], registers });
+    this.callCost = new Histogram({
+      name: 'rxvoice_call_cost_usd',
+      help: 'What one call cost in total, in US dollars, observed when it ends.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    for (const stage of ['transcribe', 'reply', 'tts']) this.cost.inc({ stage }, 0);
     this.onVadBatch = (report) => this.vadBatch.observe((report as VadBatchReport).durationMs / 1000);
     subscribe(VAD_BATCH_CHANNEL, this.onVadBatch);
     // Event-loop lag (nodejs_eventloop_lag_*), heap, GC and CPU: prom-client's own, in this registry only.
@@ -156,6 +166,9 @@ export class ServerMetrics {
       case 'error':
         this.errors.inc({ stage: bounded(event.stage, STAGES), provider: this.provider(event.stage), code: bounded(event.code, CODES) });
         return;
+      case 'cost':
+        for (const [stage, usd] of Object.entries(event.byStage)) if (usd > 0) this.cost.inc({ stage }, usd);
+        return;
       default:
         return;
     }
@@ -166,15 +179,24 @@ export class ServerMetrics {
     return (choice) => {
       const pipeline = factory(choice);
       const counted: OperatorFunction<AudioFrame, PipelineEvent> = (source) =>
-        pipeline(source).pipe(
-          tap({
-            next: (event) => this.observe(event),
-            error: (err: unknown) => {
-              const e = toRxVoiceError(err, 'pipeline');
-              this.errors.inc({ stage: bounded(e.stage, STAGES), provider: this.provider(e.stage), code: bounded(e.code, CODES) });
-            },
-          }),
-        );
+        defer(() => {
+          let callUsd: number | undefined;
+          return pipeline(source).pipe(
+            tap({
+              next: (event) => {
+                if (event.type === 'cost') callUsd = event.callUsd;
+                this.observe(event);
+              },
+              error: (err: unknown) => {
+                const e = toRxVoiceError(err, 'pipeline');
+                this.errors.inc({ stage: bounded(e.stage, STAGES), provider: this.provider(e.stage), code: bounded(e.code, CODES) });
+              },
+            }),
+            finalize(() => {
+              if (callUsd !== undefined) this.callCost.observe(callUsd);
+            }),
+          );
+        });
       return counted;
     };
   }

@@ -159,6 +159,8 @@ function turnLogLine(event: PipelineEvent): Record<string, unknown> | undefined 
       return { turnId: event.turnId, role: 'interruption', byTurnId: event.byTurnId, playedMs: event.playedMs, heardText: event.heardText };
     case 'error':
       return { turnId: event.turnId, role: 'error', code: event.code, stage: event.stage, message: event.message };
+    case 'cost':
+      return { turnId: event.turnId, role: 'cost', usd: event.usd, byStage: event.byStage, callUsd: event.callUsd, usage: event.usage };
     default:
       return undefined;
   }

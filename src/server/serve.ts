@@ -7,6 +7,7 @@ import { answerHealth, EventLoopLag } from './health.js';
 import { logCallEvents, serverLog } from './logging.js';
 import { ServerMetrics } from './metrics.js';
 import { traceCalls } from './tracing.js';
+import { enforceBudget } from './budget.js';
 import { handleRxvoiceSession } from './rxvoice-protocol.js';
 import { parseRequestTarget } from './request-target.js';
 import { isAuthorized, isOriginAllowed } from './security.js';
@@ -26,6 +27,7 @@ const DEFAULTS = {
   maxBufferedBytes: 1024 * 1024,
   finishGraceMs: 15_000,
   maxEventLoopLagMs: 200,
+  maxCallUsd: undefined as number | undefined,
 };
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
@@ -65,7 +67,16 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const lag = new EventLoopLag();
   const metrics = new ServerMetrics(() => sessions.size, options.metrics);
   // Each call's events feed, in turn: its log lines, its spans, the server's metrics.
-  const pipelineFactory = metrics.instrument(traceCalls(logCallEvents(options.pipelineFactory, log, options.logCalls), options.tracing, options.models));
+  const observed = metrics.instrument(traceCalls(logCallEvents(options.pipelineFactory, log, options.logCalls), options.tracing, options.models));
+  const pipelineFactory =
+    limits.maxCallUsd === undefined
+      ? observed
+      : enforceBudget(observed, limits.maxCallUsd, (id, callUsd) => {
+          const host = sessions.get(id);
+          if (!host) return;
+          log(`call budget exceeded ($${callUsd.toFixed(4)} > $${limits.maxCallUsd}): ending the call after this reply`, { callId: id }, 'warn');
+          void host.finish('call budget exceeded');
+        });
   const health = () => ({
     draining: closing,
     liveCalls: sessions.size + reserved,

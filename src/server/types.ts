@@ -109,6 +109,12 @@ export interface LimitOptions {
   readonly maxBufferedBytes?: number;
   /** `/readyz` answers 503 while the event loop's p99 delay over the last second exceeds this (default 200 ms). */
   readonly maxEventLoopLagMs?: number;
+  /**
+   * A call whose cost (the pipelines' `cost` events) passes this many US dollars is ended politely: the
+   * reply in progress is heard out, then the client gets `ended` (reason `call budget exceeded`) and 1000.
+   * Default: no budget.
+   */
+  readonly maxCallUsd?: number;
 }
 
 export interface ServeOptions {
