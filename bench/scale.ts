@@ -12,16 +12,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { readWavFile } from '../src/audio/wav.js';
-import { Observable } from 'rxjs';
-import type { AudioFrame } from '../src/audio/frame.js';
-import { framesOf } from '../src/audio/sources.js';
 import { buildChain } from '../src/cli/session.js';
 import { resolveEndpoints } from '../src/providers/env.js';
 import { runCall } from '../src/runner/call.js';
 import { formatTable, quantile } from '../src/runner/report.js';
+import { callerAudio, clientUsage, frameEndMs, microphone, staggered } from './caller.js';
 import { startSandboxProcess } from './sandbox-process.js';
 
 const { values } = parseArgs({
@@ -33,29 +29,7 @@ const { values } = parseArgs({
   },
 });
 const levels = values.calls.split(',').map(Number);
-const audio = await readWavFile(values.fixture);
-const audioSeconds = audio.samples.length / audio.sampleRate;
-// Cut once and shared (frames are read-only): cutting a 28 s file per call blocked the event loop for
-// ~5 ms per call plus GC at each level's start, which showed up as frame lag that a real call (frames
-// from a socket) would not have.
-const frames = framesOf(audio.samples, audio.sampleRate as AudioFrame['sampleRate'], 20);
-
-/** The caller's "microphone": frame k is delivered when its last sample is due, timed from the start. */
-function microphone(): Observable<AudioFrame> {
-  return new Observable<AudioFrame>((subscriber) => {
-    const t0 = performance.now();
-    let k = 0;
-    let timer: NodeJS.Timeout | undefined;
-    const dueAt = (f: AudioFrame): number => t0 + f.startMs + (f.samples.length * 1000) / f.sampleRate;
-    const step = (): void => {
-      while (k < frames.length && dueAt(frames[k]!) <= performance.now()) subscriber.next(frames[k++]!);
-      if (k >= frames.length) subscriber.complete();
-      else timer = setTimeout(step, Math.max(0, dueAt(frames[k]!) - performance.now()));
-    };
-    timer = setTimeout(step, dueAt(frames[0]!) - t0);
-    return () => clearTimeout(timer);
-  });
-}
+const { frames, seconds: audioSeconds } = await callerAudio(values.fixture);
 const sandbox = await startSandboxProcess(['--profile', values.profile, '--scenario', 'examples/scenarios/demo.json']);
 const endpoints = resolveEndpoints({}, sandbox.url);
 
@@ -77,13 +51,13 @@ interface Level {
 
 async function oneCall(lags: number[]): Promise<{ replies: number; errors: number }> {
   const result = await runCall({
-    frames: microphone(),
+    frames: microphone(frames),
     pipeline: await buildChain({ pipeline: 'cascaded', mode: 'streaming' }, endpoints),
     idleAfterInputMs: 3000,
   });
   for (const { at, event } of result.events) {
     if (event.type !== 'audio.in') continue;
-    const dueAt = result.startedAt + event.frame.startMs + (event.frame.samples.length * 1000) / event.frame.sampleRate;
+    const dueAt = result.startedAt + frameEndMs(event.frame);
     lags.push(at - dueAt);
   }
   return {
@@ -101,23 +75,10 @@ try {
     const rssBefore = process.memoryUsage().rss;
     let rssPeak = rssBefore;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 250);
-    const loop = monitorEventLoopDelay({ resolution: 5 });
-    loop.enable();
-    const cpu = process.cpuUsage();
-    const elu = performance.eventLoopUtilization();
+    const usage = clientUsage();
     const lags: number[] = [];
-    const started = performance.now();
-    // Calls do not all start on the same millisecond, as on a real line: spread over one second.
-    const outcomes = await Promise.all(
-      Array.from({ length: n }, async (_, i) => {
-        await new Promise((r) => setTimeout(r, (i * 1000) / n));
-        return oneCall(lags);
-      }),
-    );
-    const wallMs = performance.now() - started;
-    const used = process.cpuUsage(cpu);
-    const busy = performance.eventLoopUtilization(elu).utilization;
-    loop.disable();
+    const outcomes = await staggered(n, () => oneCall(lags));
+    const { cpuPercent, loopBusy, loopDelayP99Ms, wallMs } = usage();
     clearInterval(sampler);
     lags.sort((a, b) => a - b);
     levelsOut.push({
@@ -128,9 +89,9 @@ try {
       replies: outcomes.reduce((s, o) => s + o.replies, 0),
       expectedReplies: n * 3,
       errors: outcomes.reduce((s, o) => s + o.errors, 0),
-      cpuPercent: ((used.user + used.system) / 1000 / wallMs) * 100,
-      loopDelayP99Ms: loop.percentile(99) / 1e6,
-      loopBusy: busy,
+      cpuPercent,
+      loopDelayP99Ms,
+      loopBusy,
       mibPerCall: (rssPeak - rssBefore) / n / 1024 / 1024,
       wallSeconds: wallMs / 1000,
     });

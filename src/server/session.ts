@@ -1,3 +1,5 @@
+import { channel } from 'node:diagnostics_channel';
+import { performance } from 'node:perf_hooks';
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import type { AudioFrame, SampleRate } from '../audio/frame.js';
 import { errorEvent, type DtmfEvent, type PipelineEvent } from '../events.js';
@@ -6,6 +8,18 @@ import { PlaybackClock } from '../playback.js';
 import { InboundFramer } from './inbound.js';
 import type { CallRecorder } from './recording.js';
 import type { PipelineChoice, PipelineFactory } from './types.js';
+
+/**
+ * Each caller frame's lag as it comes out of the chain (after the VAD), on the call's own clock: ms after
+ * it was due, taking the first frame's arrival as on time. Published on node:diagnostics_channel (free
+ * while nobody listens) so a benchmark can read it from a served process without a metric per frame.
+ */
+export const CALLER_FRAME_LAG_CHANNEL = 'rxvoice:caller-frame.lag';
+export interface CallerFrameLagReport {
+  readonly lagMs: number;
+}
+const frameLagChannel = channel(CALLER_FRAME_LAG_CHANNEL);
+const frameEndMs = (f: AudioFrame): number => f.startMs + (f.samples.length * 1000) / f.sampleRate;
 
 /**
  * One call's pipeline: caller audio goes in as 20 ms frames, events come out to the transport. A factory
@@ -20,6 +34,8 @@ export class PipelineRun {
   private readonly framer: InboundFramer;
   private subscription: Subscription | undefined;
   private readonly startedAt = Date.now();
+  /** performance.now() at which audio time 0 was due: set by the first frame's arrival. */
+  private audioOrigin: number | undefined;
   private ended = false;
 
   constructor(
@@ -34,6 +50,9 @@ export class PipelineRun {
     let resolveDone!: () => void;
     this.done = new Promise((resolve) => (resolveDone = resolve));
     const emit = (event: PipelineEvent): void => {
+      if (event.type === 'audio.in' && this.audioOrigin !== undefined && frameLagChannel.hasSubscribers) {
+        frameLagChannel.publish({ lagMs: performance.now() - this.audioOrigin - frameEndMs(event.frame) } satisfies CallerFrameLagReport);
+      }
       recorder?.event(event, this.elapsedMs());
       onEvent(event);
     };
@@ -67,7 +86,10 @@ export class PipelineRun {
   push(samples: Int16Array): void {
     if (this.ended) return;
     this.recorder?.caller(samples, this.inputRate);
-    for (const frame of this.framer.push(samples)) this.inbound.next(frame);
+    for (const frame of this.framer.push(samples)) {
+      this.audioOrigin ??= performance.now() - frameEndMs(frame);
+      this.inbound.next(frame);
+    }
   }
 
   /** A key press from the caller's keypad. */
@@ -84,6 +106,7 @@ export class PipelineRun {
   end(): void {
     if (this.ended) return;
     this.ended = true;
+    this.audioOrigin = undefined; // the flushed remainder comes at hang-up, not when it was due: not lag
     for (const frame of this.framer.flush()) this.inbound.next(frame);
     this.inbound.complete();
     this.keys.complete();
