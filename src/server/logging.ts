@@ -58,41 +58,41 @@ export function logCallEvents(factory: PipelineFactory, log: ServerLog, options:
     const pipeline = factory(choice);
     const callId = choice.sessionId;
     const text = (value: string): LogFields => (options.includeText ? { text: value } : { chars: value.length });
-    const logged: OperatorFunction<AudioFrame, PipelineEvent> = (source) =>
-      pipeline(source).pipe(
-        tap((event) => {
-          const at = (message: string, fields: LogFields = {}, level: LogLevel = 'info'): void =>
-            log(message, { callId, ...('turnId' in event && event.turnId ? { turnId: event.turnId } : {}), ...fields }, level);
-          switch (event.type) {
-            case 'speech.started':
-              return at('caller started speaking', {}, 'debug');
-            case 'speech.ended':
-              return at('caller stopped speaking', { reason: event.reason, silenceMs: event.decidedAudioMs - event.audioMs });
-            case 'transcript':
-              if (event.final) at('transcript', { ...text(event.text), ...(event.language ? { language: event.language } : {}) });
-              return;
-            case 'tool.call':
-              return at('tool call', { tool: event.name });
-            case 'tool.result':
-              return at('tool result', { tool: event.name, isError: event.isError }, event.isError ? 'warn' : 'info');
-            case 'assistant.done':
-              return at('reply generated', {
-                ...text(event.text),
-                ...(event.finishReason ? { finishReason: event.finishReason } : {}),
-                ...(event.usage ? { inputTokens: event.usage.inputTokens, outputTokens: event.usage.outputTokens } : {}),
-              });
-            case 'interruption':
-              return at(event.resumed ? 'interrupted reply resumed and ended' : 'reply interrupted', { byTurnId: event.byTurnId, playedMs: event.playedMs });
-            case 'metric':
-              if (event.name === 'first_audio_out') at('first reply audio', { sinceSpeechEndMs: event.valueMs });
-              return;
-            case 'error':
-              return at(event.message, { code: event.code, stage: event.stage, retryable: event.retryable, utteranceLost: event.utteranceLost }, 'warn');
-            default:
-              return;
-          }
-        }),
-      );
+    const at = (turnId: string | undefined, message: string, fields: LogFields = {}, level: LogLevel = 'info'): void =>
+      log(message, { callId, ...(turnId ? { turnId } : {}), ...fields }, level);
+    const onEvent = (event: PipelineEvent): void => {
+      switch (event.type) {
+        case 'speech.started':
+          return at(event.turnId, 'caller started speaking', {}, 'debug');
+        case 'speech.ended':
+          return at(event.turnId, 'caller stopped speaking', { reason: event.reason, silenceMs: event.decidedAudioMs - event.audioMs });
+        case 'transcript':
+          if (event.final) at(event.turnId, 'transcript', { ...text(event.text), ...(event.language ? { language: event.language } : {}) });
+          return;
+        case 'tool.call':
+          return at(event.turnId, 'tool call', { tool: event.name });
+        case 'tool.result':
+          return at(event.turnId, 'tool result', { tool: event.name, isError: event.isError }, event.isError ? 'warn' : 'info');
+        case 'assistant.done':
+          return at(event.turnId, 'reply generated', {
+            ...text(event.text),
+            ...(event.finishReason ? { finishReason: event.finishReason } : {}),
+            ...(event.usage ? { inputTokens: event.usage.inputTokens, outputTokens: event.usage.outputTokens } : {}),
+          });
+        case 'interruption':
+          return at(event.turnId, event.resumed ? 'interrupted reply resumed and ended' : 'reply interrupted', { byTurnId: event.byTurnId, playedMs: event.playedMs });
+        case 'metric':
+          if (event.name === 'first_audio_out') at(event.turnId, 'first reply audio', { sinceSpeechEndMs: event.valueMs });
+          return;
+        case 'cost':
+          return at(event.turnId, 'turn cost', { usd: event.usd, callUsd: event.callUsd }, 'debug');
+        case 'error':
+          return at(event.turnId, event.message, { code: event.code, stage: event.stage, retryable: event.retryable, utteranceLost: event.utteranceLost }, 'warn');
+        default:
+          return;
+      }
+    };
+    const logged: OperatorFunction<AudioFrame, PipelineEvent> = (source) => pipeline(source).pipe(tap(onEvent));
     return logged;
   };
 }
