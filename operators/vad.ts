@@ -11,7 +11,8 @@ export type { VadConfig, VadTransition } from '../src/vad/state-machine.js';
 
 /**
  * Options of `vad`. Defaults: positiveThreshold 0.5, negativeThreshold 0.35, minSpeechMs 250,
- * silenceMs 500 (end-of-turn delay), prePaddingMs 300, maxUtteranceMs 30000, Silero v4 probabilities.
+ * silenceMs 500 (end-of-turn delay), pauseMs 0 (no `speech.paused`; the pipelines set 200 for their
+ * preemptive replies), prePaddingMs 300, maxUtteranceMs 30000, Silero v4 probabilities.
  */
 export type VadOptions = SpeechDetectorOptions;
 
@@ -30,7 +31,9 @@ class SourceError {
  * `speech.started` comes once speech has lasted `minSpeechMs` (its `audioMs` is the real start, earlier);
  * audio frames from then until `speech.ended` carry the `turnId`. `speech.ended` comes `silenceMs` after
  * the last speech (reason `silence`), when the source completes mid-utterance (`end_of_stream`), or at
- * `maxUtteranceMs` (`max_length`; a caller still talking gets a new turn at once).
+ * `maxUtteranceMs` (`max_length`; a caller still talking gets a new turn at once). With `pauseMs`, a
+ * shorter silence inside the utterance gives `speech.paused` (at most one open at a time) and speech after
+ * it `speech.resumed`; the `speech.ended` of a turn that ends during a pause has the pause's `audioMs`.
  *
  * ```
  * frames:  -a-b-c-d-e-f-g-h-|        probabilities: a .1, b .9, c .9, ... f .1, g .1, h .1
@@ -61,6 +64,10 @@ export function vad(options: VadOptions = {}): OperatorFunction<AudioFrame, Pipe
           if (t.type === 'start') {
             turnId = `turn-${++turnCount}`;
             subscriber.next({ type: 'speech.started', turnId, audioMs: t.audioMs });
+          } else if (t.type === 'pause') {
+            if (turnId !== undefined) subscriber.next({ type: 'speech.paused', turnId, audioMs: t.audioMs, decidedAudioMs: t.decidedAudioMs });
+          } else if (t.type === 'resume') {
+            if (turnId !== undefined) subscriber.next({ type: 'speech.resumed', turnId, audioMs: t.audioMs });
           } else if (turnId !== undefined) {
             sendAudio(); // the frame that completed the silence still belongs to the utterance
             subscriber.next({ type: 'speech.ended', turnId, audioMs: t.audioMs, reason: t.reason, decidedAudioMs: t.decidedAudioMs });

@@ -8,6 +8,8 @@
  * - minSpeechMs: speech must add up to this before `start` is reported (a cough never opens an
  *   utterance); the reported start is the real one, the first speech window.
  * - silenceMs: the end-of-turn delay: pauses shorter than this do not end the utterance.
+ * - pauseMs: a shorter silence inside an utterance that is reported as a `pause` (a chain may start a
+ *   preemptive reply there); speech after it is a `resume`. 0 (the default here): no pauses reported.
  * - maxUtteranceMs: an utterance this long is ended (`max_length`); if the caller is still speaking a new
  *   one starts at once.
  */
@@ -17,6 +19,7 @@ export interface VadConfig {
   readonly negativeThreshold: number;
   readonly minSpeechMs: number;
   readonly silenceMs: number;
+  readonly pauseMs: number;
   readonly prePaddingMs: number;
   readonly maxUtteranceMs: number;
 }
@@ -26,6 +29,7 @@ export const DEFAULT_VAD_CONFIG: VadConfig = {
   negativeThreshold: 0.35,
   minSpeechMs: 250,
   silenceMs: 500,
+  pauseMs: 0,
   prePaddingMs: 300,
   maxUtteranceMs: 30_000,
 };
@@ -45,6 +49,18 @@ export type VadTransition =
       /** Audio time when the end was decided (end of the window that completed the silence). */
       readonly decidedAudioMs: number;
       readonly reason: 'silence' | 'max_length' | 'end_of_stream';
+    }
+  | {
+      readonly type: 'pause';
+      /** Audio time of the end of the last speech window. */
+      readonly audioMs: number;
+      /** `audioMs` + about `pauseMs` (the window that completed the pause). */
+      readonly decidedAudioMs: number;
+    }
+  | {
+      readonly type: 'resume';
+      /** Audio time of the speech window that followed the pause. */
+      readonly audioMs: number;
     };
 
 type Phase = 'silence' | 'pending' | 'speech';
@@ -57,6 +73,8 @@ export class VadStateMachine {
   private lastSpeechEndMs = 0;
   /** True after a window below negativeThreshold, until one above positiveThreshold. */
   private trailing = false;
+  /** A `pause` was reported and no speech came since. */
+  private paused = false;
   private streamStartMs: number | undefined;
 
   constructor(config: Partial<VadConfig> = {}) {
@@ -99,15 +117,22 @@ export class VadStateMachine {
         break;
       case 'speech':
         if (this.isSpeech(probability)) {
+          if (this.paused) out.push({ type: 'resume', audioMs: frameStartMs });
+          this.paused = false;
           this.lastSpeechEndMs = endMs;
         } else if (endMs - this.lastSpeechEndMs >= c.silenceMs) {
           out.push({ type: 'end', audioMs: this.lastSpeechEndMs, decidedAudioMs: endMs, reason: 'silence' });
           this.phase = 'silence';
+          this.paused = false;
           break;
+        } else if (c.pauseMs > 0 && !this.paused && endMs - this.lastSpeechEndMs >= c.pauseMs) {
+          out.push({ type: 'pause', audioMs: this.lastSpeechEndMs, decidedAudioMs: endMs });
+          this.paused = true;
         }
         if (endMs - this.startMs >= c.maxUtteranceMs) {
           const audioMs = this.trailing ? this.lastSpeechEndMs : endMs;
           out.push({ type: 'end', audioMs, decidedAudioMs: endMs, reason: 'max_length' });
+          this.paused = false;
           if (this.trailing) {
             this.phase = 'silence';
           } else {
@@ -126,12 +151,14 @@ export class VadStateMachine {
   end(atMs: number): VadTransition[] {
     const wasSpeaking = this.phase === 'speech';
     this.phase = 'silence';
+    this.paused = false;
     if (!wasSpeaking) return [];
     return [{ type: 'end', audioMs: this.lastSpeechEndMs, decidedAudioMs: Math.max(atMs, this.lastSpeechEndMs), reason: 'end_of_stream' }];
   }
 
   reset(): void {
     this.phase = 'silence';
+    this.paused = false;
     this.trailing = false;
     this.streamStartMs = undefined;
   }

@@ -207,3 +207,30 @@ describe('vad operator: source errors', () => {
     expect(seen).toEqual(['audio 0', 'audio 1', 'audio 2', 'error socket closed']);
   });
 });
+
+describe('vad pauses (pauseMs)', () => {
+  const speechEvents = async (probabilities: number[], pauseMs: number) =>
+    (await lastValueFrom(from(windows(probabilities.length)).pipe(vad({ probabilities: scriptedVad(probabilities), pauseMs }), toArray()))).filter(
+      (e) => e.type !== 'audio.in',
+    );
+
+  it('reports a pause inside the utterance, the resumed speech, and ends at the last pause', async () => {
+    // Speech 0-320 ms, quiet 320-640, speech 640-960, quiet to the end (1504 ms).
+    const events = await speechEvents([...S(10), ...Q(10), ...S(10), ...Q(17)], 192);
+    expect(events).toEqual([
+      { type: 'speech.started', turnId: 'turn-1', audioMs: 0 },
+      { type: 'speech.paused', turnId: 'turn-1', audioMs: 320, decidedAudioMs: 512 },
+      { type: 'speech.resumed', turnId: 'turn-1', audioMs: 640 },
+      { type: 'speech.paused', turnId: 'turn-1', audioMs: 960, decidedAudioMs: 1152 },
+      { type: 'speech.ended', turnId: 'turn-1', audioMs: 960, decidedAudioMs: 1472, reason: 'silence' },
+    ]);
+  });
+
+  it('reports nothing extra with pauseMs 0, and no pause for a silence shorter than pauseMs', async () => {
+    const none = await speechEvents([...S(10), ...Q(10), ...S(10), ...Q(17)], 0);
+    expect(none.map((e) => e.type)).toEqual(['speech.started', 'speech.ended']);
+    // A 160 ms gap (5 windows) is under a 192 ms pause: only the final silence pauses.
+    const short = await speechEvents([...S(10), ...Q(5), ...S(10), ...Q(17)], 192);
+    expect(short.map((e) => e.type)).toEqual(['speech.started', 'speech.paused', 'speech.ended']);
+  });
+});

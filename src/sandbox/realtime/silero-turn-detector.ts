@@ -29,9 +29,9 @@ export function createSileroTurnDetector(options: TurnDetectorOptions): TurnDete
       clockMs += (samples.length * 1000) / sampleRate;
       try {
         const transitions = await silero.push(frame);
-        return transitions.map(
-          (t): TurnTransition =>
-            t.type === 'start' ? { kind: 'start', speechStartMs: t.audioMs } : { kind: 'end', speechEndMs: t.audioMs, decidedMs: t.decidedAudioMs },
+        // The sandbox's server VAD reports starts and ends only (its machine has no pauseMs).
+        return transitions.flatMap((t): TurnTransition[] =>
+          t.type === 'start' ? [{ kind: 'start', speechStartMs: t.audioMs }] : t.type === 'end' ? [{ kind: 'end', speechEndMs: t.audioMs, decidedMs: t.decidedAudioMs }] : [],
         );
       } catch {
         fallback = createEnergyTurnDetector(options);
