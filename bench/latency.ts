@@ -44,6 +44,8 @@ if (!profile) throw new Error(`unknown profile ${values.profile} (known: ${Objec
 
 const CHAINS: readonly ChainChoice[] = [
   { pipeline: 'cascaded', mode: 'seed' },
+  // Last round's streaming chain (transcription waits for the end of the turn), beside the preemptive one.
+  { pipeline: 'cascaded', mode: 'streaming', preemptive: false },
   { pipeline: 'cascaded', mode: 'streaming' },
   { pipeline: 'realtime', tts: 'streamed' },
   // The seed's "realtime ~1 s": the model speaks itself, no separate text-to-speech.

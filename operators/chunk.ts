@@ -37,7 +37,8 @@ interface OpenUtterance {
  * Groups each utterance's audio into `utterance.chunk` events while the caller speaks: padding before
  * the speech start first (from a small history of recent frames, since the vad reports the start late),
  * then every `chunkMs`; at `speech.ended` the remaining audio goes out as the `final` chunk (maybe
- * empty), just before the `speech.ended` event itself. Every input event is passed on.
+ * empty), just before the `speech.ended` event itself; at a `speech.paused` what is buffered goes out at
+ * once (a shorter chunk), so a request ended there has all the audio so far. Every input event is passed on.
  *
  * ```
  * in:   -a-a-S-a-a-a-a-E-|        a = audio.in (100 ms), S = speech.started, E = speech.ended
@@ -165,6 +166,11 @@ export function chunk(options: ChunkOptions = {}): OperatorFunction<PipelineEven
               return;
             case 'speech.ended':
               if (open && open.turnId === event.turnId) finish(open);
+              subscriber.next(event);
+              return;
+            case 'speech.paused':
+              // A preemptive request ends its upload here: it must have every sample up to the pause.
+              if (open && open.turnId === event.turnId && !open.capped && open.filled > 0) emitChunk(open, false);
               subscriber.next(event);
               return;
             default:

@@ -1,6 +1,6 @@
 import { asyncScheduler, Observable, timer, type OperatorFunction, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { RxVoiceError, toRxVoiceError } from '../src/errors.js';
-import { errorEvent, retryMetric, type PipelineEvent, type UtteranceChunkEvent } from '../src/events.js';
+import { errorEvent, retryMetric, speculationMetric, type PipelineEvent, type TranscriptEvent, type UtteranceChunkEvent } from '../src/events.js';
 import type { Transcriber } from '../src/providers/types.js';
 
 /** Bounded retries with exponential backoff; a provider's `retry-after` wins over the backoff. */
@@ -31,6 +31,11 @@ export interface TranscribeOptions {
   readonly retry?: RetryOptions | false;
   /** Scheduler for retry delays (virtual time in marble tests). */
   readonly scheduler?: SchedulerLike;
+  /**
+   * End the upload at a `speech.paused` so the transcript is (nearly) ready when the turn ends (default
+   * true). If the caller resumes, that request is dropped and a new one sends the whole utterance.
+   */
+  readonly preemptive?: boolean;
 }
 
 interface Utterance {
@@ -43,6 +48,12 @@ interface Utterance {
   request?: Subscription;
   wait?: Subscription;
   settled: boolean;
+  /** The upload was ended at a `speech.paused`: its transcript waits for the turn to be decided. */
+  speculating: boolean;
+  /** The turn's end was decided (`speech.ended`, a new turn, the end of the input). */
+  decided: boolean;
+  /** A speculative attempt's final transcript, held until the turn is decided. */
+  held?: TranscriptEvent;
 }
 
 /**
@@ -52,6 +63,12 @@ interface Utterance {
  * reset) re-sends everything heard so far plus what arrives meanwhile. Every utterance ends in exactly one
  * final `transcript` (text '' when nothing was said) or one `error` with `utteranceLost: true`.
  * All events pass through.
+ *
+ * Preemptive: at the turn's `speech.paused` the upload is ended (the request answers while the vad is
+ * still waiting for the end of the turn); its transcript is held and emitted right after `speech.ended`.
+ * If `speech.resumed` comes first, that request is aborted and leaves no trace, and a new one sends the
+ * whole utterance, the audio so far first. Each is counted as a `speculation` metric (started, used,
+ * discarded).
  *
  * ```
  * in:  --c0--c1--c2(final)-------------->
@@ -63,6 +80,7 @@ export function transcribe(options: TranscribeOptions): OperatorFunction<Pipelin
   const scheduler = options.scheduler ?? asyncScheduler;
   const retry = options.retry === false ? { maxAttempts: 1 } : (options.retry ?? {});
   const maxAttempts = Math.max(1, retry.maxAttempts ?? 3);
+  const preemptive = options.preemptive ?? true;
   return (source) =>
     new Observable<PipelineEvent>((subscriber) => {
       const utterances = new Map<string, Utterance>();
@@ -123,14 +141,19 @@ export function transcribe(options: TranscribeOptions): OperatorFunction<Pipelin
               };
               if (update.final) {
                 gotFinal = true;
-                settle(u, transcript);
-              } else if (options.stream) subscriber.next(transcript);
+                if (u.speculating && !u.decided) u.held = transcript as TranscriptEvent;
+                else settle(u, transcript);
+              } else if (options.stream && !u.speculating) subscriber.next(transcript);
             },
             error: (err: unknown) => {
               u.request = undefined;
               if (u.settled) return;
               const e = toRxVoiceError(err, 'transcribe', 'provider_error');
-              if (e.retryable && u.attempt < maxAttempts) {
+              if (u.speculating && !u.decided) {
+                // A speculative request that failed costs nothing yet and is not retried: the turn's end
+                // (or the resumed speech) sends a fresh one with the full retry budget.
+                u.attempt = 0;
+              } else if (e.retryable && u.attempt < maxAttempts) {
                 const delayMs = retryDelayMs(retry, u.attempt, e);
                 subscriber.next(retryMetric(u.turnId, 'transcribe', delayMs, scheduler.now(), e.code, u.attempt));
                 u.wait = timer(delayMs, scheduler).subscribe(() => {
@@ -144,7 +167,7 @@ export function transcribe(options: TranscribeOptions): OperatorFunction<Pipelin
             },
             complete: () => {
               u.request = undefined;
-              if (!gotFinal && !u.settled) {
+              if (!gotFinal && !u.settled && !(u.speculating && !u.decided)) {
                 settle(
                   u,
                   errorEvent(
@@ -164,7 +187,7 @@ export function transcribe(options: TranscribeOptions): OperatorFunction<Pipelin
         let u = utterances.get(event.turnId);
         const fresh = u === undefined;
         if (!u) {
-          u = { turnId: event.turnId, sampleRate: event.sampleRate, chunks: [], ended: false, listeners: new Set(), attempt: 0, settled: false };
+          u = { turnId: event.turnId, sampleRate: event.sampleRate, chunks: [], ended: false, listeners: new Set(), attempt: 0, settled: false, speculating: false, decided: false };
           utterances.set(event.turnId, u);
         }
         if (event.samples.length > 0) {
@@ -173,6 +196,40 @@ export function transcribe(options: TranscribeOptions): OperatorFunction<Pipelin
         }
         if (event.final) endAudio(u);
         if (fresh) attempt(u);
+      };
+
+      const onPaused = (turnId: string): void => {
+        const u = utterances.get(turnId);
+        if (!preemptive || !u || u.settled || u.ended || u.speculating) return;
+        u.speculating = true;
+        subscriber.next(speculationMetric(turnId, 'transcribe', 'started', scheduler.now()));
+        endAudio(u);
+      };
+
+      const onResumed = (turnId: string): void => {
+        const u = utterances.get(turnId);
+        if (!u || u.settled || !u.speculating || u.decided) return;
+        u.speculating = false;
+        u.held = undefined;
+        u.request?.unsubscribe();
+        u.request = undefined;
+        u.wait?.unsubscribe();
+        u.wait = undefined;
+        u.ended = false;
+        u.attempt = 0;
+        subscriber.next(speculationMetric(turnId, 'transcribe', 'discarded', scheduler.now()));
+        attempt(u);
+      };
+
+      /** The turn is over: a held transcript goes out now; a speculative request still running is adopted. */
+      const onDecided = (u: Utterance): void => {
+        if (u.settled || u.decided) return;
+        u.decided = true;
+        endAudio(u);
+        if (!u.speculating) return;
+        subscriber.next(speculationMetric(u.turnId, 'transcribe', 'used', scheduler.now()));
+        if (u.held) settle(u, u.held);
+        else if (!u.request && !u.wait) attempt(u); // the speculative request failed: the real one now
       };
 
       const endAudio = (u: Utterance): void => {
@@ -185,12 +242,23 @@ export function transcribe(options: TranscribeOptions): OperatorFunction<Pipelin
         next: (event) => {
           subscriber.next(event);
           if (event.type === 'utterance.chunk') onChunk(event);
+          else if (event.type === 'speech.paused') onPaused(event.turnId);
+          else if (event.type === 'speech.resumed') onResumed(event.turnId);
+          else if (event.type === 'speech.ended') {
+            const u = utterances.get(event.turnId);
+            if (u) onDecided(u);
+          } else if (event.type === 'speech.started') {
+            for (const u of [...utterances.values()]) if (u.turnId !== event.turnId) onDecided(u);
+          }
         },
         error: (err: unknown) => subscriber.error(err),
         complete: () => {
           sourceDone = true;
           // An utterance cut by the end of the input still gets its transcript.
-          for (const u of utterances.values()) endAudio(u);
+          for (const u of [...utterances.values()]) {
+            endAudio(u);
+            onDecided(u);
+          }
           maybeComplete();
         },
       });

@@ -84,6 +84,12 @@ export interface CascadedOptions extends CascadedProviderOptions {
   /** Barge-in: `false` turns it off; a policy object sets the thresholds; default: any speech during a reply cuts it. */
   readonly bargeIn?: BargeInPolicy | Omit<BargeInOptions, 'playback' | 'scheduler'>;
   readonly vad?: VadOptions;
+  /**
+   * Preemptive transcription (default on): at a short pause (`pauseMs`, default 200) the upload ends, so
+   * the transcript is ready about when the turn ends; speech after the pause drops that request and sends
+   * the whole utterance again. `false`: the transcription waits for the end of the turn, as originally.
+   */
+  readonly preemptive?: boolean | { readonly pauseMs?: number };
   readonly chunk?: ChunkOptions;
   readonly sentences?: SentencesOptions;
   /** The history; default a new one per subscription with `systemPrompt`. Interruptions cut it to what was heard. */
@@ -175,11 +181,14 @@ export function cascaded(options: CascadedOptions = {}): OperatorFunction<AudioF
       const bargeOptions = bargeInOptions(options.bargeIn, playback, scheduler);
       const policy = bargeOptions.policy;
       const wantsPartials = policy !== undefined && policy !== false && (policy.minWords ?? 0) > 0;
+      const preemptive = options.preemptive ?? true;
+      const pauseMs = preemptive === false ? 0 : ((preemptive === true ? undefined : preemptive.pauseMs) ?? DEFAULT_PAUSE_MS);
       return frames.pipe(
-        vad(options.vad),
+        vad({ pauseMs, ...options.vad }),
         chunk(options.chunk),
         transcribe({
           transcriber: providers.transcriber,
+          preemptive: preemptive !== false,
           ...(options.language ? { language: options.language } : {}),
           ...(options.transcriptionPrompt ? { prompt: options.transcriptionPrompt } : {}),
           // Partial transcripts only help when barge-in counts words.
@@ -229,6 +238,9 @@ export function cascaded(options: CascadedOptions = {}): OperatorFunction<AudioF
       );
     });
 }
+
+/** The pause that starts a preemptive request: long enough to skip the gaps between words. */
+export const DEFAULT_PAUSE_MS = 200;
 
 function bargeInOptions(
   barge: CascadedOptions['bargeIn'],

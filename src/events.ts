@@ -318,6 +318,13 @@ export function retryMetric(turnId: string, stage: ErrorStage, delayMs: number, 
   return { type: 'metric', turnId, name: 'retry', valueMs: delayMs, stage, atMs, detail: { code, attempt } };
 }
 
+export type SpeculationOutcome = 'started' | 'used' | 'discarded';
+
+/** A speculative request (started at a `speech.paused`) and what became of it. */
+export function speculationMetric(turnId: string, stage: ErrorStage, outcome: SpeculationOutcome, atMs: number): MetricEvent {
+  return { type: 'metric', turnId, name: 'speculation', valueMs: 1, stage, atMs, detail: { outcome, stage } };
+}
+
 /** Builds the `error` event for an error, with its message already free of secrets. */
 export function errorEvent(
   err: { code: ErrorCode; stage: ErrorStage; message: string; retryable?: boolean },

@@ -30,6 +30,7 @@ const CHAINS: readonly ChainChoice[] = [
   { pipeline: 'cascaded', mode: 'seed' },
   { pipeline: 'cascaded', mode: 'streaming' },
   { pipeline: 'realtime', tts: 'streamed' },
+  { pipeline: 'realtime', tts: 'model' },
 ];
 
 /** `rxvoice demo` (`npm start`): the demo call through the chains, the conversations, the comparison. */

@@ -15,6 +15,8 @@ export interface ChainChoice {
   readonly pipeline: PipelineName;
   readonly mode?: CascadedMode;
   readonly tts?: 'final' | 'streamed' | 'model';
+  /** Cascaded: preemptive transcription (default: on in streaming mode, off in seed mode, the original design). */
+  readonly preemptive?: boolean;
 }
 
 /** Providers for a CLI session: real ones when keys are set, an in-process sandbox for the rest. */
@@ -71,6 +73,7 @@ export async function buildChain(
     return cascaded({
       providers: createCascadedProviders(endpoints, { callId, mode }),
       mode,
+      preemptive: isPreemptive(choice),
       ...tools,
     });
   }
@@ -78,8 +81,10 @@ export async function buildChain(
   return realtimePipeline({ endpoints, callId, tts: choice.tts ?? 'streamed', ...tools });
 }
 
+const isPreemptive = (choice: ChainChoice): boolean => choice.preemptive ?? (choice.mode ?? 'streaming') === 'streaming';
+
 export function chainLabel(choice: ChainChoice): string {
-  if (choice.pipeline === 'cascaded') return `cascaded (${choice.mode ?? 'streaming'})`;
+  if (choice.pipeline === 'cascaded') return `cascaded (${choice.mode ?? 'streaming'}${isPreemptive(choice) ? ', preemptive' : ''})`;
   return `realtime (tts ${choice.tts ?? 'streamed'})`;
 }
 

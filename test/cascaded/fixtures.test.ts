@@ -69,17 +69,18 @@ async function runFixture(name: string, mode: CascadedMode, form: Form) {
   const fixture = await loadFixture(name);
   const callId = `fixture-call-${++calls}`;
   const before = sandbox.stats.transcriptions.length;
-  // When the chain saw each utterance end (the first frame past it): wall-clock offsets from t0 would fail
-  // under a loaded CI, where a stall delays the paced frames and the uploads alike.
+  // When the chain heard each utterance end (the first frame past it, as it came out of the vad): wall-clock
+  // offsets from t0, or from the frame's entry, would fail under a loaded CI, where the vad falls behind.
   const endSeenAt: number[] = [];
   const events = await lastValueFrom(
     fixture.frames({ realtime: true }).pipe(
-      tap((f) => {
+      cascaded({ endpoints: endpointsFor(form), mode, tools: [weather], callId, systemPrompt: 'Be brief.' }),
+      tap((e) => {
+        if (e.type !== 'audio.in') return;
         fixture.utterances.forEach((u, i) => {
-          if (endSeenAt[i] === undefined && f.startMs >= u.endMs) endSeenAt[i] = performance.now();
+          if (endSeenAt[i] === undefined && e.frame.startMs >= u.endMs) endSeenAt[i] = performance.now();
         });
       }),
-      cascaded({ endpoints: endpointsFor(form), mode, tools: [weather], callId, systemPrompt: 'Be brief.' }),
       filter((e) => e.type !== 'audio.in'),
       toArray(),
       timeout(fixture.durationMs + 20_000),

@@ -163,7 +163,6 @@ describe('transcribe', () => {
       return { transcriber: stt };
     }, 50);
     expect(stt.requests).toHaveLength(1);
-    expect(stt.aborted).toBe(1);
     expect(stt.active).toBe(0);
   });
 
@@ -184,3 +183,74 @@ describe('transcribe', () => {
   });
 });
 
+
+describe('transcribe: preemptive (speech.paused / speech.resumed)', () => {
+  const spec: Record<string, PipelineEvent> = {
+    ...values,
+    P: { type: 'speech.paused', turnId: 'turn-1', audioMs: 500, decidedAudioMs: 700 },
+    R: { type: 'speech.resumed', turnId: 'turn-1', audioMs: 800 },
+    E: { type: 'speech.ended', turnId: 'turn-1', audioMs: 500, decidedAudioMs: 1012, reason: 'silence' },
+    d: chunk('turn-1', 2),
+    f: chunk('turn-1', 3, true),
+  };
+  const runSpec = (marble: string, texts: string[], latencyMs = 300, preemptive = true) => {
+    const scheduler = new TestScheduler(() => undefined);
+    const out: Out[] = [];
+    let stt!: ReturnType<typeof fakeTranscriber>;
+    scheduler.run(({ cold }) => {
+      stt = fakeTranscriber({ transcripts: texts, latencyMs, scheduler });
+      cold(marble, spec)
+        .pipe(transcribe({ transcriber: stt, scheduler, preemptive }))
+        .subscribe((e) => {
+          if (e.type !== 'utterance.chunk') out.push({ t: scheduler.now(), e });
+        });
+    });
+    return { out, stt };
+  };
+  const outcomes = (out: Out[]) => out.flatMap((o) => (o.e.type === 'metric' && o.e.name === 'speculation' ? [`${o.e.detail?.outcome}@${o.t}`] : []));
+
+  it('ends the upload at the pause and emits the held transcript right after speech.ended (one request)', () => {
+    // a b at 0/100, pause at 200, the final chunk and speech.ended at 512: the answer came at 200 + 300.
+    const { out, stt } = runSpec('a 99ms b 99ms P 311ms (cE)', ['hello there']);
+    expect(stt.requests).toHaveLength(1);
+    const transcript = out.find((o) => o.e.type === 'transcript');
+    expect(transcript).toEqual({ t: 512, e: { type: 'transcript', turnId: 'turn-1', text: 'hello there', final: true } });
+    // After speech.ended, never before it (the latency metrics count from there).
+    expect(out.findIndex((o) => o.e.type === 'speech.ended')).toBeLessThan(out.indexOf(transcript!));
+    expect(outcomes(out)).toEqual(['started@200', 'used@512']);
+  });
+
+  it('without preemption the request answers only after the end (the baseline: 300 ms later)', () => {
+    const { out } = runSpec('a 99ms b 99ms P 311ms (cE)', ['hello there'], 300, false);
+    expect(out.find((o) => o.e.type === 'transcript')?.t).toBe(812);
+    expect(outcomes(out)).toEqual([]);
+  });
+
+  it('a resumed caller: the speculative request is aborted, a new one sends the whole utterance, one transcript', () => {
+    // Pause at 200, resume at 250 (before the first answer at 500), end at 600.
+    const { out, stt } = runSpec('a 99ms b 99ms P 49ms R 49ms d 49ms (fE)', ['first try', 'the whole thing']);
+    expect(stt.requests).toHaveLength(2);
+    const transcripts = out.filter((o) => o.e.type === 'transcript');
+    // The fake answers in script order: the aborted first request never consumed its entry.
+    expect(transcripts.map((o) => (o.e as { text: string }).text)).toEqual(['first try']);
+    expect(transcripts).toHaveLength(1);
+    expect(outcomes(out)).toEqual(['started@200', 'discarded@250']);
+    // The second request got everything: both chunks before the pause and the two after.
+    expect(stt.uploads[1]).toBe(4 * 4000);
+  });
+
+  it('a resumed caller after the speculative answer arrived: the answer is dropped, never emitted', () => {
+    // Pause at 200, answer at 500 (held), resume at 600, end at 700: only the second answer goes out.
+    const { out, stt } = runSpec('a 99ms b 99ms P 399ms R 99ms (cE)', ['half a sentence', 'the full sentence'], 100);
+    expect(stt.requests).toHaveLength(2);
+    expect(out.filter((o) => o.e.type === 'transcript').map((o) => (o.e as { text: string }).text)).toEqual(['the full sentence']);
+    expect(outcomes(out)).toEqual(['started@200', 'discarded@600']);
+  });
+
+  it('a failed speculative request is not an error: the end of the turn sends a fresh one', () => {
+    const { out, stt } = runSpec('a 99ms b 99ms P 311ms (cE)', [new Error('boom') as unknown as string, 'recovered'], 50);
+    expect(stt.requests).toHaveLength(2);
+    expect(out.filter((o) => o.e.type === 'error')).toEqual([]);
+    expect(out.find((o) => o.e.type === 'transcript')).toMatchObject({ t: 562, e: { text: 'recovered' } });
+  });
+});

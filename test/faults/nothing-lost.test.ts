@@ -182,13 +182,18 @@ describe('nothing lost under randomized transcription faults (cascaded, virtual 
           // The attempt that produced the transcript received exactly those samples.
           const attempts = stt.attempts.filter((x) => x.turnId === turnId);
           expect(attempts.length).toBeGreaterThanOrEqual(1);
-          expect(attempts.length).toBeLessThanOrEqual(maxAttempts);
+          // A speculative request (ended at a pause) that failed does not use up the retry budget.
+          const speculative = ofType(events, 'metric').filter((m) => m.name === 'speculation' && m.turnId === turnId && m.detail?.outcome === 'started').length;
+          expect(attempts.length).toBeLessThanOrEqual(maxAttempts + speculative);
           if (lost.length === 1) seen.lost++;
           if (finals.length === 1 && attempts.length > 1) seen.recoveredAfterRetry++;
           if (finals.length === 1) {
             const last = attempts.at(-1)!;
             expect(last.completed).toBe(true);
-            expect(last.samples).toEqual(heard);
+            // Preemptive: the upload may end at the pause, before the end-of-turn silence; then it holds
+            // a prefix of the utterance's audio that still covers all of the speech.
+            expect(last.samples).toEqual(heard.slice(0, last.samples.length));
+            expect(chunks[0]!.startMs + (last.samples.length * 1000) / 16000).toBeGreaterThanOrEqual(b);
           }
         }
         // A turn that got its transcript got its reply: faults on one turn do not silence the next.

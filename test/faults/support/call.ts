@@ -73,8 +73,9 @@ export async function callTurnByTurn(
         const settled = started.every((s) => turnSettled(events, s.turnId));
         const played = started.every((s) => {
           const at = firstAudioAt.get(s.turnId);
-          // A reply with no audio yet may be waiting on a retry: give it longer before moving on.
-          if (at === undefined) return turnErrored(events, s.turnId) || Date.now() - lastEventAt >= 2500;
+          // A reply with no audio yet may be waiting on a retry (a 1 s retry-after, then synthesis on a
+          // loaded machine): give it well over that before moving on, which would cancel it as stale.
+          if (at === undefined) return turnErrored(events, s.turnId) || Date.now() - lastEventAt >= 6000;
           return Date.now() >= at + replyAudioMs(events, s.turnId) + 100;
         });
         if (settled && played && Date.now() - lastEventAt >= quietMs) break;
