@@ -58,6 +58,7 @@ export class SandboxState implements SandboxContext {
   private scenario: Scenario | undefined;
   private readonly apiKey: string | undefined;
   private readonly positions = new Map<string, number>();
+  private readonly turnUtterances = new Map<string, { turnKey: string; utterance: { transcript: string; language: string } }>();
 
   constructor(options: SandboxStateOptions) {
     this.profile = options.profile;
@@ -76,6 +77,7 @@ export class SandboxState implements SandboxContext {
   setScenario(scenario: Scenario | undefined): void {
     this.scenario = scenario;
     this.positions.clear();
+    this.turnUtterances.clear();
     for (const key of Object.keys(this.stats.requests) as SandboxSurface[]) this.stats.requests[key] = 0;
   }
 
@@ -90,6 +92,15 @@ export class SandboxState implements SandboxContext {
     const utterance =
       position < scripted.length ? scripted[position] : DEFAULT_UTTERANCES[(position - scripted.length) % DEFAULT_UTTERANCES.length];
     return { transcript: utterance?.transcript ?? '', language: utterance?.language ?? 'en' };
+  }
+
+  /** The utterance of one caller turn: the first request for a turn consumes the next, later ones repeat it. */
+  utteranceForTurn(callKey: string, turnKey: string): { transcript: string; language: string } {
+    const last = this.turnUtterances.get(callKey);
+    if (last && last.turnKey === turnKey) return last.utterance;
+    const utterance = this.nextUtterance(callKey);
+    this.turnUtterances.set(callKey, { turnKey, utterance });
+    return utterance;
   }
 
   nextUtterance(callKey: string): { transcript: string; language: string } {

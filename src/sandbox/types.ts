@@ -93,3 +93,5 @@ export interface Scenario {
 export const FAULT_HEADER = 'x-rxvoice-fault';
 /** Request header naming the call, so the sandbox keeps a scenario position per call. */
 export const CALL_HEADER = 'x-rxvoice-call';
+/** The caller turn a transcription request is for: requests for one turn transcribe the same utterance. */
+export const TURN_HEADER = 'x-rxvoice-turn';

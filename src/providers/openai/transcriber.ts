@@ -1,3 +1,4 @@
+import { CALL_HEADER, TURN_HEADER } from '../../sandbox/types.js';
 import { Readable } from 'node:stream';
 import { Observable } from 'rxjs';
 import { request, type Dispatcher } from 'undici';
@@ -87,6 +88,9 @@ async function run(
   const headers: Record<string, string> = {
     ...target.headers,
     ...options.headers,
+    // With the sandbox's call header, the turn too: every request for one caller turn (a preemptive one
+    // and the one after resumed speech) then gets that turn's scripted transcript, as real audio would.
+    ...(options.headers?.[CALL_HEADER] !== undefined && req.turnId !== undefined ? { [TURN_HEADER]: req.turnId } : {}),
     'content-type': `multipart/form-data; boundary=${boundary}`,
     accept: stream ? 'text/event-stream' : 'application/json',
   };

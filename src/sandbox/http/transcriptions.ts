@@ -8,7 +8,7 @@ import { SseStream } from '../sse.js';
 import type { SandboxState, TranscriptionUploadStat } from '../state.js';
 import { sleep } from '../time.js';
 import { splitTokens } from '../tokens.js';
-import { CALL_HEADER, FAULT_HEADER } from '../types.js';
+import { CALL_HEADER, TURN_HEADER, FAULT_HEADER } from '../types.js';
 import { headerValue } from './body.js';
 import { sendWithFault } from './respond.js';
 
@@ -225,7 +225,8 @@ export async function handleTranscription(
   await sleep(state.profile.transcribe.afterUploadMs);
   if (res.destroyed) return;
   // A faulted request does not use up the scenario's utterance: the client's retry gets the same one.
-  const utterance = fault ? state.peekUtterance(stat.callKey) : state.nextUtterance(stat.callKey);
+  const turnKey = headerValue(req, TURN_HEADER);
+  const utterance = fault ? state.peekUtterance(stat.callKey) : turnKey ? state.utteranceForTurn(stat.callKey, turnKey) : state.nextUtterance(stat.callKey);
   const text = utterance.transcript;
   const seconds = duration ?? Math.max(1, text.split(/\s+/).length * 0.4);
   const isWhisper = /^whisper/i.test(model);
