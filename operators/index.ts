@@ -2,6 +2,7 @@
 export { vad, createSpeechDetector, type VadOptions, type SpeechDetector, type SpeechDetectorOptions, type SpeechProbabilityModel, type VadConfig, type VadTransition } from './vad.js';
 export { chunk, type ChunkOptions } from './chunk.js';
 export { transcribe, type TranscribeOptions, type RetryOptions } from './transcribe.js';
+export { turnDetector, textTurnDetector, DEFAULT_HOLD_SILENCE_MS, type TurnDetectorOptions, type TurnDetector, type TurnDetectorInput, type TurnVerdict, type EndOfTurnRequest, type TextTurnDetectorOptions } from './turnDetector.js';
 export { bargeIn, type BargeInOptions, type BargeInPolicy } from './bargeIn.js';
 export { llmStream, type LlmStreamOptions } from './llmStream.js';
 export { realtime, type RealtimeOptions, type RealtimeTool, type RealtimeBargeIn } from './realtime.js';

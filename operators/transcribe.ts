@@ -65,7 +65,8 @@ interface Utterance {
  * All events pass through.
  *
  * Preemptive: at the turn's `speech.paused` the upload is ended (the request answers while the vad is
- * still waiting for the end of the turn); its transcript is held and emitted right after `speech.ended`.
+ * still waiting for the end of the turn); its transcript goes out at once as a `preview` partial (for a
+ * turn detector) and is held as the final one until `speech.ended`.
  * If `speech.resumed` comes first, that request is aborted and leaves no trace, and a new one sends the
  * whole utterance, the audio so far first. Each is counted as a `speculation` metric (started, used,
  * discarded).
@@ -141,8 +142,11 @@ export function transcribe(options: TranscribeOptions): OperatorFunction<Pipelin
               };
               if (update.final) {
                 gotFinal = true;
-                if (u.speculating && !u.decided) u.held = transcript as TranscriptEvent;
-                else settle(u, transcript);
+                if (u.speculating && !u.decided) {
+                  u.held = transcript as TranscriptEvent;
+                  // What was said before the pause, for a turn detector; the final waits for the decision.
+                  subscriber.next({ ...(transcript as TranscriptEvent), final: false, preview: true });
+                } else settle(u, transcript);
               } else if (options.stream && !u.speculating) subscriber.next(transcript);
             },
             error: (err: unknown) => {

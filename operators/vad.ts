@@ -1,9 +1,10 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import type { AudioFrame } from '../src/audio/frame.js';
 import { errorEvent, type PipelineEvent } from '../src/events.js';
 import { toRxVoiceError } from '../src/errors.js';
 import { VadEngine, type SpeechDetectorOptions } from '../src/vad/detector.js';
 import type { VadTransition } from '../src/vad/state-machine.js';
+import type { EndOfTurnRequest } from '../src/turn/types.js';
 
 export { createSpeechDetector, type SpeechDetector, type SpeechDetectorOptions } from '../src/vad/detector.js';
 export type { SpeechProbabilityModel } from '../src/vad/silero.js';
@@ -14,7 +15,13 @@ export type { VadConfig, VadTransition } from '../src/vad/state-machine.js';
  * silenceMs 500 (end-of-turn delay), pauseMs 0 (no `speech.paused`; the pipelines set 200 for their
  * preemptive replies), prePaddingMs 300, maxUtteranceMs 30000, Silero v4 probabilities.
  */
-export type VadOptions = SpeechDetectorOptions;
+export interface VadOptions extends SpeechDetectorOptions {
+  /**
+   * Verdicts of an end-of-turn detector (the `turnDetector` operator's `requests`): each sets the silence
+   * that ends the turn in the pause in progress. Without one, `silenceMs` ends every turn.
+   */
+  readonly endOfTurn?: Observable<EndOfTurnRequest>;
+}
 
 const END = Symbol('end');
 
@@ -34,6 +41,8 @@ class SourceError {
  * `maxUtteranceMs` (`max_length`; a caller still talking gets a new turn at once). With `pauseMs`, a
  * shorter silence inside the utterance gives `speech.paused` (at most one open at a time) and speech after
  * it `speech.resumed`; the `speech.ended` of a turn that ends during a pause has the pause's `audioMs`.
+ * With `endOfTurn`, a turn detector's verdict on a pause sets the silence that ends that turn (shorter for
+ * words that read complete, longer for words that trail off); speech again restores `silenceMs`.
  *
  * ```
  * frames:  -a-b-c-d-e-f-g-h-|        probabilities: a .1, b .9, c .9, ... f .1, g .1, h .1
@@ -45,9 +54,10 @@ class SourceError {
  * releases the model's state.
  */
 export function vad(options: VadOptions = {}): OperatorFunction<AudioFrame, PipelineEvent> {
+  const { endOfTurn: _verdicts, ...detectorOptions } = options;
   return (source) =>
     new Observable<PipelineEvent>((subscriber) => {
-      const engine = new VadEngine(options);
+      const engine = new VadEngine(detectorOptions);
       const queue: (AudioFrame | typeof END | SourceError)[] = [];
       let busy = false;
       let turnCount = 0;
@@ -125,6 +135,17 @@ export function vad(options: VadOptions = {}): OperatorFunction<AudioFrame, Pipe
         }
       };
 
+      // A verdict applies to the pause in progress; when no frame is waiting for the model it can end the
+      // turn at once instead of at the next window.
+      let verdicts: Subscription | undefined;
+      if (options.endOfTurn) {
+        verdicts = options.endOfTurn.subscribe((request) => {
+          if (request.turnId !== turnId || subscriber.closed) return;
+          engine.machine.setPauseSilence(request.silenceMs);
+          if (!busy && queue.length === 0) apply(undefined, engine.machine.closeIfDue(engine.processedMs));
+        });
+      }
+
       const sub = source.subscribe({
         next(frame) {
           queue.push(frame);
@@ -142,6 +163,7 @@ export function vad(options: VadOptions = {}): OperatorFunction<AudioFrame, Pipe
 
       return () => {
         sub.unsubscribe();
+        verdicts?.unsubscribe();
         queue.length = 0;
         void engine.release().catch(() => undefined);
       };

@@ -1,4 +1,4 @@
-import { asyncScheduler, connect, defer, endWith, identity, ignoreElements, merge, tap, takeUntil, type Observable, type MonoTypeOperatorFunction, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, connect, defer, endWith, identity, ignoreElements, merge, Subject, tap, takeUntil, type Observable, type MonoTypeOperatorFunction, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { bargeIn, type BargeInOptions, type BargeInPolicy } from '../operators/bargeIn.js';
 import { chunk, type ChunkOptions } from '../operators/chunk.js';
 import { costMeter } from '../operators/costMeter.js';
@@ -8,6 +8,9 @@ import { turnMetrics } from '../operators/metrics.js';
 import { sentences, type SentencesOptions } from '../operators/sentences.js';
 import { spokenFallback, type SpokenFallbackOptions } from '../operators/spokenFallback.js';
 import { transcribe, type RetryOptions } from '../operators/transcribe.js';
+import { turnDetector } from '../operators/turnDetector.js';
+import { turnDetection, type TurnDetectionOption } from '../src/turn/option.js';
+import type { EndOfTurnRequest } from '../src/turn/types.js';
 import { DEFAULT_TTS_MODEL, tts } from '../operators/tts.js';
 import { vad, type VadOptions } from '../operators/vad.js';
 import type { AudioFrame } from '../src/audio/frame.js';
@@ -90,6 +93,13 @@ export interface CascadedOptions extends CascadedProviderOptions {
    * the whole utterance again. `false`: the transcription waits for the end of the turn, as originally.
    */
   readonly preemptive?: boolean | { readonly pauseMs?: number };
+  /**
+   * End of turn that reads the words (default on with preemptive transcription): at a pause, the
+   * transcript so far goes to a `TurnDetector` (default `textTurnDetector()`); a turn that reads complete
+   * ends at once, one that trails off ("and", "um", digits being read out) waits up to `holdSilenceMs`
+   * (1200 ms). `false`: the vad's `silenceMs` ends every turn.
+   */
+  readonly turnDetection?: TurnDetectionOption;
   readonly chunk?: ChunkOptions;
   readonly sentences?: SentencesOptions;
   /** The history; default a new one per subscription with `systemPrompt`. Interruptions cut it to what was heard. */
@@ -183,8 +193,10 @@ export function cascaded(options: CascadedOptions = {}): OperatorFunction<AudioF
       const wantsPartials = policy !== undefined && policy !== false && (policy.minWords ?? 0) > 0;
       const preemptive = options.preemptive ?? true;
       const pauseMs = preemptive === false ? 0 : ((preemptive === true ? undefined : preemptive.pauseMs) ?? DEFAULT_PAUSE_MS);
+      const detection = preemptive === false ? undefined : turnDetection(options.turnDetection);
+      const endOfTurn = new Subject<EndOfTurnRequest>();
       return frames.pipe(
-        vad({ pauseMs, ...options.vad }),
+        vad({ pauseMs, ...options.vad, ...(detection ? { endOfTurn } : {}) }),
         chunk(options.chunk),
         transcribe({
           transcriber: providers.transcriber,
@@ -196,6 +208,7 @@ export function cascaded(options: CascadedOptions = {}): OperatorFunction<AudioF
           ...(options.retry === undefined ? {} : { retry: options.retry }),
           scheduler,
         }),
+        detection ? turnDetector({ ...detection, requests: endOfTurn, scheduler }) : identity,
         bargeIn(bargeOptions),
         options.keypad ? withKeypad(options.keypad, scheduler) : identity,
         llmStream({

@@ -125,6 +125,12 @@ export interface TranscriptEvent {
   readonly text: string;
   /** Partial transcripts may be revised; the final one is the utterance's text. */
   readonly final: boolean;
+  /**
+   * A partial that is the whole turn so far, transcribed at a pause (the preemptive request): a turn
+   * detector reads it to decide whether the caller is done. The final transcript follows once the turn is
+   * decided (the same text, unless the caller spoke again).
+   */
+  readonly preview?: boolean;
   /** ISO-639-1 code, detected or hinted. */
   readonly language?: string;
 }
@@ -258,6 +264,8 @@ export type MetricName =
   | 'rate_limits'
   // value: 1; `detail.outcome` is 'started' | 'used' | 'discarded', `detail.stage` the request kind
   | 'speculation'
+  // value: the silence (ms) the turn detector asked for; `detail`: done, confidence, reason, detector
+  | 'turn_verdict'
   // value: ms until the retry; `stage` the request kind, `detail.code` why, `detail.attempt` the one that failed
   | 'retry';
 

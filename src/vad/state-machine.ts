@@ -12,6 +12,8 @@
  *   preemptive reply there); speech after it is a `resume`. 0 (the default here): no pauses reported.
  * - maxUtteranceMs: an utterance this long is ended (`max_length`); if the caller is still speaking a new
  *   one starts at once.
+ * - A turn detector may change the end-of-turn silence of the utterance in a pause (`setPauseSilence`):
+ *   shorter for a turn that reads complete, longer for one that trails off; speech clears it again.
  */
 
 export interface VadConfig {
@@ -65,6 +67,9 @@ export type VadTransition =
 
 type Phase = 'silence' | 'pending' | 'speech';
 
+/** The longest end-of-turn silence a turn detector may ask for: a caller is never held longer. */
+export const MAX_PAUSE_SILENCE_MS = 5000;
+
 export class VadStateMachine {
   readonly config: VadConfig;
   private phase: Phase = 'silence';
@@ -75,6 +80,8 @@ export class VadStateMachine {
   private trailing = false;
   /** A `pause` was reported and no speech came since. */
   private paused = false;
+  /** The end-of-turn silence a turn detector set for the current pause; undefined = `silenceMs`. */
+  private pauseSilenceMs: number | undefined;
   private streamStartMs: number | undefined;
 
   constructor(config: Partial<VadConfig> = {}) {
@@ -87,6 +94,36 @@ export class VadStateMachine {
   /** True between `start` and `end`. */
   get speaking(): boolean {
     return this.phase === 'speech';
+  }
+
+  /** True while a reported `pause` lasts (no speech since). */
+  get inPause(): boolean {
+    return this.phase === 'speech' && this.paused;
+  }
+
+  /**
+   * Sets the end-of-turn silence for the pause in progress (0: end at the next decision point), or
+   * `undefined` for `silenceMs` again. Ignored outside a pause: a verdict is about the words before it.
+   */
+  setPauseSilence(ms: number | undefined): void {
+    if (this.inPause) this.pauseSilenceMs = ms === undefined ? undefined : Math.min(MAX_PAUSE_SILENCE_MS, Math.max(0, ms));
+  }
+
+  /** Ends the utterance now if its pause has lasted the silence now required (after `setPauseSilence`). */
+  closeIfDue(nowMs: number): VadTransition[] {
+    if (!this.inPause || nowMs - this.lastSpeechEndMs < this.endSilenceMs) return [];
+    return [this.close(Math.max(nowMs, this.lastSpeechEndMs))];
+  }
+
+  private get endSilenceMs(): number {
+    return this.pauseSilenceMs ?? this.config.silenceMs;
+  }
+
+  private close(decidedAudioMs: number): VadTransition {
+    this.phase = 'silence';
+    this.paused = false;
+    this.pauseSilenceMs = undefined;
+    return { type: 'end', audioMs: this.lastSpeechEndMs, decidedAudioMs, reason: 'silence' };
   }
 
   /** Feeds one window's speech probability; returns the transitions it caused, in order. */
@@ -119,11 +156,10 @@ export class VadStateMachine {
         if (this.isSpeech(probability)) {
           if (this.paused) out.push({ type: 'resume', audioMs: frameStartMs });
           this.paused = false;
+          this.pauseSilenceMs = undefined;
           this.lastSpeechEndMs = endMs;
-        } else if (endMs - this.lastSpeechEndMs >= c.silenceMs) {
-          out.push({ type: 'end', audioMs: this.lastSpeechEndMs, decidedAudioMs: endMs, reason: 'silence' });
-          this.phase = 'silence';
-          this.paused = false;
+        } else if (endMs - this.lastSpeechEndMs >= this.endSilenceMs) {
+          out.push(this.close(endMs));
           break;
         } else if (c.pauseMs > 0 && !this.paused && endMs - this.lastSpeechEndMs >= c.pauseMs) {
           out.push({ type: 'pause', audioMs: this.lastSpeechEndMs, decidedAudioMs: endMs });
@@ -133,6 +169,7 @@ export class VadStateMachine {
           const audioMs = this.trailing ? this.lastSpeechEndMs : endMs;
           out.push({ type: 'end', audioMs, decidedAudioMs: endMs, reason: 'max_length' });
           this.paused = false;
+          this.pauseSilenceMs = undefined;
           if (this.trailing) {
             this.phase = 'silence';
           } else {
@@ -152,6 +189,7 @@ export class VadStateMachine {
     const wasSpeaking = this.phase === 'speech';
     this.phase = 'silence';
     this.paused = false;
+    this.pauseSilenceMs = undefined;
     if (!wasSpeaking) return [];
     return [{ type: 'end', audioMs: this.lastSpeechEndMs, decidedAudioMs: Math.max(atMs, this.lastSpeechEndMs), reason: 'end_of_stream' }];
   }
@@ -159,6 +197,7 @@ export class VadStateMachine {
   reset(): void {
     this.phase = 'silence';
     this.paused = false;
+    this.pauseSilenceMs = undefined;
     this.trailing = false;
     this.streamStartMs = undefined;
   }

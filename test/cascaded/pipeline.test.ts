@@ -61,7 +61,7 @@ describe('cascaded pipeline (fake providers, virtual time)', () => {
     const call = runCall({ totalMs: 9000, speech: [[500, 2000]], transcripts: ['What is the weather in Paris?'], replies: [REPLY] });
     const types = call.events.map((o) => o.e.type);
     expect(types.indexOf('speech.started')).toBeLessThan(types.indexOf('speech.ended'));
-    expect(call.first('transcript')!.e).toMatchObject({ text: 'What is the weather in Paris?', final: true });
+    expect(call.events.find((o) => o.e.type === 'transcript' && o.e.final)!.e).toMatchObject({ text: 'What is the weather in Paris?', final: true });
     const done = call.first('assistant.done')!;
     expect(done.e).toMatchObject({ text: REPLY });
     const firstAudio = call.first('assistant.audio')!;
@@ -78,6 +78,44 @@ describe('cascaded pipeline (fake providers, virtual time)', () => {
     expect(fao.valueMs).toBeLessThan(done.t - 2000);
     expect(call.conversation.messages().map((m) => m.role)).toEqual(['system', 'user', 'assistant']);
     expect(call.completed).toBe(true);
+  });
+
+  it('end of turn reads the words: a complete question ends at the pause transcript, before the vad silence', () => {
+    // Speech ends at 2000: pause at ~2200, the preview transcript at ~2300 (latency 100) reads complete.
+    const call = runCall({ totalMs: 9000, speech: [[500, 2000]], transcripts: ['What is the weather in Paris?'], replies: [REPLY] });
+    const ended = call.first('speech.ended')!;
+    expect(ended.e).toMatchObject({ reason: 'silence' });
+    const silence = (ended.e as { decidedAudioMs: number; audioMs: number }).decidedAudioMs - (ended.e as { audioMs: number }).audioMs;
+    expect(silence).toBeLessThan(500);
+    expect(call.metric('turn_verdict')).toMatchObject({ valueMs: 0, detail: { done: true, reason: 'question' } });
+    // One request: the speculative one was used.
+    expect(call.stt.requests).toHaveLength(1);
+    const off = runCall({ totalMs: 9000, speech: [[500, 2000]], transcripts: ['What is the weather in Paris?'], replies: [REPLY], options: { turnDetection: false } });
+    const offEnded = off.first('speech.ended')!.e as { decidedAudioMs: number; audioMs: number };
+    expect(offEnded.decidedAudioMs - offEnded.audioMs).toBeGreaterThanOrEqual(500);
+    expect(off.metric('turn_verdict')).toBeUndefined();
+  });
+
+  it('end of turn reads the words: a caller trailing off with "um" is held past the vad silence and not cut', () => {
+    // 700 ms pause after "I want to, um," (the vad alone would end the turn at 500 ms), then the rest.
+    const call = runCall({
+      totalMs: 9000,
+      speech: [[500, 2000], [2700, 3600]],
+      transcripts: ['I want to, um,', 'I want to, um, check my balance.'],
+      replies: [REPLY],
+    });
+    expect(call.events.filter((o) => o.e.type === 'speech.started')).toHaveLength(1);
+    expect(call.events.find((o) => o.e.type === 'transcript' && o.e.final)!.e).toMatchObject({ text: 'I want to, um, check my balance.' });
+    expect(call.conversation.messages().filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['I want to, um, check my balance.']);
+    // The same audio with the vad's fixed silence alone cuts the caller off: two turns.
+    const fixed = runCall({
+      totalMs: 9000,
+      speech: [[500, 2000], [2700, 3600]],
+      transcripts: ['I want to, um,', 'check my balance.'],
+      replies: [REPLY, REPLY],
+      options: { turnDetection: false },
+    });
+    expect(fixed.events.filter((o) => o.e.type === 'speech.started')).toHaveLength(2);
   });
 
   it('seed: the whole text goes to the text-to-speech after the model is done', () => {

@@ -213,7 +213,10 @@ describe('transcribe: preemptive (speech.paused / speech.resumed)', () => {
     // a b at 0/100, pause at 200, the final chunk and speech.ended at 512: the answer came at 200 + 300.
     const { out, stt } = runSpec('a 99ms b 99ms P 311ms (cE)', ['hello there']);
     expect(stt.requests).toHaveLength(1);
-    const transcript = out.find((o) => o.e.type === 'transcript');
+    // The answer goes out at once as a preview (for a turn detector), and as the final after speech.ended.
+    const preview = out.find((o) => o.e.type === 'transcript' && !o.e.final);
+    expect(preview).toEqual({ t: 500, e: { type: 'transcript', turnId: 'turn-1', text: 'hello there', final: false, preview: true } });
+    const transcript = out.find((o) => o.e.type === 'transcript' && o.e.final);
     expect(transcript).toEqual({ t: 512, e: { type: 'transcript', turnId: 'turn-1', text: 'hello there', final: true } });
     // After speech.ended, never before it (the latency metrics count from there).
     expect(out.findIndex((o) => o.e.type === 'speech.ended')).toBeLessThan(out.indexOf(transcript!));
@@ -243,7 +246,12 @@ describe('transcribe: preemptive (speech.paused / speech.resumed)', () => {
     // Pause at 200, answer at 500 (held), resume at 600, end at 700: only the second answer goes out.
     const { out, stt } = runSpec('a 99ms b 99ms P 399ms R 99ms (cE)', ['half a sentence', 'the full sentence'], 100);
     expect(stt.requests).toHaveLength(2);
-    expect(out.filter((o) => o.e.type === 'transcript').map((o) => (o.e as { text: string }).text)).toEqual(['the full sentence']);
+    // Only a preview of the dropped answer went out (at 500, while paused); the final is the second answer.
+    const transcripts = out.filter((o) => o.e.type === 'transcript');
+    expect(transcripts.map((o) => [(o.e as { text: string }).text, (o.e as { final: boolean }).final])).toEqual([
+      ['half a sentence', false],
+      ['the full sentence', true],
+    ]);
     expect(outcomes(out)).toEqual(['started@200', 'discarded@600']);
   });
 
