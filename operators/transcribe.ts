@@ -54,6 +54,8 @@ interface Utterance {
   decided: boolean;
   /** A speculative attempt's final transcript, held until the turn is decided. */
   held?: TranscriptEvent;
+  /** The speculative attempt failed (already counted as discarded). */
+  speculationFailed?: boolean;
 }
 
 /**
@@ -155,8 +157,10 @@ export function transcribe(options: TranscribeOptions): OperatorFunction<Pipelin
               const e = toRxVoiceError(err, 'transcribe', 'provider_error');
               if (u.speculating && !u.decided) {
                 // A speculative request that failed costs nothing yet and is not retried: the turn's end
-                // (or the resumed speech) sends a fresh one with the full retry budget.
+                // (or the resumed speech) sends a fresh one with the full retry budget. No preview will come.
                 u.attempt = 0;
+                u.speculationFailed = true;
+                subscriber.next(speculationMetric(u.turnId, 'transcribe', 'discarded', scheduler.now(), { failed: true }));
               } else if (e.retryable && u.attempt < maxAttempts) {
                 const delayMs = retryDelayMs(retry, u.attempt, e);
                 subscriber.next(retryMetric(u.turnId, 'transcribe', delayMs, scheduler.now(), e.code, u.attempt));
@@ -215,13 +219,15 @@ export function transcribe(options: TranscribeOptions): OperatorFunction<Pipelin
         if (!u || u.settled || !u.speculating || u.decided) return;
         u.speculating = false;
         u.held = undefined;
+        const failed = u.speculationFailed;
+        u.speculationFailed = false;
         u.request?.unsubscribe();
         u.request = undefined;
         u.wait?.unsubscribe();
         u.wait = undefined;
         u.ended = false;
         u.attempt = 0;
-        subscriber.next(speculationMetric(turnId, 'transcribe', 'discarded', scheduler.now()));
+        if (!failed) subscriber.next(speculationMetric(turnId, 'transcribe', 'discarded', scheduler.now()));
         attempt(u);
       };
 
@@ -231,7 +237,7 @@ export function transcribe(options: TranscribeOptions): OperatorFunction<Pipelin
         u.decided = true;
         endAudio(u);
         if (!u.speculating) return;
-        subscriber.next(speculationMetric(u.turnId, 'transcribe', 'used', scheduler.now()));
+        if (!u.speculationFailed) subscriber.next(speculationMetric(u.turnId, 'transcribe', 'used', scheduler.now()));
         if (u.held) settle(u, u.held);
         else if (!u.request && !u.wait) attempt(u); // the speculative request failed: the real one now
       };

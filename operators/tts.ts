@@ -20,6 +20,11 @@ export interface TtsOptions {
   readonly voiceSettings?: VoiceSettings;
   /** Default `streamed`. */
   readonly mode?: TtsMode;
+  /**
+   * Streamed mode: open the turn's synthesis at its final transcript, before the reply's first text exists,
+   * so a stream-input socket's connect (TLS, upgrade) overlaps the model's first token. Default false.
+   */
+  readonly openEarly?: boolean;
   /** Output frame length in ms. Default 20. */
   readonly frameMs?: number;
   /** Where emitted reply audio is recorded; share it with `bargeIn` and the sink. */
@@ -39,6 +44,8 @@ interface Reply {
   state: 'queued' | 'running' | 'finished';
   subscription?: Subscription;
   requestAt: number;
+  /** Opened at the transcript, before any text: the first-byte clock starts at the first text. */
+  early?: boolean;
   firstByte: boolean;
   /** Audio received, in samples (alignment offsets). */
   samplesIn: number;
@@ -78,6 +85,9 @@ interface Reply {
  *   Every frame is recorded in the PlaybackClock; the clock is told when a reply's audio is all out
  *   (`markComplete`) so `bargeIn` knows when the reply is over.
  * - Replies are spoken one after another, never interleaved: a new turn's synthesis waits for the previous.
+ * - `openEarly`: a turn's streamed synthesis opens at its final transcript, so the socket is up when the
+ *   first text comes; a turn that produces no text closes it unused (at its empty `assistant.done`, an
+ *   `llm` error, or the next turn's text).
  * - `metric` tts_first_byte: valueMs = ms from the synthesis request to its first audio, `atMs` = then.
  * - `reply.cancel` (passed on first): the turn's synthesis is unsubscribed at once (HTTP aborted, socket
  *   closed) and an `interruption` follows with what was played (PlaybackClock) and heard (alignment, else
@@ -299,6 +309,13 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
         pump();
       };
 
+      /** An early synthesis of another turn that never got text (its turn produced no reply): close it. */
+      const closeUnusedEarly = (turnId: string): void => {
+        for (const reply of replies.values()) {
+          if (reply.early && reply.turnId !== turnId && reply.text === '' && reply.state !== 'finished') reply.input?.complete();
+        }
+      };
+
       const resume = (turnId: string): void => {
         if (lastCut?.turnId !== turnId || lastCut.rest.trim() === '') return;
         const { rest, heard, playedMs, by } = lastCut;
@@ -330,9 +347,20 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
               if (mode !== 'streamed' || cancelled.has(event.turnId) || event.delta === '') return;
               let reply = replies.get(event.turnId);
               if (reply && reply.state === 'finished') return;
+              closeUnusedEarly(event.turnId);
               if (!reply) reply = newReply(event.turnId, '', true);
+              if (reply.early && reply.text === '' && reply.state === 'running') reply.requestAt = scheduler.now();
               reply.text += event.delta;
               reply.input?.next(event.delta);
+              pump();
+              return;
+            }
+            case 'transcript': {
+              // The reply to this turn is coming: connect now (a turn with no reply closes it unused).
+              if (!options.openEarly || mode !== 'streamed' || !event.final || event.text.trim() === '') return;
+              if (replies.has(event.turnId) || cancelled.has(event.turnId)) return;
+              closeUnusedEarly(event.turnId);
+              newReply(event.turnId, '', true).early = true;
               pump();
               return;
             }

@@ -145,6 +145,12 @@ export function turnDetector(options: TurnDetectorOptions): OperatorFunction<Pip
               if (turn && event.preview && wantsText && turn.paused && !turn.asked) ask(event.turnId, turn, event.text, event.language);
               break;
             }
+            case 'metric': {
+              // The pause's speculative transcription failed: no preview will come, let the vad decide.
+              const turn = event.name === 'speculation' && event.detail?.outcome === 'discarded' ? turns.get(event.turnId) : undefined;
+              if (turn && turn.paused && !turn.asked && wantsText) options.requests.next({ turnId: event.turnId, silenceMs: undefined });
+              break;
+            }
             case 'speech.resumed': {
               const turn = turns.get(event.turnId);
               if (!turn) break;

@@ -229,6 +229,8 @@ export function cascaded(options: CascadedOptions = {}): OperatorFunction<AudioF
           ...(options.language ? { language: options.language } : {}),
           ...(options.voiceSettings ? { voiceSettings: options.voiceSettings } : {}),
           mode: mode === 'streaming' ? 'streamed' : 'whole',
+          // Connect the stream-input socket while the model thinks.
+          ...(mode === 'streaming' ? { openEarly: true } : {}),
           ...(options.frameMs ? { frameMs: options.frameMs } : {}),
           playback,
           scheduler,

@@ -329,8 +329,14 @@ export function retryMetric(turnId: string, stage: ErrorStage, delayMs: number, 
 export type SpeculationOutcome = 'started' | 'used' | 'discarded';
 
 /** A speculative request (started at a `speech.paused`) and what became of it. */
-export function speculationMetric(turnId: string, stage: ErrorStage, outcome: SpeculationOutcome, atMs: number): MetricEvent {
-  return { type: 'metric', turnId, name: 'speculation', valueMs: 1, stage, atMs, detail: { outcome, stage } };
+export function speculationMetric(
+  turnId: string,
+  stage: ErrorStage,
+  outcome: SpeculationOutcome,
+  atMs: number,
+  extra?: Readonly<Record<string, string | number | boolean>>,
+): MetricEvent {
+  return { type: 'metric', turnId, name: 'speculation', valueMs: 1, stage, atMs, detail: { outcome, stage, ...extra } };
 }
 
 /** Builds the `error` event for an error, with its message already free of secrets. */

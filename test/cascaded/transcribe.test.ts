@@ -260,5 +260,7 @@ describe('transcribe: preemptive (speech.paused / speech.resumed)', () => {
     expect(stt.requests).toHaveLength(2);
     expect(out.filter((o) => o.e.type === 'error')).toEqual([]);
     expect(out.find((o) => o.e.type === 'transcript')).toMatchObject({ t: 562, e: { text: 'recovered' } });
+    // Counted once, as discarded when it failed (a turn detector then stops waiting for its preview).
+    expect(outcomes(out)).toEqual(['started@200', 'discarded@250']);
   });
 });

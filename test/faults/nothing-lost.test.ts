@@ -147,6 +147,8 @@ describe('nothing lost under randomized transcription faults (cascaded, virtual 
                 vad: { probabilities: scriptedSpeech(spans) },
                 retry: { maxAttempts, baseDelayMs: 100, maxDelayMs: 1000 },
                 bargeIn: false,
+                // The property is about transcription faults; the gaps between its utterances are the vad's to split.
+                turnDetection: false,
                 scheduler,
               }),
             )

@@ -98,6 +98,15 @@ describe('turnDetector (marbles)', () => {
     ]);
   });
 
+  it('a failed speculative transcription (no preview coming) releases the hold to the vad', () => {
+    const failed: PipelineEvent = { type: 'metric', turnId: 'turn-1', name: 'speculation', valueMs: 1, stage: 'transcribe', atMs: 250, detail: { outcome: 'discarded', failed: true } };
+    const r = run('S 199ms P 49ms f', { S, P, f: failed }, textTurnDetector());
+    expect(r.requests).toEqual([
+      { t: 200, r: { turnId: 'turn-1', silenceMs: 1200 } },
+      { t: 250, r: { turnId: 'turn-1', silenceMs: undefined } },
+    ]);
+  });
+
   it('a detector that throws: a non-fatal error naming it, and the vad decides with its own silence', () => {
     const broken: TurnDetector = {
       name: 'broken',
