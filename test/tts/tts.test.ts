@@ -196,3 +196,47 @@ describe('tts', () => {
     expect(r.audio('turn-1')).toHaveLength(0);
   });
 });
+
+describe('tts openEarly', () => {
+  const final = (text: string, turnId = 'turn-1'): PipelineEvent => ({ type: 'transcript', turnId, text, final: true });
+
+  it('opens the synthesis at the final transcript; the first-byte clock starts at the first text', () => {
+    const r = run('T 299ms a 9ms D 200ms |', { T: final('Hello?'), a: seg('Hi there.'), D: done('Hi there.') }, { openEarly: true }, { firstByteMs: 50, msPerChar: 10 });
+    expect(r.synthesizer.calls).toHaveLength(1);
+    expect(r.synthesizer.calls[0]!.texts).toEqual(['Hi there.']);
+    expect(r.audio('turn-1')[0]!.t).toBe(350);
+    expect(r.of('metric')[0]).toMatchObject({ name: 'tts_first_byte', valueMs: 50 });
+  });
+
+  it('a turn with no reply text closes its early synthesis unused, and the next reply is spoken', () => {
+    const r = run('T 9ms D 9ms U 99ms b 9ms E 300ms |', {
+      T: final('Hm.'),
+      D: done(''),
+      U: final('What now?', 'turn-2'),
+      b: seg('This.', 'turn-2'),
+      E: done('This.', 'turn-2'),
+    }, { openEarly: true }, { firstByteMs: 20, msPerChar: 10 });
+    expect(r.synthesizer.calls.map((c) => [c.request.turnId, c.texts, c.completed])).toEqual([
+      ['turn-1', [], true],
+      ['turn-2', ['This.'], true],
+    ]);
+    expect(r.audio('turn-1')).toEqual([]);
+    expect(r.audio('turn-2').length).toBeGreaterThan(0);
+    expect(r.of('error')).toEqual([]);
+    expect(r.completed()).toBe(true);
+  });
+
+  it('an early synthesis whose turn never answers is closed by the next turn', () => {
+    const r = run('T 99ms U 9ms b 9ms E 300ms |', { T: final('First.'), U: final('Second?', 'turn-2'), b: seg('Yes.', 'turn-2'), E: done('Yes.', 'turn-2') }, { openEarly: true }, { firstByteMs: 20, msPerChar: 10 });
+    expect(r.synthesizer.calls.map((c) => c.request.turnId)).toEqual(['turn-1', 'turn-2']);
+    expect(r.audio('turn-2').length).toBeGreaterThan(0);
+    expect(r.completed()).toBe(true);
+  });
+
+  it('off by default and in whole mode; empty and partial transcripts open nothing', () => {
+    const partial: PipelineEvent = { type: 'transcript', turnId: 'turn-1', text: 'Hel', final: false };
+    expect(run('T 9ms |', { T: final('Hello?') }).synthesizer.calls).toEqual([]);
+    expect(run('T 9ms |', { T: final('Hello?') }, { openEarly: true, mode: 'whole' }).synthesizer.calls).toEqual([]);
+    expect(run('T p 9ms |', { T: final('  '), p: partial }, { openEarly: true }).synthesizer.calls).toEqual([]);
+  });
+});
