@@ -33,7 +33,7 @@ export function handleCarrierSession(
   host: SessionHost,
   wire: CarrierSerializer,
   /** Call control for the call that started (the carrier's REST API), when the server is configured for it. */
-  control?: (start: Extract<CarrierMessage, { kind: 'start' }>) => CallControl | undefined,
+  control?: (start: Extract<CarrierMessage, { kind: 'start' }>, endStream: () => Promise<void>) => CallControl | undefined,
 ): void {
   let run: PipelineRun | undefined;
   let audio: OutboundAudioPolicy | undefined;
@@ -136,7 +136,7 @@ export function handleCarrierSession(
       0,
     );
     const outputFormat = wireFormatOf(format);
-    const call = control?.(message);
+    const call = control?.(message, () => host.finish('call ended by the agent'));
     audio = new OutboundAudioPolicy(
       outputFormat,
       host,
