@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from '../http/body.js';
 import { sendJson } from '../errors.js';
@@ -19,8 +19,13 @@ export interface SandboxTwilioCall {
   readonly twiml: string[];
   /** DTMF the call played (`<Play digits>`). */
   readonly digitsPlayed: string[];
-  /** Where a `<Dial>` sent the call (a cold transfer). */
+  /** Where a `<Dial>` sent the call (a transfer). */
   transferredTo?: string;
+  /**
+   * A warm transfer's whisper: the TwiML the sandbox fetched from `<Number url>` / `<Sip url>` (signed,
+   * as Twilio does) once the person taking over "answered", or `error: ...` when the fetch failed.
+   */
+  whisper?: string;
   readonly streams: StreamRecord[];
 }
 
@@ -47,11 +52,37 @@ function streamOf(twiml: string): { url: string; parameters: Record<string, stri
   return { url: unxml(stream[1] ?? stream[3]!), parameters };
 }
 
+/** The longest whisper TwiML the sandbox reads; Twilio fetches it within this long. */
+const MAX_WHISPER_BYTES = 64 * 1024;
+const WHISPER_TIMEOUT_MS = 5000;
+
+/**
+ * Fetches a `<Number url>` whisper as Twilio does for the answered party: POST, form fields of the new
+ * (child) call, `X-Twilio-Signature` over the URL and the sorted fields with the auth token.
+ */
+async function fetchWhisper(url: string, call: SandboxTwilioCall, authToken: string): Promise<string> {
+  if (!/^https?:\/\//.test(url)) return 'error: whisper url must be http(s)';
+  const fields: Record<string, string> = { AccountSid: call.accountSid, CallSid: sid('CA'), ParentCallSid: call.sid, CallStatus: 'in-progress', Direction: 'outbound-dial', To: call.transferredTo ?? '', From: call.from };
+  const signed = url + Object.keys(fields).sort().map((k) => k + fields[k]).join('');
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': createHmac('sha1', authToken).update(signed).digest('base64') },
+      body: new URLSearchParams(fields).toString(),
+      signal: AbortSignal.timeout(WHISPER_TIMEOUT_MS),
+    });
+    const text = (await res.text()).slice(0, MAX_WHISPER_BYTES);
+    return res.ok ? text : `error: ${res.status} ${text.slice(0, 200)}`;
+  } catch (err) {
+    return `error: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
 /**
  * Twilio's REST API for calls (2010-04-01, form-encoded, HTTP Basic with the account SID): create, fetch,
  * update (new `Twiml`/`Url`, or `Status=completed`). A call whose TwiML connects a `<Stream>` gets a
  * simulated callee: the sandbox opens the stream to that URL and plays the callee's script as Twilio
- * would (see `CalleeStream`). `<Dial>` ends the stream (a transfer), `<Play digits>` is recorded, and
+ * would (see `CalleeStream`). `<Dial>` ends the stream (a transfer; a `<Number url>` whisper is fetched), `<Play digits>` is recorded, and
  * `Status=completed` sends `stop` and closes the stream.
  */
 export function createTwilioHandler(options: TwilioSandboxOptions = {}) {
@@ -77,8 +108,12 @@ export function createTwilioHandler(options: TwilioSandboxOptions = {}) {
     live.get(call.sid)?.stop();
     live.delete(call.sid);
     for (const play of twiml.matchAll(/<Play\s+[^>]*digits="([^"]*)"/g)) call.digitsPlayed.push(play[1]!);
-    const dial = /<Dial[^>]*>\s*(?:<(?:Number|Sip)[^>]*>)?\s*([^<\s]+)/.exec(twiml);
-    if (dial) call.transferredTo = unxml(dial[1]!);
+    const dial = /<Dial[^>]*>\s*(?:<(?:Number|Sip)([^>]*)>)?\s*([^<\s]+)/.exec(twiml);
+    if (dial) {
+      call.transferredTo = unxml(dial[2]!);
+      const whisper = /\surl="([^"]+)"/.exec(dial[1] ?? '');
+      if (whisper) call.whisper = await fetchWhisper(unxml(whisper[1]!), call, authToken);
+    }
     const stream = streamOf(twiml);
     if (!stream) return;
     call.status = 'in-progress';
@@ -101,7 +136,14 @@ export function createTwilioHandler(options: TwilioSandboxOptions = {}) {
       sendJson(res, 401, error(401, 20003, 'Authenticate'), { 'www-authenticate': 'Basic realm="Twilio API"' });
       return true;
     }
-    const form = Object.fromEntries(new URLSearchParams(req.method === 'POST' ? (await readBody(req, 64 * 1024)).toString('utf8') : ''));
+    let raw = '';
+    try {
+      raw = req.method === 'POST' ? (await readBody(req, 64 * 1024)).toString('utf8') : '';
+    } catch {
+      sendJson(res, 413, error(413, 20001, 'Request body too large'), { connection: 'close' });
+      return true;
+    }
+    const form = Object.fromEntries(new URLSearchParams(raw));
     if (!callSid) {
       if (req.method !== 'POST') return void sendJson(res, 405, error(405, 20004, 'Method not allowed')), true;
       if (!form.To) return void sendJson(res, 400, error(400, 21201, "No 'To' number is specified")), true;
