@@ -1,7 +1,7 @@
 import { defineTool, type ToolDefinition } from '../tools.js';
 import type { CarrierName } from './carriers/types.js';
 
-export type CallAction = 'endCall' | 'transferCall' | 'sendDtmf';
+export type CallAction = 'endCall' | 'transferCall' | 'sendDtmf' | 'leaveMessage';
 
 /**
  * Why a call-control action failed: `unsupported` (the carrier has no API for it, e.g. Exotel transfer),
@@ -28,6 +28,8 @@ export interface CallCapabilities {
   /** `transferCall(to, { summary })` speaks the summary to the person taking over before connecting them. */
   readonly warmTransfer: boolean;
   readonly sendDtmf: boolean;
+  /** `leaveMessage(text)`: the carrier's text-to-speech speaks a voicemail message, then the call ends. */
+  readonly leaveMessage: boolean;
 }
 
 export interface TransferOptions {
@@ -59,6 +61,20 @@ export interface CallControl {
   transferCall(to: string, options?: TransferOptions): Promise<void>;
   /** Plays DTMF tones to the other side (an IVR). `w` waits half a second. */
   sendDtmf(digits: string): Promise<void>;
+  /**
+   * Speaks `text` (at most `MAX_MESSAGE_CHARS`) with the carrier's text-to-speech, then hangs up: the
+   * message left on a voicemail after its beep. Ends the media stream.
+   */
+  leaveMessage(text: string): Promise<void>;
+}
+
+/** A voicemail message is a few sentences. */
+export const MAX_MESSAGE_CHARS = 1000;
+
+/** Checks a voicemail message before any carrier is asked; throws `invalid`/`unsupported`. */
+export function checkMessage(carrier: CarrierName, capabilities: CallCapabilities, text: string): void {
+  if (!capabilities.leaveMessage) throw new CallControlError('unsupported', carrier, 'leaveMessage', `${carrier} has no API here to speak a message into the call`);
+  if (typeof text !== 'string' || !text.trim() || text.length > MAX_MESSAGE_CHARS) throw new CallControlError('invalid', carrier, 'leaveMessage', `message must be 1 to ${MAX_MESSAGE_CHARS} characters`);
 }
 
 /** A transfer target: an E.164 number or a SIP URI, nothing a TwiML/XML document could be smuggled in. */

@@ -26,6 +26,10 @@ export interface SandboxTwilioCall {
    * as Twilio does) once the person taking over "answered", or `error: ...` when the fetch failed.
    */
   whisper?: string;
+  /** What `<Say>` spoke into the call (e.g. a voicemail message). */
+  readonly said: string[];
+  /** The asynchronous AMD verdict the sandbox posted (`AsyncAmd=true`), once posted. */
+  answeredBy?: string;
   readonly streams: StreamRecord[];
 }
 
@@ -78,6 +82,20 @@ async function fetchWhisper(url: string, call: SandboxTwilioCall, authToken: str
   }
 }
 
+/** Posts an asynchronous AMD verdict as Twilio does: form fields, `X-Twilio-Signature`. */
+async function postAmd(url: string, call: SandboxTwilioCall, answeredBy: string, authToken: string): Promise<void> {
+  if (!/^https?:\/\//.test(url)) return;
+  const fields: Record<string, string> = { AccountSid: call.accountSid, CallSid: call.sid, AnsweredBy: answeredBy, MachineDetectionDuration: '2400' };
+  const signed = url + Object.keys(fields).sort().map((k) => k + fields[k]).join('');
+  call.answeredBy = answeredBy;
+  await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': createHmac('sha1', authToken).update(signed).digest('base64') },
+    body: new URLSearchParams(fields).toString(),
+    signal: AbortSignal.timeout(WHISPER_TIMEOUT_MS),
+  }).catch(() => undefined);
+}
+
 /**
  * Twilio's REST API for calls (2010-04-01, form-encoded, HTTP Basic with the account SID): create, fetch,
  * update (new `Twiml`/`Url`, or `Status=completed`). A call whose TwiML connects a `<Stream>` gets a
@@ -103,10 +121,12 @@ export function createTwilioHandler(options: TwilioSandboxOptions = {}) {
     uri: `/2010-04-01/Accounts/${call.accountSid}/Calls/${call.sid}.json`,
   });
 
-  const runTwiml = async (call: SandboxTwilioCall, twiml: string, authToken: string): Promise<void> => {
+  const runTwiml = async (call: SandboxTwilioCall, twiml: string, authToken: string, amdCallback?: string): Promise<void> => {
     call.twiml.push(twiml);
     live.get(call.sid)?.stop();
     live.delete(call.sid);
+    for (const say of twiml.matchAll(/<Say[^>]*>([^<]*)<\/Say>/g)) call.said.push(unxml(say[1]!));
+    if (/<Hangup\s*\/>/.test(twiml)) call.status = 'completed';
     for (const play of twiml.matchAll(/<Play\s+[^>]*digits="([^"]*)"/g)) call.digitsPlayed.push(play[1]!);
     const dial = /<Dial[^>]*>\s*(?:<(?:Number|Sip)([^>]*)>)?\s*([^<\s]+)/.exec(twiml);
     if (dial) {
@@ -117,9 +137,19 @@ export function createTwilioHandler(options: TwilioSandboxOptions = {}) {
     const stream = streamOf(twiml);
     if (!stream) return;
     call.status = 'in-progress';
-    const callee = new CalleeStream(stream.url, { accountSid: call.accountSid, callSid: call.sid, authToken, parameters: stream.parameters }, await calleeAudio(options.callees?.[call.to] ?? DEFAULT_PERSON));
+    const script = options.callees?.[call.to] ?? DEFAULT_PERSON;
+    const audio = await calleeAudio(script);
+    const callee = new CalleeStream(stream.url, { accountSid: call.accountSid, callSid: call.sid, authToken, parameters: stream.parameters }, audio);
     call.streams.push(callee.record);
     live.set(call.sid, callee);
+    if (amdCallback) {
+      // Twilio's DetectMessageEnd answers `human` a little after a short greeting, `machine_end_beep`
+      // once a voicemail greeting and its beep are over.
+      const answeredBy = script.kind === 'voicemail' ? 'machine_end_beep' : 'human';
+      const afterMs = script.kind === 'voicemail' ? audio.length / 8 + 200 : Math.min(audio.length / 8, 2500);
+      const timer = setTimeout(() => void postAmd(amdCallback, call, answeredBy, authToken), afterMs);
+      void callee.closed.then(() => clearTimeout(timer));
+    }
     void callee.closed.then(() => {
       if (live.get(call.sid) === callee) live.delete(call.sid);
     });
@@ -149,11 +179,12 @@ export function createTwilioHandler(options: TwilioSandboxOptions = {}) {
       if (!form.To) return void sendJson(res, 400, error(400, 21201, "No 'To' number is specified")), true;
       if (!form.From) return void sendJson(res, 400, error(400, 21213, "No 'From' number is specified")), true;
       if (!form.Twiml && !form.Url) return void sendJson(res, 400, error(400, 21205, 'Url parameter is required')), true;
-      const call: SandboxTwilioCall = { sid: sid('CA'), accountSid: accountSid!, to: form.To, from: form.From, direction: 'outbound-api', status: 'queued', twiml: [], digitsPlayed: [], streams: [] };
+      const call: SandboxTwilioCall = { sid: sid('CA'), accountSid: accountSid!, to: form.To, from: form.From, direction: 'outbound-api', status: 'queued', twiml: [], digitsPlayed: [], streams: [], said: [] };
       calls.set(call.sid, call);
       if (calls.size > MAX_CALLS) calls.delete(calls.keys().next().value as string);
       sendJson(res, 201, resource(call));
-      if (form.Twiml) void runTwiml(call, form.Twiml, password).catch(() => (call.status = 'failed'));
+      const amdCallback = form.AsyncAmd === 'true' && form.MachineDetection && form.AsyncAmdStatusCallback ? form.AsyncAmdStatusCallback : undefined;
+      if (form.Twiml) void runTwiml(call, form.Twiml, password, amdCallback).catch(() => (call.status = 'failed'));
       return true;
     }
     const call = calls.get(callSid);

@@ -7,6 +7,8 @@ import type { CallControl } from '../call-control.js';
 import type { PipelineName } from '../types.js';
 import { bytesPerMs, CarrierDecoder, silenceByte, toCarrierBytes, wireFormatOf } from './codec.js';
 import { ClockMarks } from './clock-marks.js';
+import { AnsweringMachineAction, type AnsweringMachineOptions } from './amd-action.js';
+import { onCarrierAmd } from './amd-results.js';
 import type { CarrierFormat, CarrierMessage, CarrierSerializer } from './types.js';
 
 /** A timestamp this far beyond the audio received so far is a gap (jitter below it is ignored). */
@@ -34,7 +36,10 @@ export function handleCarrierSession(
   wire: CarrierSerializer,
   /** Call control for the call that started (the carrier's REST API), when the server is configured for it. */
   control?: (start: Extract<CarrierMessage, { kind: 'start' }>, endStream: () => Promise<void>) => CallControl | undefined,
+  /** Answering-machine detection and what to do on a machine, for the calls it applies to (needs call control). */
+  answeringMachine?: AnsweringMachineOptions,
 ): void {
+  let amd: AnsweringMachineAction | undefined;
   let run: PipelineRun | undefined;
   let audio: OutboundAudioPolicy | undefined;
   let format: CarrierFormat | undefined;
@@ -137,6 +142,13 @@ export function handleCarrierSession(
     );
     const outputFormat = wireFormatOf(format);
     const call = control?.(message, () => host.finish('call ended by the agent'));
+    const outbound = params.Direction === 'outbound' || params.Direction === 'outbound-api';
+    if (call && answeringMachine && (answeringMachine.calls === 'all' || outbound)) {
+      const action = new AnsweringMachineAction(answeringMachine, call, (line, level) => host.log(line, level));
+      amd = action;
+      const unsubscribe = onCarrierAmd(call.callId, (answeredBy) => action.carrier(answeredBy));
+      ws.once('close', unsubscribe);
+    }
     audio = new OutboundAudioPolicy(
       outputFormat,
       host,
@@ -195,7 +207,9 @@ export function handleCarrierSession(
         run.push(new Int16Array(Math.round((fillMs * format.sampleRate) / 1000)));
       }
     }
-    run.push(decoder.decode(message.audio));
+    const samples = decoder.decode(message.audio);
+    amd?.push(samples, format.sampleRate);
+    run.push(samples);
   };
 
   let queue: Promise<void> = Promise.resolve();

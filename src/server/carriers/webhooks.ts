@@ -3,6 +3,7 @@ import { isValidTwilioSignature, signToken } from '../security.js';
 import type { ServeOptions } from '../types.js';
 import { MAX_SUMMARY_CHARS, TRANSFER_TARGET } from '../call-control.js';
 import { isValidBasicAuth, isValidPlivoSignature } from './auth.js';
+import { reportCarrierAmd } from './amd-results.js';
 import { MAX_PARAMETER_VALUE_CHARS } from './parse.js';
 import { isValidTelnyxWebhook, isValidVonageWebhook } from './webhook-auth.js';
 
@@ -29,6 +30,7 @@ export const CONTROL_PATHS = {
   twilioWhisper: '/twilio/whisper',
   vonageWhisper: '/vonage/whisper',
   plivoTransfer: '/plivo/transfer',
+  twilioAmd: '/twilio/amd',
 } as const;
 
 const xml = (value: string): string =>
@@ -190,6 +192,17 @@ function answerTwilioWhisper(req: IncomingMessage, body: Buffer, url: URL, optio
   return { status: 200, type: 'text/xml', body: `<?xml version="1.0" encoding="UTF-8"?><Response><Say>${xml(summary)}</Say></Response>` };
 }
 
+/** Twilio's asynchronous AMD verdict (`CallSid`, `AnsweredBy`), signed: handed to the live call. */
+function answerTwilioAmd(req: IncomingMessage, body: Buffer, url: URL, options: ServeOptions): Answer {
+  const fields = formFields(body);
+  const token = options.twilio?.authToken;
+  if (!token) return refuse(404, 'not found');
+  const signed = `${httpBase(requestWsBase(req, options.twilio?.publicBaseUrl))}${url.pathname}${url.search}`;
+  if (!isValidTwilioSignature(token, header(req, 'x-twilio-signature'), signed, fields)) return refuse(401, 'invalid X-Twilio-Signature');
+  if (fields.CallSid && fields.AnsweredBy) reportCarrierAmd(fields.CallSid.slice(0, 64), fields.AnsweredBy);
+  return { status: 204, type: 'text/plain', body: '' };
+}
+
 /** Vonage's connect `onAnswer` NCCO: a `talk` of the summary to the person taking over (signed webhook when configured). */
 function answerVonageWhisper(req: IncomingMessage, body: Buffer, url: URL, options: ServeOptions): Answer {
   const secret = options.vonage?.signatureSecret;
@@ -222,6 +235,7 @@ const HANDLERS: Readonly<Record<string, Handler & { name: string }>> = {
   [CONTROL_PATHS.twilioWhisper]: { name: 'twilio whisper', methods: ['POST'], answer: answerTwilioWhisper },
   [CONTROL_PATHS.vonageWhisper]: { name: 'vonage whisper', methods: ['GET', 'POST'], answer: answerVonageWhisper },
   [CONTROL_PATHS.plivoTransfer]: { name: 'plivo transfer', methods: ['POST'], answer: answerPlivoTransfer },
+  [CONTROL_PATHS.twilioAmd]: { name: 'twilio amd', methods: ['POST'], answer: answerTwilioAmd },
 };
 
 /**

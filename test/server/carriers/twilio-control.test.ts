@@ -110,7 +110,7 @@ describe.concurrent('Twilio calls placed through the sandbox REST API, with call
     const call = () => sandbox.twilio.call(placed.sid)!;
     await until(() => choices.some((c) => c.call?.callId === placed.sid));
     const control = choices.find((c) => c.call?.callId === placed.sid)!.call!;
-    expect(control.capabilities).toEqual({ transfer: true, warmTransfer: true, sendDtmf: true });
+    expect(control.capabilities).toEqual({ transfer: true, warmTransfer: true, sendDtmf: true, leaveMessage: true });
     const summary = 'Ana Ruiz is calling about order 1234 & wants a refund.';
     await control.transferCall('+15005550199', { summary });
     expect(call().twiml[1]).toMatch(/^<Response><Dial><Number url="http:\/\/127\.0\.0\.1:\d+\/twilio\/whisper\?summary=Ana\+Ruiz[^"]*">\+15005550199<\/Number><\/Dial><\/Response>$/);

@@ -1,6 +1,6 @@
 import { CallControlError, type CallCapabilities, type CallControl } from '../../call-control.js';
 
-const CAPABILITIES: CallCapabilities = { transfer: false, warmTransfer: false, sendDtmf: false };
+const CAPABILITIES: CallCapabilities = { transfer: false, warmTransfer: false, sendDtmf: false, leaveMessage: false };
 
 /**
  * Call control for a call in Exotel's Voicebot applet. Exotel has no REST API to act on such a call
@@ -10,7 +10,7 @@ const CAPABILITIES: CallCapabilities = { transfer: false, warmTransfer: false, s
  * `sendDtmf` reject with `CallControlError` code `unsupported`.
  */
 export function exotelCallControl(callSid: string, closeStream: () => Promise<void>): CallControl {
-  const unsupported = (action: 'transferCall' | 'sendDtmf', what: string) =>
+  const unsupported = (action: 'transferCall' | 'sendDtmf' | 'leaveMessage', what: string) =>
     Promise.reject(new CallControlError('unsupported', 'exotel', action, `exotel has no API to ${what} a Voicebot call; the flow's next applet decides (e.g. Connect)`));
   return {
     carrier: 'exotel',
@@ -19,5 +19,6 @@ export function exotelCallControl(callSid: string, closeStream: () => Promise<vo
     endCall: closeStream,
     transferCall: () => unsupported('transferCall', 'transfer'),
     sendDtmf: () => unsupported('sendDtmf', 'send DTMF on'),
+    leaveMessage: () => unsupported('leaveMessage', 'speak a message into'),
   };
 }

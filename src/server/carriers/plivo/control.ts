@@ -1,4 +1,4 @@
-import { checkDtmf, checkTransfer, type CallCapabilities, type CallControl } from '../../call-control.js';
+import { checkDtmf, checkMessage, checkTransfer, type CallCapabilities, type CallControl } from '../../call-control.js';
 import { basicAuth, carrierRequest } from '../rest-request.js';
 
 export interface PlivoControlOptions {
@@ -10,7 +10,7 @@ export interface PlivoControlOptions {
 }
 
 /** Plivo's transfer only fetches XML from a URL: this server's `/plivo/transfer` answers the `<Dial>`. */
-const CAPABILITIES: CallCapabilities = { transfer: true, warmTransfer: false, sendDtmf: true };
+const CAPABILITIES: CallCapabilities = { transfer: true, warmTransfer: false, sendDtmf: true, leaveMessage: false };
 
 /**
  * Call control for one Plivo call (Plivo Voice API, Call resource, plivo.com/docs/voice/api/call):
@@ -38,6 +38,8 @@ export function plivoCallControl(options: PlivoControlOptions, callUuid: string,
       checkTransfer('plivo', CAPABILITIES, to, transfer);
       await request('transferCall', 'POST', call, { legs: 'aleg', aleg_url: transferUrl(to), aleg_method: 'POST' });
     },
+    // Plivo speaks text only from XML it fetches; not wired up here: 'unsupported'.
+    leaveMessage: async (text) => checkMessage('plivo', CAPABILITIES, text),
     async sendDtmf(digits) {
       checkDtmf('plivo', CAPABILITIES, digits);
       await request('sendDtmf', 'POST', `${call}DTMF/`, { digits });

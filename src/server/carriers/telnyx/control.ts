@@ -1,4 +1,4 @@
-import { checkDtmf, checkTransfer, type CallCapabilities, type CallControl } from '../../call-control.js';
+import { checkDtmf, checkMessage, checkTransfer, type CallCapabilities, type CallControl } from '../../call-control.js';
 import { carrierRequest } from '../rest-request.js';
 
 export interface TelnyxControlOptions {
@@ -13,7 +13,7 @@ export interface TelnyxControlOptions {
  * Telnyx's transfer can play an audio file (`audio_url`) to the destination, not text: no warm transfer
  * with a spoken summary here.
  */
-const CAPABILITIES: CallCapabilities = { transfer: true, warmTransfer: false, sendDtmf: true };
+const CAPABILITIES: CallCapabilities = { transfer: true, warmTransfer: false, sendDtmf: true, leaveMessage: false };
 
 /**
  * Call control for one Telnyx call over the Call Control v2 commands (developers.telnyx.com/api-reference/
@@ -34,6 +34,8 @@ export function telnyxCallControl(options: TelnyxControlOptions, callControlId: 
       checkTransfer('telnyx', CAPABILITIES, to, transfer);
       await command('transferCall', 'transfer', { to });
     },
+    // Telnyx speaks (actions/speak) but hangs up only on a later webhook; not wired up here: 'unsupported'.
+    leaveMessage: async (text) => checkMessage('telnyx', CAPABILITIES, text),
     async sendDtmf(digits) {
       checkDtmf('telnyx', CAPABILITIES, digits);
       await command('sendDtmf', 'send_dtmf', { digits });

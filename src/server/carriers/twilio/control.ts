@@ -1,10 +1,10 @@
-import { CallControlError, checkDtmf, checkTransfer, type CallAction, type CallCapabilities, type CallControl } from '../../call-control.js';
+import { CallControlError, checkDtmf, checkMessage, checkTransfer, type CallAction, type CallCapabilities, type CallControl } from '../../call-control.js';
 import { TwilioRestError, type TwilioRest } from './rest.js';
 
 const xml = (value: string): string =>
   value.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 
-const CAPABILITIES: CallCapabilities = { transfer: true, warmTransfer: true, sendDtmf: true };
+const CAPABILITIES: CallCapabilities = { transfer: true, warmTransfer: true, sendDtmf: true, leaveMessage: true };
 
 /** Twilio's REST errors as `CallControlError`s (the message is Twilio's, never the credentials). */
 async function attempt(action: CallAction, run: () => Promise<unknown>): Promise<void> {
@@ -39,6 +39,11 @@ export function twilioCallControl(rest: TwilioRest, callSid: string, reconnectTw
       const url = options?.summary ? ` url="${xml(whisperUrl(options.summary))}"` : '';
       const noun = to.startsWith('sip') ? `<Sip${url}>${xml(to)}</Sip>` : `<Number${url}>${xml(to)}</Number>`;
       await attempt('transferCall', () => rest.updateCall(callSid, { twiml: `<Response><Dial>${noun}</Dial></Response>` }));
+    },
+    // Voicemail: `<Say>` the message (Twilio's text-to-speech), then `<Hangup/>`.
+    async leaveMessage(text) {
+      checkMessage('twilio', CAPABILITIES, text);
+      await attempt('leaveMessage', () => rest.updateCall(callSid, { twiml: `<Response><Say>${xml(text)}</Say><Hangup/></Response>` }));
     },
     async sendDtmf(digits) {
       checkDtmf('twilio', CAPABILITIES, digits);

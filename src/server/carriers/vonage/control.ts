@@ -1,4 +1,4 @@
-import { CallControlError, checkDtmf, checkTransfer, type CallCapabilities, type CallControl } from '../../call-control.js';
+import { CallControlError, checkDtmf, checkMessage, checkTransfer, type CallCapabilities, type CallControl } from '../../call-control.js';
 import { carrierRequest } from '../rest-request.js';
 import { vonageApplicationJwt } from './jwt.js';
 
@@ -11,7 +11,7 @@ export interface VonageControlOptions {
   readonly fetch?: typeof fetch;
 }
 
-const CAPABILITIES: CallCapabilities = { transfer: true, warmTransfer: true, sendDtmf: true };
+const CAPABILITIES: CallCapabilities = { transfer: true, warmTransfer: true, sendDtmf: true, leaveMessage: true };
 
 /**
  * Call control for one Vonage call (Voice API, developer.vonage.com/en/api/voice): hang up = `PUT
@@ -24,7 +24,7 @@ const CAPABILITIES: CallCapabilities = { transfer: true, warmTransfer: true, sen
  */
 export function vonageCallControl(options: VonageControlOptions, uuid: string, whisperUrl: (summary: string) => string, fromNumber?: string): CallControl {
   const call = `${(options.baseUrl ?? 'https://api.nexmo.com').replace(/\/$/, '')}/v1/calls/${encodeURIComponent(uuid)}`;
-  const put = (action: 'endCall' | 'transferCall' | 'sendDtmf', url: string, body: unknown) => {
+  const put = (action: 'endCall' | 'transferCall' | 'sendDtmf' | 'leaveMessage', url: string, body: unknown) => {
     let authorization: string;
     try {
       authorization = `Bearer ${vonageApplicationJwt(options.applicationId, options.privateKey)}`;
@@ -46,6 +46,11 @@ export function vonageCallControl(options: VonageControlOptions, uuid: string, w
       const endpoint = to.startsWith('sip') ? { type: 'sip', uri: to } : { type: 'phone', number: to.replace(/^\+/, ''), ...(transfer?.summary ? { onAnswer: { url: whisperUrl(transfer.summary) } } : {}) };
       const connect = { action: 'connect', ...(fromNumber && /^\+?[0-9]{3,20}$/.test(fromNumber) ? { from: fromNumber.replace(/^\+/, '') } : {}), endpoint: [endpoint] };
       await put('transferCall', call, { action: 'transfer', destination: { type: 'ncco', ncco: [connect] } });
+    },
+    // Voicemail: transfer the call to an NCCO that `talk`s the message; the call ends when the NCCO does.
+    async leaveMessage(text) {
+      checkMessage('vonage', CAPABILITIES, text);
+      await put('leaveMessage', call, { action: 'transfer', destination: { type: 'ncco', ncco: [{ action: 'talk', text }] } });
     },
     async sendDtmf(digits) {
       checkDtmf('vonage', CAPABILITIES, digits);
