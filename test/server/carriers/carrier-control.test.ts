@@ -174,5 +174,13 @@ describe.concurrent('call control over the carriers’ REST APIs (sandbox)', () 
     const vonage = await fetch(`${sandbox.url}/v1/calls/u`, { method: 'PUT', headers: { authorization: 'Bearer a.b.c', 'content-type': 'application/json' }, body: '{"action":"hangup"}' });
     expect(vonage.status).toBe(401);
     expect((await fetch(`${sandbox.url}/v1/calls/%E0%A4%A`, { method: 'PUT' })).status).toBe(400); // a broken escape: 400, not a crash
+    // Twilio's sandbox too: a body over 64 KiB is a 413 in Twilio's error shape, not a 500.
+    const huge = await fetch(`${sandbox.url}/2010-04-01/Accounts/AC1/Calls.json`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('AC1:token').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `To=%2B1&From=%2B2&Twiml=${'x'.repeat(70_000)}`,
+    });
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toMatchObject({ code: 20001, status: 413 });
   });
 });
