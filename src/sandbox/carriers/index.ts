@@ -26,6 +26,8 @@ export interface SandboxCarrierAction {
   readonly body: Readonly<Record<string, unknown>>;
   /** What the sandbox fetched next (Plivo transfer XML, Vonage whisper NCCO), or `error: ...`. */
   fetched?: string;
+  /** Plivo: the `<Dial confirmSound>` XML fetched in turn (played to the person taking over). */
+  whisper?: string;
 }
 
 export const MAX_CARRIER_BODY_BYTES = 64 * 1024;
@@ -143,12 +145,18 @@ export function createCarrierRestHandler() {
     // Plivo fetches the new XML for the A leg, with the call's fields, signed like every Plivo request.
     const url = body.aleg_url;
     const fields: Record<string, string> = { CallUUID: callId, CallStatus: 'in-progress', Direction: 'inbound', Event: 'Transfer' };
-    const nonce = randomBytes(10).toString('hex');
-    action.fetched = await fetchBounded(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-plivo-signature-v3': plivoSignatureV3(password, url, nonce, 'POST', fields), 'x-plivo-signature-v3-nonce': nonce },
-      body: new URLSearchParams(fields).toString(),
-    });
+    const signedPost = (target: string) => {
+      const nonce = randomBytes(10).toString('hex');
+      return fetchBounded(target, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-plivo-signature-v3': plivoSignatureV3(password, target, nonce, 'POST', fields), 'x-plivo-signature-v3-nonce': nonce },
+        body: new URLSearchParams(fields).toString(),
+      });
+    };
+    action.fetched = await signedPost(url);
+    // Plivo fetches a `<Dial confirmSound>` when the dialled party answers: the sandbox's party answers at once.
+    const confirm = /<Dial[^>]*\sconfirmSound="([^"]+)"/.exec(action.fetched);
+    if (confirm) action.whisper = await signedPost(confirm[1]!.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&apos;/g, "'"));
     sendJson(res, 202, { message: 'call transferred', api_id: apiId });
   }
 

@@ -124,7 +124,7 @@ export const CARRIER_ROUTES: readonly CarrierRoute[] = [
     control(req, options, start) {
       const { authId, authToken, apiBaseUrl, publicBaseUrl } = options.plivo ?? {};
       if (!authId || !authToken || !start.callId) return undefined;
-      return plivoCallControl({ authId, authToken, ...(apiBaseUrl ? { baseUrl: apiBaseUrl } : {}) }, start.callId, (to) => controlUrl(req, publicBaseUrl, CONTROL_PATHS.plivoTransfer, { to }));
+      return plivoCallControl({ authId, authToken, ...(apiBaseUrl ? { baseUrl: apiBaseUrl } : {}) }, start.callId, (query) => controlUrl(req, publicBaseUrl, CONTROL_PATHS.plivoTransfer, query));
     },
   },
   {

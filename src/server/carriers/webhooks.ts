@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isValidTwilioSignature, signToken } from '../security.js';
 import type { ServeOptions } from '../types.js';
-import { MAX_SUMMARY_CHARS, TRANSFER_TARGET } from '../call-control.js';
+import { MAX_MESSAGE_CHARS, MAX_SUMMARY_CHARS, TRANSFER_TARGET } from '../call-control.js';
 import { isValidBasicAuth, isValidPlivoSignature } from './auth.js';
 import { reportCarrierAmd } from './amd-results.js';
 import { MAX_PARAMETER_VALUE_CHARS } from './parse.js';
@@ -30,6 +30,7 @@ export const CONTROL_PATHS = {
   twilioWhisper: '/twilio/whisper',
   vonageWhisper: '/vonage/whisper',
   plivoTransfer: '/plivo/transfer',
+  plivoWhisper: '/plivo/whisper',
   twilioAmd: '/twilio/amd',
 } as const;
 
@@ -213,16 +214,45 @@ function answerVonageWhisper(req: IncomingMessage, body: Buffer, url: URL, optio
   return { status: 200, type: 'application/json', body: JSON.stringify([{ action: 'talk', text: summary }]) };
 }
 
-/** Plivo's transfer (`aleg_url`): the `<Dial>` to the target, signed by Plivo with the auth token. */
-function answerPlivoTransfer(req: IncomingMessage, body: Buffer, url: URL, options: ServeOptions): Answer {
+/** Plivo signs every request with V3 over the URL it fetched and the POST fields. */
+function plivoSigned(req: IncomingMessage, body: Buffer, url: URL, options: ServeOptions): Answer | undefined {
   const token = options.plivo?.authToken;
   if (!token) return refuse(404, 'not found');
   const signed = `${httpBase(requestWsBase(req, options.plivo?.publicBaseUrl))}${url.pathname}${url.search}`;
-  if (!isValidPlivoSignature(token, req, signed, 'POST', formFields(body))) return refuse(401, 'invalid X-Plivo-Signature-V3');
+  return isValidPlivoSignature(token, req, signed, 'POST', formFields(body)) ? undefined : refuse(401, 'invalid X-Plivo-Signature-V3');
+}
+
+const plivoXml = (inner: string): Answer => ({ status: 200, type: 'text/xml', body: `<?xml version="1.0" encoding="UTF-8"?><Response>${inner}</Response>` });
+
+/**
+ * Plivo's transfer (`aleg_url`): `?to=` dials the target (`confirmSound` = the whisper when `summary` is
+ * given), `?message=` speaks a voicemail message and hangs up. Signed by Plivo with the auth token.
+ */
+function answerPlivoTransfer(req: IncomingMessage, body: Buffer, url: URL, options: ServeOptions): Answer {
+  const refused = plivoSigned(req, body, url, options);
+  if (refused) return refused;
+  const message = url.searchParams.get('message');
+  if (message !== null) {
+    if (!message.trim() || message.length > MAX_MESSAGE_CHARS) return refuse(400, 'message missing or too long');
+    return plivoXml(`<Speak>${xml(message)}</Speak><Hangup/>`);
+  }
   const to = url.searchParams.get('to') ?? '';
   if (!TRANSFER_TARGET.test(to)) return refuse(400, 'bad transfer target');
+  const summary = url.searchParams.get('summary');
+  if (summary !== null && !whisperSummary(url)) return refuse(400, 'summary too long');
+  const whisper = summary
+    ? ` confirmSound="${xml(`${httpBase(requestWsBase(req, options.plivo?.publicBaseUrl))}${CONTROL_PATHS.plivoWhisper}?${new URLSearchParams({ summary }).toString()}`)}"`
+    : '';
   const noun = to.startsWith('sip') ? `<User>${xml(to)}</User>` : `<Number>${xml(to.replace(/^\+/, ''))}</Number>`;
-  return { status: 200, type: 'text/xml', body: `<?xml version="1.0" encoding="UTF-8"?><Response><Dial>${noun}</Dial></Response>` };
+  return plivoXml(`<Dial${whisper}>${noun}</Dial>`);
+}
+
+/** Plivo's `confirmSound`: `<Speak>` the summary to the person taking over. */
+function answerPlivoWhisper(req: IncomingMessage, body: Buffer, url: URL, options: ServeOptions): Answer {
+  const refused = plivoSigned(req, body, url, options);
+  if (refused) return refused;
+  const summary = whisperSummary(url);
+  return summary ? plivoXml(`<Speak>${xml(summary)}</Speak>`) : refuse(400, 'summary missing or too long');
 }
 
 type Handler = { methods: readonly string[]; answer(req: IncomingMessage, body: Buffer, url: URL, options: ServeOptions): Answer };
@@ -235,6 +265,7 @@ const HANDLERS: Readonly<Record<string, Handler & { name: string }>> = {
   [CONTROL_PATHS.twilioWhisper]: { name: 'twilio whisper', methods: ['POST'], answer: answerTwilioWhisper },
   [CONTROL_PATHS.vonageWhisper]: { name: 'vonage whisper', methods: ['GET', 'POST'], answer: answerVonageWhisper },
   [CONTROL_PATHS.plivoTransfer]: { name: 'plivo transfer', methods: ['POST'], answer: answerPlivoTransfer },
+  [CONTROL_PATHS.plivoWhisper]: { name: 'plivo whisper', methods: ['POST'], answer: answerPlivoWhisper },
   [CONTROL_PATHS.twilioAmd]: { name: 'twilio amd', methods: ['POST'], answer: answerTwilioAmd },
 };
 

@@ -100,6 +100,15 @@ describe.concurrent('call control over the carriers’ REST APIs (sandbox)', () 
     expect(mine[1]!.body).toMatchObject({ legs: 'aleg', aleg_method: 'POST', aleg_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/plivo\/transfer\?to=%2B15005550199$/) });
     // Plivo (the sandbox) fetched the transfer XML from the server, signed V3; the server dialled the target.
     expect(mine[1]!.fetched).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Number>15005550199</Number></Dial></Response>');
+    expect(mine[1]!.whisper).toBeUndefined();
+    // Warm: the Dial's confirmSound is the server's whisper, which Plivo fetches (signed) when the person answers.
+    await call.transferCall('sip:agent@pbx.example.com', { summary: 'Order 1234 & a refund.' });
+    // Voicemail: a transfer to XML that speaks the message and hangs up.
+    await call.leaveMessage('Please call us back.');
+    const more = sandbox.carriers.actions('plivo').filter((a) => a.callId === call.callId).slice(3);
+    expect(more[0]!.fetched).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?><Response><Dial confirmSound="http:\/\/127\.0\.0\.1:\d+\/plivo\/whisper\?summary=Order\+1234\+%26\+a\+refund\."><User>sip:agent@pbx\.example\.com<\/User><\/Dial><\/Response>$/);
+    expect(more[0]!.whisper).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Speak>Order 1234 &amp; a refund.</Speak></Response>');
+    expect(more[1]!.fetched).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Speak>Please call us back.</Speak><Hangup/></Response>');
     carrier.hangUp();
     await carrier.closed;
   });
