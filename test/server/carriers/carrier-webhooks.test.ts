@@ -144,4 +144,26 @@ describe('answer webhooks', () => {
     expect(bad.status).toBe(400); // signed, but not a number or SIP URI: never dialled
     expect((await fetch(`${server.url}/vonage/whisper?summary=x`)).status).toBe(401);
   });
+  it('every webhook and call-control path is hostile-edge safe: wrong method 405, huge body 413, garbage never a 500', async () => {
+    server = await open({
+      twilio: { authToken: 't', accountSid: 'AC1' },
+      plivo: { authToken: 'p', authId: 'MA1' },
+      vonage: { signatureSecret: 's', applicationId: 'app' },
+      telnyx: { publicKey: Buffer.alloc(32).toString('base64') },
+      exotel: { username: 'u', password: 'p' },
+    });
+    const paths = ['/twilio/voice', '/telnyx/voice', '/plivo/answer', '/vonage/answer', '/exotel/voice', '/twilio/whisper', '/twilio/amd', '/plivo/transfer', '/plivo/whisper', '/vonage/whisper'];
+    for (const path of paths) {
+      expect((await fetch(`${server.url}${path}`, { method: 'DELETE' })).status).toBe(405);
+      const huge = await fetch(`${server.url}${path}?summary=x&to=%2B1`, { method: 'POST', body: 'a='.padEnd(70_000, 'x'), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(huge.status).toBe(413);
+      for (const body of ['%%%', '{"__proto__":{"x":1}}', '\u0000'.repeat(100), 'CallSid=' + 'x'.repeat(5000)]) {
+        const res = await fetch(`${server.url}${path}?summary=${'y'.repeat(700)}&to=${encodeURIComponent('+1"/>')}`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: 'Bearer a.b.c' } });
+        expect(res.status).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
+      }
+    }
+    expect((await fetch(`${server.url}/twilio/whisper/../voice`, { method: 'POST' })).status).not.toBe(500);
+    expect((await fetch(`${server.url}/constructor`, { method: 'POST' })).status).toBe(404);
+  });
 });
