@@ -144,7 +144,15 @@ export function handleCarrierSession(
     const call = control?.(message, () => host.finish('call ended by the agent'));
     const outbound = params.Direction === 'outbound' || params.Direction === 'outbound-api';
     if (call && answeringMachine && (answeringMachine.calls === 'all' || outbound)) {
-      const action = new AnsweringMachineAction(answeringMachine, call, (line, level) => host.log(line, level));
+      // The verdict and what was done go to the recording's turn log too, then to the application.
+      const withNote: AnsweringMachineOptions = {
+        ...answeringMachine,
+        onDecision: (decision, control) => {
+          host.note({ role: 'amd', ...decision });
+          answeringMachine.onDecision?.(decision, control);
+        },
+      };
+      const action = new AnsweringMachineAction(withNote, call, (line, level) => host.log(line, level));
       amd = action;
       const unsubscribe = onCarrierAmd(call.callId, (answeredBy) => action.carrier(answeredBy));
       ws.once('close', unsubscribe);

@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
 import { serve } from '../../../src/server/index.js';
 import type { AnsweringMachineOptions } from '../../../src/server/carriers/amd-action.js';
-import type { RunningServer } from '../../../src/server/types.js';
+import type { RunningServer, ServeOptions } from '../../../src/server/types.js';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { echoPipeline } from '../support/fake-pipeline.js';
 
 const ACCOUNT = 'AC00000000000000000000000000000077';
@@ -44,8 +47,8 @@ describe.concurrent('answering machine on outbound calls (Twilio sandbox)', () =
     await sandbox?.close();
   });
 
-  const server = async (answeringMachine: AnsweringMachineOptions) => {
-    const s = await serve({ staticDir: false, twilio: { accountSid: ACCOUNT, authToken: TOKEN, apiBaseUrl: sandbox.url }, answeringMachine, pipelineFactory: (c) => echoPipeline(c) });
+  const server = async (answeringMachine: AnsweringMachineOptions, extra: Partial<ServeOptions> = {}) => {
+    const s = await serve({ staticDir: false, twilio: { accountSid: ACCOUNT, authToken: TOKEN, apiBaseUrl: sandbox.url }, answeringMachine, pipelineFactory: (c) => echoPipeline(c), ...extra });
     servers.push(s);
     return s;
   };
@@ -83,9 +86,10 @@ describe.concurrent('answering machine on outbound calls (Twilio sandbox)', () =
     expect(call().said).toEqual([]);
   });
 
-  it('a person answering is left alone (action none) and the call goes on', async () => {
+  it('a person answering is left alone (action none) and the call goes on; the verdict is in the turn log', async () => {
     const decisions: Decision[] = [];
-    const s = await server({ onMachine: 'hangup', onDecision: (d) => decisions.push(d) });
+    const dir = await mkdtemp(join(tmpdir(), 'rxvoice-amd-'));
+    const s = await server({ onMachine: 'hangup', onDecision: (d) => decisions.push(d) }, { recording: { dir } });
     const placed = await s.placeCall({ to: '+15005550113', from: '+15005550006' });
     const call = () => sandbox.twilio.call(placed.sid)!;
     await until(() => decisions.length > 0);
@@ -96,5 +100,9 @@ describe.concurrent('answering machine on outbound calls (Twilio sandbox)', () =
     expect(unsigned.status).toBe(401); // only Twilio can report a verdict
     await new Promise((r) => setTimeout(r, 100));
     expect(call().status).toBe('in-progress');
+    await s.close(200);
+    const file = (await readdir(dir)).find((f) => f.endsWith('.jsonl'))!;
+    const log = (await readFile(join(dir, file), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(log).toContainEqual(expect.objectContaining({ role: 'amd', answeredBy: 'human', reason: 'short_greeting', action: 'none' }));
   });
 });
