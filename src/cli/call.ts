@@ -32,6 +32,9 @@ export async function callCommand(number: string | undefined, opts: ParsedOption
   const callee = choiceOption(opts, 'callee', ['person', 'voicemail'] as const, 'person');
   const maxSeconds = Number(stringOption(opts, 'max-seconds') ?? 60);
   if (!Number.isFinite(maxSeconds) || maxSeconds <= 0) throw new UsageError('--max-seconds must be a positive number');
+  const onMachine = opts['on-machine'] === undefined ? undefined : choiceOption(opts, 'on-machine', ['hangup', 'leave-message'] as const, 'hangup');
+  const message = stringOption(opts, 'message');
+  if (onMachine === 'leave-message' && !message?.trim()) throw new UsageError('--on-machine leave-message needs --message "..."');
   const realTwilio = process.env.TWILIO_ACCOUNT_SID && process.env.TWILIO_AUTH_TOKEN;
   const publicUrl = stringOption(opts, 'public-url');
   if (realTwilio && !publicUrl) throw new UsageError('a real Twilio call needs --public-url wss://... (where Twilio reaches this machine)');
@@ -52,6 +55,19 @@ export async function callCommand(number: string | undefined, opts: ParsedOption
     staticDir: false,
     allow: { pipelines: ['cascaded'] },
     twilio: { accountSid, authToken, ...(realTwilio ? {} : { apiBaseUrl: sandbox!.url }), ...(publicUrl ? { publicBaseUrl: publicUrl } : {}) },
+    ...(onMachine
+      ? {
+          answeringMachine: {
+            onMachine,
+            ...(message ? { message } : {}),
+            onDecision: (d) => {
+              print(`        [answering machine: ${d.answeredBy}, ${d.reason} at ${d.atMs} ms${d.beepAtMs !== undefined ? `, beep at ${d.beepAtMs} ms` : ''}]`);
+              if (d.action === 'leave-message') print(`left a message: ${message}`);
+              if (d.action === 'hangup') print('        [hung up on the machine]');
+            },
+          },
+        }
+      : {}),
     pipelineFactory: (choice) => {
       const chain = cascaded({
         providers: createCascadedProviders(endpoints, { callId: choice.sessionId }),
@@ -76,7 +92,7 @@ export async function callCommand(number: string | undefined, opts: ParsedOption
   });
   print(`${describeEndpoints(endpoints)}${sandbox ? ` (sandbox at ${sandbox.url}; Twilio: sandbox, callee: ${callee})` : ''}`);
   try {
-    const call = await server.placeCall({ to: number, from });
+    const call = await server.placeCall({ to: number, from, ...(opts.amd === true ? { machineDetection: true } : {}) });
     print(`calling ${number} from ${from} (${call.sid})`);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, maxSeconds * 1000)))]);

@@ -77,6 +77,10 @@ and TWILIO_AUTH_TOKEN the sandbox places it and a simulated callee answers.
   --callee person|voicemail      sandbox: who answers (default person)
   --public-url wss://HOST        real Twilio: where Twilio reaches this machine's server
   --max-seconds N                hang up after N seconds at most (default 60)
+  --on-machine hangup|leave-message
+                                 when a voicemail answers: hang up, or leave --message after the beep
+  --message TEXT                 the voicemail message (spoken by Twilio's <Say>)
+  --amd                          also ask Twilio's own answering-machine detection (billed by Twilio)
 `,
 };
 
@@ -183,6 +187,9 @@ const CALL_OPTIONS: OptionSpec = {
   callee: { type: 'string' },
   'public-url': { type: 'string' },
   'max-seconds': { type: 'string' },
+  'on-machine': { type: 'string' },
+  message: { type: 'string' },
+  amd: { type: 'boolean' },
 };
 
 export type ParsedOptions = Record<string, string | boolean | undefined>;

@@ -12,3 +12,4 @@ export { synthesizeSpeech, espeakVoiceFor, clearSpeechCache } from './speech.js'
 export { createElevenLabsHandler, type ElevenLabsHandler } from './elevenlabs/index.js';
 export { createRealtimeHandler, AUTH_EVENT_FAULT, type RealtimeHandler, type RealtimeHandlerOptions } from './realtime/index.js';
 export { createTwilioHandler, DEFAULT_VOICEMAIL_GREETING, calleeAudio, type TwilioHandler, type TwilioSandboxOptions, type SandboxTwilioCall, type CalleeScript, AMD_FIXTURES, type AmdFixture } from './twilio/index.js';
+export { createCarrierRestHandler, MAX_CARRIER_BODY_BYTES, type CarrierRestHandler, type SandboxCarrier, type SandboxCarrierAction } from './carriers/index.js';

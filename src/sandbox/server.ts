@@ -13,6 +13,7 @@ import type { LatencyProfile, Scenario } from './types.js';
 import { parseScenario } from './scenario.js';
 import { synthesizeSpeech } from './speech.js';
 import { routeHttp } from './routes.js';
+import { createCarrierRestHandler, type CarrierRestHandler } from './carriers/index.js';
 import { createTwilioHandler, type TwilioHandler, type TwilioSandboxOptions } from './twilio/index.js';
 
 export interface SandboxOptions {
@@ -52,6 +53,8 @@ export interface Sandbox {
   readonly stats: SandboxStats;
   /** Twilio calls the sandbox placed (REST API), with what happened on each. */
   readonly twilio: Pick<TwilioHandler, 'calls' | 'call'>;
+  /** What the Telnyx, Plivo and Vonage call-control REST APIs were asked. */
+  readonly carriers: Pick<CarrierRestHandler, 'actions'>;
   /** Replaces the scenario; utterance positions and request counters start again. */
   setScenario(scenario: Scenario): void;
   close(): Promise<void>;
@@ -77,6 +80,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const realtime = createRealtimeHandler(state);
   const elevenlabs = createElevenLabsHandler(state);
   const twilio = createTwilioHandler(options.twilio);
+  const carrierRest = createCarrierRestHandler();
   const sockets = new Set<Socket>();
 
   const server: Server = createServer((req, res) => {
@@ -108,6 +112,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     if (await elevenlabs.handleHttp(req, res, url)) return;
     if (await twilio.handleHttp(req, res, url)) return;
+    if (await carrierRest.handleHttp(req, res, url)) return;
     if (await routeHttp(state, req, res, url)) return;
     const flavor = url.pathname.startsWith('/openai/') ? 'azure' : 'openai';
     req.resume();
@@ -158,6 +163,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     profile,
     stats: state.stats,
     twilio: { calls: twilio.calls, call: twilio.call },
+    carriers: { actions: carrierRest.actions },
     setScenario: (next: Scenario) => state.setScenario(next),
     close: () => {
       closing ??= (async () => {

@@ -192,7 +192,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       log('closed', { callId: id, closeCode: code });
     });
     ws.on('error', (err: Error) => log(`socket error: ${err.message}`, { callId: id }, 'warn'));
-    if (carrier) handleCarrierSession(ws, host, carrier.create(url), (start) => carrier.control?.(req, options, start));
+    if (carrier) handleCarrierSession(ws, host, carrier.create(url), (start, endStream) => carrier.control?.(req, options, start, { endStream }), options.answeringMachine);
     else handleRxvoiceSession(ws, host);
   };
 

@@ -4,6 +4,7 @@ import type { Observable } from 'rxjs';
 import type { DtmfEvent, PipelineEvent } from '../events.js';
 import type { ExotelOptions, PlivoOptions, TelnyxOptions, VonageOptions } from './carriers/options.js';
 import type { CarrierName } from './carriers/types.js';
+import type { AnsweringMachineOptions } from './carriers/amd-action.js';
 import type { CallControl } from './call-control.js';
 import type { PlaceCallOptions } from './carriers/twilio/place-call.js';
 import type { TwilioCall } from './carriers/twilio/rest.js';
@@ -142,6 +143,11 @@ export interface ServeOptions {
   readonly exotel?: ExotelOptions;
   /** Vonage: the answer webhook's signature check (its WebSocket on `/vonage` is guarded by the general `auth`). */
   readonly vonage?: VonageOptions;
+  /**
+   * Answering-machine detection on the calls the agent places (`placeCall`): on a machine, hang up or
+   * leave a message after the beep (see docs/telephony.md). Needs the carrier's call control.
+   */
+  readonly answeringMachine?: AnsweringMachineOptions;
   /**
    * Parameters the answer webhooks (`/twilio/voice`, `/plivo/answer`, `/vonage/answer`) add to every stream
    * they connect, e.g. `{ pipeline: 'cascaded' }`; they arrive as `choice.customParameters`.

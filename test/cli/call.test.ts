@@ -32,9 +32,22 @@ describe('rxvoice call', () => {
     ]);
   });
 
+  it('a voicemail answers: the agent tells it from a person and leaves the message after the beep', async () => {
+    const run = await rxvoice(['call', '+15005550124', '--callee', 'voicemail', '--on-machine', 'leave-message', '--message', 'Hi Sam, please call the clinic back.', '--max-seconds', '40']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines).toContainEqual(expect.stringMatching(/^ {8}\[answering machine: machine, (long_greeting|beep) at \d+ ms, beep at \d+ ms\]$/));
+    expect(lines).toContain('left a message: Hi Sam, please call the clinic back.');
+    expect(lines.at(-2)).toBe('call ended (completed)');
+  });
+
   it('refuses a number that is not E.164', async () => {
     const run = await rxvoice(['call', '555-1234']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/E\.164/);
+    const noMessage = await rxvoice(['call', '+15005550123', '--on-machine', 'leave-message']);
+    expect(noMessage.code).toBe(2);
+    expect(noMessage.stderr).toMatch(/--message/);
   });
 });

@@ -4,7 +4,11 @@ import type { CallControl } from '../call-control.js';
 import type { ServeOptions } from '../types.js';
 import { twilioCallControl } from './twilio/control.js';
 import { twilioRest } from './twilio/rest.js';
-import { requestWsBase, twilioStreamTwiml } from './webhooks.js';
+import { CONTROL_PATHS, httpBase, requestWsBase, twilioStreamTwiml } from './webhooks.js';
+import { exotelCallControl } from './exotel/control.js';
+import { plivoCallControl } from './plivo/control.js';
+import { telnyxCallControl } from './telnyx/control.js';
+import { vonageCallControl } from './vonage/control.js';
 import { isValidBasicAuth, isValidPlivoSignature, isValidTelnyxStreamToken } from './auth.js';
 import { exotelSerializer } from './exotel/serializer.js';
 import { plivoSerializer } from './plivo/serializer.js';
@@ -16,7 +20,13 @@ import { vonageSerializer } from './vonage/serializer.js';
 export { handleCarrierSession } from './session.js';
 export type { CarrierFormat, CarrierMessage, CarrierName, CarrierSerializer } from './types.js';
 export type { ExotelOptions, PlivoOptions, TelnyxOptions, VonageOptions } from './options.js';
-export { answerCarrierWebhook, WEBHOOK_PATHS } from './webhooks.js';
+export { answerCarrierWebhook, CONTROL_PATHS, WEBHOOK_PATHS } from './webhooks.js';
+export { carrierRequest, type CarrierRequest } from './rest-request.js';
+export { telnyxCallControl, type TelnyxControlOptions } from './telnyx/control.js';
+export { plivoCallControl, type PlivoControlOptions } from './plivo/control.js';
+export { vonageCallControl, type VonageControlOptions } from './vonage/control.js';
+export { vonageApplicationJwt } from './vonage/jwt.js';
+export { exotelCallControl } from './exotel/control.js';
 export { placeTwilioCall, type PlaceCallOptions } from './twilio/place-call.js';
 export { TwilioRest, TwilioRestError, twilioRest, type TwilioCall, type TwilioRestOptions } from './twilio/rest.js';
 
@@ -31,8 +41,22 @@ export interface CarrierRoute {
   readonly path: string;
   create(url: URL): CarrierSerializer;
   authorize(req: IncomingMessage, url: URL, options: ServeOptions): CarrierAuthResult;
-  /** Call control over the carrier's REST API for the call that just started, when configured. */
-  control?(req: IncomingMessage, options: ServeOptions, start: Extract<CarrierMessage, { kind: 'start' }>): CallControl | undefined;
+  /**
+   * Call control over the carrier's REST API for the call that just started, when configured. `session`
+   * ends this call's stream (Exotel hangs up that way).
+   */
+  control?(req: IncomingMessage, options: ServeOptions, start: Extract<CarrierMessage, { kind: 'start' }>, session: CarrierSessionControl): CallControl | undefined;
+}
+
+/** What a route's call control may do to the session itself. */
+export interface CarrierSessionControl {
+  /** Ends the stream in order (the reply in progress is heard out), then closes it with 1000. */
+  endStream(): Promise<void>;
+}
+
+/** An `https://` URL on this server, as the carrier reaches it, with `query`. */
+function controlUrl(req: IncomingMessage, publicBaseUrl: string | undefined, path: string, query: Record<string, string>): string {
+  return `${httpBase(requestWsBase(req, publicBaseUrl))}${path}?${new URLSearchParams(query).toString()}`;
 }
 
 
@@ -67,7 +91,12 @@ export const CARRIER_ROUTES: readonly CarrierRoute[] = [
       if (!rest || !start.callId) return undefined;
       // DTMF reconnects the stream where Twilio reached it, with the same parameters.
       const base = requestWsBase(req, options.twilio?.publicBaseUrl);
-      return twilioCallControl(rest, start.callId, () => twilioStreamTwiml(base, options, start.customParameters, start.callId));
+      return twilioCallControl(
+        rest,
+        start.callId,
+        () => twilioStreamTwiml(base, options, start.customParameters, start.callId),
+        (summary) => controlUrl(req, options.twilio?.publicBaseUrl, CONTROL_PATHS.twilioWhisper, { summary }),
+      );
     },
   },
   {
@@ -78,6 +107,11 @@ export const CARRIER_ROUTES: readonly CarrierRoute[] = [
       const token = options.telnyx?.streamingAuthToken;
       return token ? checked(isValidTelnyxStreamToken(token, req), 'invalid x-telnyx-streaming-auth-token') : 'default';
     },
+    control(_req, options, start) {
+      const { apiKey, apiBaseUrl } = options.telnyx ?? {};
+      if (!apiKey || !start.callId) return undefined;
+      return telnyxCallControl({ apiKey, ...(apiBaseUrl ? { baseUrl: apiBaseUrl } : {}) }, start.callId);
+    },
   },
   {
     name: 'plivo',
@@ -87,6 +121,11 @@ export const CARRIER_ROUTES: readonly CarrierRoute[] = [
       const token = options.plivo?.authToken;
       return token ? checked(isValidPlivoSignature(token, req, publicUrl(req, url, options.plivo?.publicBaseUrl)), 'invalid X-Plivo-Signature-V3') : 'default';
     },
+    control(req, options, start) {
+      const { authId, authToken, apiBaseUrl, publicBaseUrl } = options.plivo ?? {};
+      if (!authId || !authToken || !start.callId) return undefined;
+      return plivoCallControl({ authId, authToken, ...(apiBaseUrl ? { baseUrl: apiBaseUrl } : {}) }, start.callId, (query) => controlUrl(req, publicBaseUrl, CONTROL_PATHS.plivoTransfer, query));
+    },
   },
   {
     // Vonage signs its webhooks, not the WebSocket: the server's general auth (e.g. a signed `?token=`
@@ -95,6 +134,17 @@ export const CARRIER_ROUTES: readonly CarrierRoute[] = [
     path: '/vonage',
     create: () => vonageSerializer(),
     authorize: () => 'default',
+    control(req, options, start) {
+      const { applicationId, privateKey, apiBaseUrl, publicBaseUrl } = options.vonage ?? {};
+      if (!applicationId || !privateKey || !start.callId) return undefined;
+      // The answer webhook put the call's `to` (our Vonage number) in the stream's headers: the transfer's caller id.
+      return vonageCallControl(
+        { applicationId, privateKey, ...(apiBaseUrl ? { baseUrl: apiBaseUrl } : {}) },
+        start.callId,
+        (summary) => controlUrl(req, publicBaseUrl, CONTROL_PATHS.vonageWhisper, { summary }),
+        start.customParameters.to,
+      );
+    },
   },
   {
     name: 'exotel',
@@ -104,6 +154,8 @@ export const CARRIER_ROUTES: readonly CarrierRoute[] = [
       const { username, password } = options.exotel ?? {};
       return username !== undefined && password !== undefined ? checked(isValidBasicAuth(username, password, req), 'invalid basic auth') : 'default';
     },
+    // No REST API for a Voicebot call: hanging up closes the stream, the flow's next applet follows.
+    control: (_req, _options, start, session) => exotelCallControl(start.callId ?? start.streamId, () => session.endStream()),
   },
 ];
 

@@ -10,6 +10,10 @@ export interface TelnyxOptions {
   readonly publicKey?: string;
   /** The public URL Telnyx reaches the server at (`wss://host`), for the stream URL the webhook answers. */
   readonly publicBaseUrl?: string;
+  /** A Telnyx API key (v2): enables call control (`choice.call`) over the Call Control commands. */
+  readonly apiKey?: string;
+  /** The REST API's base URL (default `https://api.telnyx.com`; the sandbox's URL offline). */
+  readonly apiBaseUrl?: string;
 }
 
 export interface PlivoOptions {
@@ -17,6 +21,10 @@ export interface PlivoOptions {
   readonly authToken?: string;
   /** The public URL Plivo used (scheme + host), behind a proxy; default `wss://` + Host header. */
   readonly publicBaseUrl?: string;
+  /** The account's auth id: with `authToken`, enables call control (`choice.call`) over Plivo's Call API. */
+  readonly authId?: string;
+  /** The REST API's base URL (default `https://api.plivo.com`; the sandbox's URL offline). */
+  readonly apiBaseUrl?: string;
 }
 
 export interface ExotelOptions {
@@ -26,6 +34,8 @@ export interface ExotelOptions {
    */
   readonly username?: string;
   readonly password?: string;
+  /** The public URL Exotel reaches the server at (`wss://host`), for the stream URL `/exotel/voice` answers. */
+  readonly publicBaseUrl?: string;
 }
 
 export interface VonageOptions {
@@ -33,4 +43,9 @@ export interface VonageOptions {
   readonly signatureSecret?: string;
   /** The public URL Vonage reaches the server at (`wss://host`), for the NCCO's websocket `uri`. */
   readonly publicBaseUrl?: string;
+  /** The Voice application's id and private key (PEM): enable call control (`choice.call`) over the Voice API. */
+  readonly applicationId?: string;
+  readonly privateKey?: string;
+  /** The REST API's base URL (default `https://api.nexmo.com`; the sandbox's URL offline). */
+  readonly apiBaseUrl?: string;
 }

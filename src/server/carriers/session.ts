@@ -7,6 +7,8 @@ import type { CallControl } from '../call-control.js';
 import type { PipelineName } from '../types.js';
 import { bytesPerMs, CarrierDecoder, silenceByte, toCarrierBytes, wireFormatOf } from './codec.js';
 import { ClockMarks } from './clock-marks.js';
+import { AnsweringMachineAction, type AnsweringMachineOptions } from './amd-action.js';
+import { onCarrierAmd } from './amd-results.js';
 import type { CarrierFormat, CarrierMessage, CarrierSerializer } from './types.js';
 
 /** A timestamp this far beyond the audio received so far is a gap (jitter below it is ignored). */
@@ -33,8 +35,11 @@ export function handleCarrierSession(
   host: SessionHost,
   wire: CarrierSerializer,
   /** Call control for the call that started (the carrier's REST API), when the server is configured for it. */
-  control?: (start: Extract<CarrierMessage, { kind: 'start' }>) => CallControl | undefined,
+  control?: (start: Extract<CarrierMessage, { kind: 'start' }>, endStream: () => Promise<void>) => CallControl | undefined,
+  /** Answering-machine detection and what to do on a machine, for the calls it applies to (needs call control). */
+  answeringMachine?: AnsweringMachineOptions,
 ): void {
+  let amd: AnsweringMachineAction | undefined;
   let run: PipelineRun | undefined;
   let audio: OutboundAudioPolicy | undefined;
   let format: CarrierFormat | undefined;
@@ -136,7 +141,22 @@ export function handleCarrierSession(
       0,
     );
     const outputFormat = wireFormatOf(format);
-    const call = control?.(message);
+    const call = control?.(message, () => host.finish('call ended by the agent'));
+    const outbound = params.Direction === 'outbound' || params.Direction === 'outbound-api';
+    if (call && answeringMachine && (answeringMachine.calls === 'all' || outbound)) {
+      // The verdict and what was done go to the recording's turn log too, then to the application.
+      const withNote: AnsweringMachineOptions = {
+        ...answeringMachine,
+        onDecision: (decision, control) => {
+          host.note({ role: 'amd', ...decision });
+          answeringMachine.onDecision?.(decision, control);
+        },
+      };
+      const action = new AnsweringMachineAction(withNote, call, (line, level) => host.log(line, level));
+      amd = action;
+      const unsubscribe = onCarrierAmd(call.callId, (answeredBy) => action.carrier(answeredBy));
+      ws.once('close', unsubscribe);
+    }
     audio = new OutboundAudioPolicy(
       outputFormat,
       host,
@@ -195,7 +215,9 @@ export function handleCarrierSession(
         run.push(new Int16Array(Math.round((fillMs * format.sampleRate) / 1000)));
       }
     }
-    run.push(decoder.decode(message.audio));
+    const samples = decoder.decode(message.audio);
+    amd?.push(samples, format.sampleRate);
+    run.push(samples);
   };
 
   let queue: Promise<void> = Promise.resolve();

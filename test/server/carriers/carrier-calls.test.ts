@@ -8,14 +8,14 @@ import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
 import { serve } from '../../../src/server/index.js';
 import type { RunningServer, TransportName } from '../../../src/server/types.js';
 import { CarrierEmulator, decode, type CarrierWire } from '../support/carrier-emulator.js';
-import { exotelWire, plivoWire, telnyxWire, vonageWire } from '../support/carrier-wires.js';
+import { exotelWire, plivoWire, telnyxWire, twilioWire, vonageWire } from '../support/carrier-wires.js';
 import { sandboxPipelineFactory } from '../support/real-pipelines.js';
 
 /**
  * A whole phone call per carrier, in the carrier's documented message shapes, against a real server on
  * loopback with the cascaded pipeline and the sandbox providers: the caller asks, the reply plays, the
  * caller's second sentence barges in (the carrier is told to clear its queue), the caller presses keys,
- * then hangs up. The four calls run at once (each is its own sandbox call).
+ * then hangs up. The five calls run at once (each is its own sandbox call).
  */
 describe.concurrent('carrier calls (cascaded pipeline, sandbox)', () => {
   let sandbox: Sandbox;
@@ -92,6 +92,12 @@ describe.concurrent('carrier calls (cascaded pipeline, sandbox)', () => {
     expect(seen.some((e) => e.type === 'assistant.done' && e.turnId === 'keys-1')).toBe(true);
     return carrier;
   };
+
+  it('Twilio (mu-law 8 kHz): marks echoed as played, clear echoes the pending ones, stop', async () => {
+    const carrier = await runCall('twilio', twilioWire());
+    expect(carrier.marksEchoed.filter((m) => !m.cleared).length).toBeGreaterThan(10);
+    expect(carrier.media.every((m) => m.bytes.length <= 160)).toBe(true);
+  });
 
   it('Telnyx (PCMU 8 kHz): marks echoed as played, clear', async () => {
     const carrier = await runCall('telnyx', telnyxWire('PCMU', 8000));

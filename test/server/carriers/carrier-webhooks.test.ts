@@ -117,4 +117,53 @@ describe('answer webhooks', () => {
     expect((await postWith(hash)).status).toBe(200);
     expect((await postWith(`${hash[0] === '0' ? '1' : '0'}${hash.slice(1)}`)).status).toBe(401);
   });
+  it('Exotel: /exotel/voice answers the Voicebot applet’s dynamic URL request with the stream URL (basic auth when configured)', async () => {
+    server = await open({ exotel: { username: 'key', password: 'token', publicBaseUrl: 'wss://voice.example.com' }, auth: { tokenSecret: 'query-token-secret' } });
+    const basic = `Basic ${Buffer.from('key:token').toString('base64')}`;
+    const res = await fetch(`${server.url}/exotel/voice?CallSid=CA1&CallFrom=0987&CallTo=0804&sample-rate=16000`, { headers: { authorization: basic } });
+    expect(res.status).toBe(200);
+    const { url } = (await res.json()) as { url: string };
+    expect(url).toMatch(/^wss:\/\/voice\.example\.com\/exotel\?token=[^&]+&sample-rate=16000$/);
+    expect((await fetch(`${server.url}/exotel/voice?CallSid=CA1`)).status).toBe(401);
+    expect((await fetch(`${server.url}/exotel/voice`, { method: 'PUT' })).status).toBe(405);
+  });
+
+  it('call-control fetches (Twilio/Vonage whisper, Plivo transfer) answer the carrier only', async () => {
+    server = await open({ twilio: { authToken: 'twilio-auth-token' }, plivo: { authToken: 'plivo-auth-token' }, vonage: { signatureSecret: 'vonage-secret', applicationId: 'app' } });
+    const whisper = `${server.url}/twilio/whisper?summary=${encodeURIComponent('Hi <Hangup/>')}`;
+    expect((await post(server, '/twilio/whisper?summary=x', '')).status).toBe(401);
+    const signed = await fetch(whisper, { method: 'POST', body: '', headers: { 'x-twilio-signature': twilioSignature('twilio-auth-token', whisper, {}) } });
+    expect(signed.status).toBe(200);
+    expect(await signed.text()).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hi &lt;Hangup/&gt;</Say></Response>');
+    const tooLong = `${server.url}/twilio/whisper?summary=${'x'.repeat(601)}`;
+    expect((await fetch(tooLong, { method: 'POST', body: '', headers: { 'x-twilio-signature': twilioSignature('twilio-auth-token', tooLong, {}) } })).status).toBe(400);
+    expect((await post(server, '/plivo/transfer?to=%2B15005550199', '')).status).toBe(401);
+    const transfer = `${server.url}/plivo/transfer?to=${encodeURIComponent('+1"/><Hangup/>')}`;
+    const nonce = 'n0nce';
+    const bad = await fetch(transfer, { method: 'POST', body: '', headers: { 'x-plivo-signature-v3': plivoSignatureV3('plivo-auth-token', transfer, nonce, 'POST'), 'x-plivo-signature-v3-nonce': nonce } });
+    expect(bad.status).toBe(400); // signed, but not a number or SIP URI: never dialled
+    expect((await fetch(`${server.url}/vonage/whisper?summary=x`)).status).toBe(401);
+  });
+  it('every webhook and call-control path is hostile-edge safe: wrong method 405, huge body 413, garbage never a 500', async () => {
+    server = await open({
+      twilio: { authToken: 't', accountSid: 'AC1' },
+      plivo: { authToken: 'p', authId: 'MA1' },
+      vonage: { signatureSecret: 's', applicationId: 'app' },
+      telnyx: { publicKey: Buffer.alloc(32).toString('base64') },
+      exotel: { username: 'u', password: 'p' },
+    });
+    const paths = ['/twilio/voice', '/telnyx/voice', '/plivo/answer', '/vonage/answer', '/exotel/voice', '/twilio/whisper', '/twilio/amd', '/plivo/transfer', '/plivo/whisper', '/vonage/whisper'];
+    for (const path of paths) {
+      expect((await fetch(`${server.url}${path}`, { method: 'DELETE' })).status).toBe(405);
+      const huge = await fetch(`${server.url}${path}?summary=x&to=%2B1`, { method: 'POST', body: 'a='.padEnd(70_000, 'x'), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(huge.status).toBe(413);
+      for (const body of ['%%%', '{"__proto__":{"x":1}}', '\u0000'.repeat(100), 'CallSid=' + 'x'.repeat(5000)]) {
+        const res = await fetch(`${server.url}${path}?summary=${'y'.repeat(700)}&to=${encodeURIComponent('+1"/>')}`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: 'Bearer a.b.c' } });
+        expect(res.status).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
+      }
+    }
+    expect((await fetch(`${server.url}/twilio/whisper/../voice`, { method: 'POST' })).status).not.toBe(500);
+    expect((await fetch(`${server.url}/constructor`, { method: 'POST' })).status).toBe(404);
+  });
 });

@@ -41,6 +41,7 @@ describe.concurrent('Twilio calls placed through the sandbox REST API, with call
         callees: {
           '+15005550101': { kind: 'person', says: ['Hello?', 'Can you put me through to sales?'], gapMs: 2500 },
           '+15005550102': { kind: 'person', says: ['Hello?'] },
+          '+15005550104': { kind: 'person', says: ['Hello?'] },
         },
       },
     });
@@ -102,6 +103,24 @@ describe.concurrent('Twilio calls placed through the sandbox REST API, with call
     expect(call().streams[1]!.closeCode).toBe(1000);
     await expect(control.sendDtmf('1<Hangup/>')).rejects.toThrow(/digits/);
     await expect(control.transferCall('+1555"/><Hangup/>')).rejects.toThrow(/E\.164/);
+  });
+
+  it('warm transfer: <Dial><Number url> whispers the summary; the sandbox fetches /twilio/whisper signed, as Twilio does', async () => {
+    const placed = await server.placeCall({ to: '+15005550104', from: '+15005550006' });
+    const call = () => sandbox.twilio.call(placed.sid)!;
+    await until(() => choices.some((c) => c.call?.callId === placed.sid));
+    const control = choices.find((c) => c.call?.callId === placed.sid)!.call!;
+    expect(control.capabilities).toEqual({ transfer: true, warmTransfer: true, sendDtmf: true, leaveMessage: true });
+    const summary = 'Ana Ruiz is calling about order 1234 & wants a refund.';
+    await control.transferCall('+15005550199', { summary });
+    expect(call().twiml[1]).toMatch(/^<Response><Dial><Number url="http:\/\/127\.0\.0\.1:\d+\/twilio\/whisper\?summary=Ana\+Ruiz[^"]*">\+15005550199<\/Number><\/Dial><\/Response>$/);
+    expect(call().transferredTo).toBe('+15005550199');
+    expect(call().whisper).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Say>Ana Ruiz is calling about order 1234 &amp; wants a refund.</Say></Response>');
+    // The whisper URL answers Twilio only: unsigned, or signed over another summary, is refused.
+    const url = /url="([^"]+)"/.exec(call().twiml[1]!)![1]!.replace(/&amp;/g, '&');
+    expect((await fetch(url, { method: 'POST', body: '' })).status).toBe(401);
+    await until(() => call().streams[0]!.closeCode !== undefined);
+    await expect(control.transferCall('+15005550199', { summary: '' })).rejects.toMatchObject({ code: 'invalid' });
   });
 
   it('the sandbox REST API speaks Twilio: basic auth (20003), missing To (21201), unknown call (20404)', async () => {

@@ -176,3 +176,45 @@ export function exotelWire(sampleRate: 8000 | 16000 = 8000): CarrierWire {
     echo: (name) => JSON.stringify({ event: 'mark', sequence_number: String(++sequence), stream_sid: streamSid, mark: { name } }),
   };
 }
+
+/** Twilio Media Streams, bidirectional (twilio.com/docs/voice/media-streams/websocket-messages). */
+export function twilioWire(): CarrierWire {
+  const streamSid = 'MZ18ad3ab5a668481ce02b83e7395059f0';
+  const callSid = 'CA0000000000000000000000000000abcd';
+  let sequence = 0;
+  return {
+    path: '/twilio',
+    encoding: 'mulaw',
+    sampleRate: 8000,
+    echoesMarksOnClear: true, // a clear makes Twilio send the pending marks back
+    opening: (customParameters) => [
+      JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }),
+      JSON.stringify({
+        event: 'start',
+        sequenceNumber: String(++sequence),
+        start: {
+          accountSid: 'AC00000000000000000000000000000042',
+          streamSid,
+          callSid,
+          tracks: ['inbound'],
+          customParameters,
+          mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+        },
+        streamSid,
+      }),
+    ],
+    media: (bytes, timestamp, chunk) =>
+      JSON.stringify({ event: 'media', sequenceNumber: String(++sequence), media: { track: 'inbound', chunk: String(chunk), timestamp: String(timestamp), payload: bytes.toString('base64') }, streamSid }),
+    dtmf: (digit) => JSON.stringify({ event: 'dtmf', streamSid, sequenceNumber: String(++sequence), dtmf: { track: 'inbound_track', digit } }),
+    stop: () => JSON.stringify({ event: 'stop', sequenceNumber: String(++sequence), stop: { accountSid: 'AC00000000000000000000000000000042', callSid }, streamSid }),
+    read(data, isBinary): ServerMessage {
+      const m = isBinary ? undefined : json(data);
+      if (m?.streamSid !== streamSid) return { kind: 'unexpected', detail: `without the streamSid: ${data.toString().slice(0, 200)}` };
+      if (m.event === 'media' && typeof m.media?.payload === 'string') return { kind: 'media', bytes: Buffer.from(m.media.payload, 'base64') };
+      if (m.event === 'mark' && typeof m.mark?.name === 'string') return { kind: 'mark', name: m.mark.name };
+      if (m.event === 'clear') return { kind: 'clear' };
+      return { kind: 'unexpected', detail: data.toString().slice(0, 200) };
+    },
+    echo: (name) => JSON.stringify({ event: 'mark', sequenceNumber: String(++sequence), streamSid, mark: { name } }),
+  };
+}

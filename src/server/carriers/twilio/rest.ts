@@ -50,7 +50,16 @@ export class TwilioRest {
   }
 
   /** Places a call; Twilio runs `twiml` (or fetches `url`) once it is answered. */
-  createCall(params: { to: string; from: string; twiml?: string; url?: string; statusCallback?: string; machineDetection?: 'Enable' | 'DetectMessageEnd' }): Promise<TwilioCall> {
+  createCall(params: {
+    to: string;
+    from: string;
+    twiml?: string;
+    url?: string;
+    statusCallback?: string;
+    machineDetection?: 'Enable' | 'DetectMessageEnd';
+    asyncAmd?: boolean;
+    asyncAmdStatusCallback?: string;
+  }): Promise<TwilioCall> {
     return this.request('/Calls.json', {
       To: params.to,
       From: params.from,
@@ -58,6 +67,8 @@ export class TwilioRest {
       ...(params.url ? { Url: params.url } : {}),
       ...(params.statusCallback ? { StatusCallback: params.statusCallback } : {}),
       ...(params.machineDetection ? { MachineDetection: params.machineDetection } : {}),
+      ...(params.asyncAmd ? { AsyncAmd: 'true' } : {}),
+      ...(params.asyncAmdStatusCallback ? { AsyncAmdStatusCallback: params.asyncAmdStatusCallback, AsyncAmdStatusCallbackMethod: 'POST' } : {}),
     });
   }
 
