@@ -9,6 +9,6 @@ export { sentences, type SentencesOptions } from './sentences.js';
 export { tts, type TtsOptions, type TtsMode } from './tts.js';
 export { turnMetrics, type TurnMetricsOptions } from './metrics.js';
 export { costMeter, type CostMeterOptions } from './costMeter.js';
-export { turnLog, type TurnLogOptions, type TurnLogRecord } from '../src/turnlog.js';
+export { turnLog, type TurnLogOptions, type TurnLogRecord } from './turnLog.js';
 export { spokenFallback, DEFAULT_FALLBACK_TEXT, type SpokenFallbackOptions } from './spokenFallback.js';
 export { collectDigits, MAX_DIGITS, type CollectDigitsOptions, type DigitsEntry, type DigitsEndReason } from './collectDigits.js';

@@ -23,7 +23,7 @@ export interface RealtimePipelineOptions extends RealtimeProviderOptions, Endpoi
   readonly tts?: RealtimeTtsChoice;
   /** Same word as `cascaded()`'s: `streaming` (default) or `seed`. `tts` wins when both are given. */
   readonly mode?: CascadedMode;
-  /** The realtime model's voice when it speaks itself (`tts: 'model'`); default `marin`. */
+  /** The realtime model's voice when it speaks itself (`tts: 'model'`); default: the default provider's (`DEFAULT_MODEL_VOICE`). */
   readonly modelVoice?: string;
   /** Sent as the session's instructions. */
   readonly systemPrompt?: string;
