@@ -71,7 +71,8 @@ console.log(JSON.stringify(seen));
 `;
 
 describe('the packed package in a fresh project', () => {
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  // The fresh project's node_modules is large: on a loaded machine removing it takes longer than the default hook timeout.
+  afterAll(() => rmSync(work, { recursive: true, force: true }), 240_000);
 
   it('installs from the tarball, typechecks strictly against every entry point and runs a call', async () => {
     const env = cleanEnv();
