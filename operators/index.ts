@@ -7,6 +7,7 @@ export { llmStream, type LlmStreamOptions } from './llmStream.js';
 export { realtime, type RealtimeOptions, type RealtimeTool, type RealtimeBargeIn } from './realtime.js';
 export { sentences, type SentencesOptions } from './sentences.js';
 export { tts, type TtsOptions, type TtsMode } from './tts.js';
+export { resampleAssistantAudio } from './resampleAssistantAudio.js';
 export { turnMetrics, type TurnMetricsOptions } from './metrics.js';
 export { costMeter, type CostMeterOptions } from './costMeter.js';
 export { turnLog, type TurnLogOptions, type TurnLogRecord } from './turnLog.js';
