@@ -5,7 +5,7 @@
 import { Conversation, fromWav, PlaybackClock, resolveEndpoints } from 'rxvoice';
 import { startSandbox } from 'rxvoice/sandbox';
 import { chunk, llmStream, sentences, transcribe, tts, turnMetrics, vad } from 'rxvoice/operators';
-import { createCascadedProviders, DEFAULT_VOICE } from 'rxvoice/pipelines';
+import { createCascadedProviders } from 'rxvoice/pipelines';
 
 const sandbox = await startSandbox({ profile: 'instant' });
 const { transcriber, chatModel, synthesizer } = createCascadedProviders(resolveEndpoints(process.env, sandbox.url));
@@ -19,7 +19,7 @@ fromWav('fixtures/two-sentences.wav')
     transcribe({ transcriber }),
     llmStream({ chatModel, conversation }),
     sentences(),
-    tts({ synthesizer, voiceId: DEFAULT_VOICE, outputFormat: 'pcm_16000', mode: 'streamed', playback }),
+    tts({ synthesizer, outputFormat: { encoding: 'pcm16', sampleRate: 16000 }, mode: 'streamed', playback }),
     turnMetrics(),
   )
   .subscribe({

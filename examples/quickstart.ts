@@ -4,12 +4,12 @@
  */
 import { fromWav } from 'rxvoice';
 import { startSandbox } from 'rxvoice/sandbox';
-import { cascaded, realtime } from 'rxvoice/pipelines';
+import { cascaded, realtimePipeline } from 'rxvoice/pipelines';
 
 const which = process.argv[2] === 'realtime' ? 'realtime' : 'cascaded';
 const sandbox = await startSandbox({ profile: 'typical' }); // real keys in the environment win over it
 const options = { sandboxURL: sandbox.url, systemPrompt: 'Be brief.' };
-const chain = which === 'realtime' ? realtime(options) : cascaded(options);
+const chain = which === 'realtime' ? realtimePipeline(options) : cascaded(options);
 
 let replyMs = 0;
 fromWav('fixtures/one-sentence.wav', { realtime: true })

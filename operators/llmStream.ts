@@ -119,7 +119,7 @@ export function llmStream(options: LlmStreamOptions): OperatorFunction<PipelineE
 
       const runTools = (calls: ChatToolCall[], finishReason: string): void => {
         conversation.addToolCalls(turnId, calls);
-        for (const c of calls) out.next({ type: 'tool.call', turnId, callId: c.id, name: c.function.name, arguments: c.function.arguments });
+        for (const c of calls) out.next({ type: 'tool.call', turnId, callId: c.id, name: c.name, arguments: c.arguments });
         if (toolRounds >= maxToolRounds) {
           conversation.answerDanglingToolCalls(JSON.stringify({ error: 'tool round limit reached' }));
           finish(finishReason);
@@ -131,7 +131,7 @@ export function llmStream(options: LlmStreamOptions): OperatorFunction<PipelineE
           for (const [i, r] of results.entries()) {
             const c = calls[i]!;
             conversation.addToolResult(turnId, c.id, r.output);
-            out.next({ type: 'tool.result', turnId, callId: c.id, name: c.function.name, output: r.output, isError: r.isError });
+            out.next({ type: 'tool.result', turnId, callId: c.id, name: c.name, output: r.output, isError: r.isError });
           }
           startRound(1);
         });
@@ -146,11 +146,11 @@ export function llmStream(options: LlmStreamOptions): OperatorFunction<PipelineE
     });
 
   const runTool = async (call: ChatToolCall, turnId: string, signal: AbortSignal): Promise<{ output: string; isError: boolean }> => {
-    const tool = tools.get(call.function.name);
-    if (!tool) return { output: JSON.stringify({ error: `unknown tool: ${call.function.name}` }), isError: true };
+    const tool = tools.get(call.name);
+    if (!tool) return { output: JSON.stringify({ error: `unknown tool: ${call.name}` }), isError: true };
     let args: Record<string, unknown>;
     try {
-      const parsed: unknown = call.function.arguments.trim() === '' ? {} : JSON.parse(call.function.arguments);
+      const parsed: unknown = call.arguments.trim() === '' ? {} : JSON.parse(call.arguments);
       args = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : { value: parsed };
     } catch {
       return { output: JSON.stringify({ error: 'the arguments were not valid JSON' }), isError: true };
@@ -214,5 +214,5 @@ export function llmStream(options: LlmStreamOptions): OperatorFunction<PipelineE
 }
 
 function toCall(turnId: string, round: number, index: number, c: { id: string; name: string; args: string }): ChatToolCall {
-  return { id: c.id || `call_${turnId}_${round}_${index}`, type: 'function', function: { name: c.name, arguments: c.args } };
+  return { id: c.id || `call_${turnId}_${round}_${index}`, name: c.name, arguments: c.args };
 }

@@ -3,21 +3,22 @@ import type { AudioFrame, SampleRate } from '../src/audio/frame.js';
 import { RxVoiceError, toRxVoiceError } from '../src/errors.js';
 import { errorEvent, type PipelineEvent } from '../src/events.js';
 import { PlaybackClock } from '../src/playback.js';
-import type { SynthesisChunk, Synthesizer, TtsOutputFormat, VoiceSettings } from '../src/providers/types.js';
+import { PCM16_16K, type AudioFormat } from '../src/audio/format.js';
+import type { SynthesisChunk, Synthesizer, VoiceStyle } from '../src/providers/types.js';
 import { heardLength, type TimedChar } from '../src/text/heard.js';
 
 /** `whole`: speak the reply's full text at `assistant.done` (the seed). `streamed`: speak segments as they come. */
 export type TtsMode = 'whole' | 'streamed';
 
 export interface TtsOptions {
+  /** The provider; its model is chosen where it is built, not here. */
   readonly synthesizer: Synthesizer;
-  readonly voiceId: string;
-  /** Default `eleven_flash_v2_5`. */
-  readonly modelId?: string;
-  /** Default `pcm_16000`. */
-  readonly outputFormat?: TtsOutputFormat;
+  /** The provider's voice id; omitted: the synthesizer's default voice. */
+  readonly voiceId?: string;
+  /** Default PCM16 at 16 kHz (`{ encoding: 'mulaw', sampleRate: 8000 }` for telephony). */
+  readonly outputFormat?: AudioFormat;
   readonly language?: string;
-  readonly voiceSettings?: VoiceSettings;
+  readonly voiceStyle?: VoiceStyle;
   /** Default `streamed`. */
   readonly mode?: TtsMode;
   /**
@@ -31,8 +32,6 @@ export interface TtsOptions {
   readonly playback?: PlaybackClock;
   readonly scheduler?: SchedulerLike;
 }
-
-export const DEFAULT_TTS_MODEL = 'eleven_flash_v2_5';
 
 /** One reply being (or waiting to be) spoken. */
 interface Reply {
@@ -101,7 +100,7 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
   const scheduler = options.scheduler ?? asyncScheduler;
   const mode = options.mode ?? 'streamed';
   const frameMs = options.frameMs ?? 20;
-  const outputFormat = options.outputFormat ?? 'pcm_16000';
+  const outputFormat = options.outputFormat ?? PCM16_16K;
   if (!(frameMs > 0)) throw new RxVoiceError({ code: 'internal', stage: 'tts', message: `frameMs must be positive, got ${frameMs}` });
 
   return (source) =>
@@ -237,11 +236,10 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
         const subscription = options.synthesizer
           .synthesize({
             text: reply.input ? reply.input.asObservable() : reply.text,
-            voiceId: options.voiceId,
-            modelId: options.modelId ?? DEFAULT_TTS_MODEL,
+            ...(options.voiceId ? { voiceId: options.voiceId } : {}),
             outputFormat,
             ...(options.language ? { language: options.language } : {}),
-            ...(options.voiceSettings ? { voiceSettings: options.voiceSettings } : {}),
+            ...(options.voiceStyle ? { voiceStyle: options.voiceStyle } : {}),
             turnId: reply.turnId,
           })
           .subscribe({

@@ -1,30 +1,17 @@
 import { asyncScheduler, Observable, Subject, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { AudioFrame } from '../src/audio/frame.js';
+import { RecentAudio } from '../src/audio/recent.js';
 import { Conversation } from '../src/conversation.js';
 import { RxVoiceError } from '../src/errors.js';
-import { errorEvent, type ErrorEvent, type PipelineEvent } from '../src/events.js';
-import { cascaded, DEFAULT_SYSTEM_PROMPT, type CascadedOptions } from './cascaded.js';
-import { realtimePipeline, type RealtimePipelineOptions } from './realtime.js';
+import { errorEvent, type PipelineEvent } from '../src/events.js';
+import { recordInHistory } from '../src/history.js';
+import { renumberTurns, turnNumber } from '../src/turnIds.js';
+import { cascaded } from './cascaded.js';
+import { isFatalRealtimeError, type FailoverOptions } from './failoverOptions.js';
+import { DEFAULT_SYSTEM_PROMPT } from './options.js';
+import { realtimePipeline } from './realtime.js';
 
-export interface FailoverOptions {
-  /** The realtime chain the call starts on. */
-  readonly primary: RealtimePipelineOptions;
-  /** The cascaded chain the call moves to; its `conversation` is replaced by the one carried over. */
-  readonly fallback: Omit<CascadedOptions, 'conversation'>;
-  /**
-   * After the realtime chain reports an error it will not recover from (its reconnects ran out, or the
-   * key was refused), how long to wait for it to come back before moving. Default 2000 ms.
-   */
-  readonly afterMs?: number;
-  /** Caller audio kept while waiting, replayed into the cascaded chain (so nothing said is lost). Default 10 000 ms. */
-  readonly maxBufferMs?: number;
-  readonly scheduler?: SchedulerLike;
-}
-
-/** Errors after which the realtime operator stops for good (see `operators/realtime.ts` `onDrop`). */
-export function isFatalRealtimeError(event: ErrorEvent): boolean {
-  return event.stage === 'realtime' && !event.retryable && (event.code === 'connection' || event.code === 'auth');
-}
+export { isFatalRealtimeError, type FailoverOptions } from './failoverOptions.js';
 
 /**
  * The realtime chain with a way out: if its provider fails mid-call and does not come back within
@@ -50,7 +37,8 @@ export function withFailover(options: FailoverOptions): OperatorFunction<AudioFr
       const primaryInput = new Subject<AudioFrame>();
       const fallbackInput = new Subject<AudioFrame>();
       let state: 'primary' | 'waiting' | 'fallback' = 'primary';
-      let buffered: AudioFrame[] = [];
+      // Caller audio of the outage, replayed into the cascaded chain if the call moves.
+      const buffered = new RecentAudio(maxBufferMs);
       let held: PipelineEvent[] = [];
       let turnsBeforeOutage = 0;
       let inputDone = false;
@@ -59,22 +47,11 @@ export function withFailover(options: FailoverOptions): OperatorFunction<AudioFr
       let primarySub: Subscription | undefined;
       let fallbackSub: Subscription | undefined;
 
-      const countTurn = (event: PipelineEvent): void => {
-        const n = 'turnId' in event && event.turnId ? /^turn-(\d+)$/.exec(event.turnId) : null;
-        if (n) lastTurn = Math.max(lastTurn, Number(n[1]));
-      };
-      // The realtime chain's turns go into the history under their own tag: the cascaded chain numbers its
-      // turns from 1 again inside, and the history is keyed by turn.
-      const track = (event: PipelineEvent): void => {
-        countTurn(event);
-        const tag = (turnId: string) => `realtime:${turnId}`;
-        if (event.type === 'transcript' && event.final && event.text.trim() !== '') conversation.addUser(tag(event.turnId), event.text);
-        else if (event.type === 'assistant.done' && event.text !== '') conversation.appendAssistantText(tag(event.turnId), event.text);
-        else if (event.type === 'interruption') conversation.truncateAssistant(tag(event.turnId), event.heardText);
-      };
-
+      const countTurn = (event: PipelineEvent): void => void (lastTurn = Math.max(lastTurn, turnNumber(event) ?? 0));
       const emitPrimary = (event: PipelineEvent): void => {
-        track(event);
+        countTurn(event);
+        // Under their own tag: the cascaded chain numbers its turns from 1 again inside, and the history is keyed by turn.
+        recordInHistory(conversation, event, (turnId) => `realtime:${turnId}`);
         subscriber.next(event);
       };
 
@@ -86,23 +63,18 @@ export function withFailover(options: FailoverOptions): OperatorFunction<AudioFr
         conversation.answerDanglingToolCalls();
         held = [];
         const offset = turnsBeforeOutage;
-        subscriber.next(
-          errorEvent(
-            new RxVoiceError({ code: 'connection', stage: 'pipeline', message: `The realtime provider did not come back within ${afterMs} ms; the call continues on the cascaded chain` }),
-          ),
-        );
+        const message = `The realtime provider did not come back within ${afterMs} ms; the call continues on the cascaded chain`;
+        subscriber.next(errorEvent(new RxVoiceError({ code: 'connection', stage: 'pipeline', message })));
         fallbackSub = fallbackInput.pipe(cascaded({ ...options.fallback, conversation, scheduler: options.fallback.scheduler ?? scheduler })).subscribe({
           next: (event) => {
-            const moved = renumber(event, offset);
+            const moved = renumberTurns(event, offset);
             countTurn(moved);
             subscriber.next(moved);
           },
           error: (err: unknown) => subscriber.error(err),
           complete: () => subscriber.complete(),
         });
-        const replay = buffered;
-        buffered = [];
-        for (const frame of replay) fallbackInput.next(frame);
+        for (const frame of buffered.take()) fallbackInput.next(frame);
         if (inputDone) fallbackInput.complete();
       };
 
@@ -114,7 +86,7 @@ export function withFailover(options: FailoverOptions): OperatorFunction<AudioFr
               // It came back by itself: what was held goes out after all.
               state = 'primary';
               timer?.unsubscribe();
-              buffered = [];
+              buffered.take();
               const out = held;
               held = [];
               for (const e of out) emitPrimary(e);
@@ -145,11 +117,7 @@ export function withFailover(options: FailoverOptions): OperatorFunction<AudioFr
       const sourceSub = frames.subscribe({
         next: (frame) => {
           if (state === 'fallback') return void fallbackInput.next(frame);
-          if (state === 'waiting') {
-            buffered.push(frame);
-            const newest = frame.startMs;
-            while (buffered.length > 0 && newest - buffered[0]!.startMs > maxBufferMs) buffered.shift();
-          }
+          if (state === 'waiting') buffered.push(frame);
           primaryInput.next(frame);
         },
         error: (err: unknown) => subscriber.error(err),
@@ -167,17 +135,4 @@ export function withFailover(options: FailoverOptions): OperatorFunction<AudioFr
         fallbackSub?.unsubscribe();
       };
     });
-}
-
-/** `turn-N` from the fallback chain becomes `turn-(N + offset)`, continuing the realtime chain's numbering. */
-function renumber(event: PipelineEvent, offset: number): PipelineEvent {
-  if (offset === 0) return event;
-  const shift = (id: string): string => {
-    const m = /^turn-(\d+)$/.exec(id);
-    return m ? `turn-${Number(m[1]) + offset}` : id;
-  };
-  const out: Record<string, unknown> = { ...event };
-  if (typeof out.turnId === 'string') out.turnId = shift(out.turnId);
-  if (typeof out.byTurnId === 'string') out.byTurnId = shift(out.byTurnId);
-  return out as unknown as PipelineEvent;
 }

@@ -1,23 +1,17 @@
 /** The two model options, as chains from the same operators: swap one for the other by name. */
+export { cascaded, DEFAULT_PAUSE_MS, DEFAULT_SYSTEM_PROMPT, type CascadedOptions } from './cascaded.js';
+export { realtimePipeline, type RealtimePipelineOptions, type RealtimeTtsChoice, type RealtimeBargeInOptions } from './realtime.js';
+export { withFailover, isFatalRealtimeError, type FailoverOptions } from './failover.js';
+export { type BargeInChoice, type BargeInSettings, type VoiceOptions } from './options.js';
+/** The default providers (the one place vendors are named), for chains built by hand or shared across calls. */
 export {
-  cascaded,
   createCascadedProviders,
-  DEFAULT_SYSTEM_PROMPT,
-  DEFAULT_VOICE,
+  createRealtimeProviders,
   type CascadedMode,
   type CascadedModels,
-  type CascadedOptions,
   type CascadedProviderOptions,
   type CascadedProviders,
-} from './cascaded.js';
-export {
-  realtimePipeline,
-  realtimePipeline as realtime,
-  createRealtimeProviders,
-  type RealtimePipelineOptions,
-  type RealtimeProviders,
   type RealtimeModels,
-  type RealtimeTtsChoice,
-  type RealtimeBargeInOptions,
-} from './realtime.js';
-export { withFailover, isFatalRealtimeError, type FailoverOptions } from './failover.js';
+  type RealtimeProviderOptions,
+  type RealtimeProviders,
+} from '../src/providers/defaults.js';

@@ -12,7 +12,7 @@ import type { ChatMessage, ChatToolCall } from './providers/types.js';
  * messages(): [system, user 'hi', assistant 'Hello!']
  * ```
  *
- * Invariant kept by every method: each assistant `tool_calls` entry is answered by a `tool` message before
+ * Invariant kept by every method: each assistant message's `toolCalls` entry is answered by a `tool` message before
  * the next user message, so the next request never fails on a dangling tool call.
  */
 export interface ConversationOptions {
@@ -75,8 +75,8 @@ export class Conversation {
   appendAssistantText(turnId: string, delta: string): void {
     if (delta === '' || this.truncated.has(turnId)) return;
     const last = this.entries[this.entries.length - 1];
-    if (last && last.turnId === turnId && last.message.role === 'assistant' && !last.message.tool_calls && !last.hidden) {
-      last.message = { role: 'assistant', content: (last.message.content ?? '') + delta };
+    if (last && last.turnId === turnId && last.message.role === 'assistant' && !last.message.toolCalls && !last.hidden) {
+      last.message = { role: 'assistant', content: last.message.content + delta };
     } else {
       this.entries.push({ turnId, message: { role: 'assistant', content: delta } });
     }
@@ -86,23 +86,23 @@ export class Conversation {
   addToolCalls(turnId: string, calls: readonly ChatToolCall[]): void {
     if (calls.length === 0) return;
     const last = this.entries[this.entries.length - 1];
-    if (last && last.turnId === turnId && last.message.role === 'assistant' && !last.message.tool_calls && !last.hidden) {
-      last.message = { role: 'assistant', content: last.message.content, tool_calls: [...calls] };
+    if (last && last.turnId === turnId && last.message.role === 'assistant' && !last.message.toolCalls && !last.hidden) {
+      last.message = { role: 'assistant', content: last.message.content, toolCalls: [...calls] };
     } else {
-      this.entries.push({ turnId, message: { role: 'assistant', content: null, tool_calls: [...calls] } });
+      this.entries.push({ turnId, message: { role: 'assistant', content: '', toolCalls: [...calls] } });
     }
   }
 
   addToolResult(turnId: string, callId: string, content: string): void {
     if (this.answeredIds().has(callId)) return;
-    this.entries.push({ turnId, message: { role: 'tool', tool_call_id: callId, content } });
+    this.entries.push({ turnId, message: { role: 'tool', toolCallId: callId, content } });
   }
 
   /** The whole assistant text of a turn, across tool rounds. */
   assistantText(turnId: string): string {
     return this.visible()
       .filter((e) => e.turnId === turnId && e.message.role === 'assistant')
-      .map((e) => (e.message.role === 'assistant' ? (e.message.content ?? '') : ''))
+      .map((e) => (e.message.role === 'assistant' ? e.message.content : ''))
       .join('');
   }
 
@@ -119,11 +119,11 @@ export class Conversation {
     for (const entry of this.entries) {
       const m = entry.message;
       if (entry.turnId !== turnId || m.role !== 'assistant') continue;
-      entry.generated ??= m.content ?? '';
+      entry.generated ??= m.content;
       const keep = cutToBudget(entry.generated, budget);
       budget -= keep.length;
-      if (m.tool_calls) {
-        entry.message = { role: 'assistant', content: keep === '' ? null : keep, tool_calls: m.tool_calls };
+      if (m.toolCalls) {
+        entry.message = { role: 'assistant', content: keep, toolCalls: m.toolCalls };
       } else {
         entry.message = { role: 'assistant', content: keep };
         entry.hidden = keep.trim() === '';
@@ -140,13 +140,13 @@ export class Conversation {
       const entry = this.entries[i]!;
       out.push(entry);
       const m = entry.message;
-      if (m.role !== 'assistant' || !m.tool_calls) continue;
+      if (m.role !== 'assistant' || !m.toolCalls) continue;
       // Results must follow their call before anything else; insert missing ones after the existing ones.
       let j = i + 1;
       while (j < this.entries.length && this.entries[j]!.message.role === 'tool') out.push(this.entries[j++]!);
-      for (const call of m.tool_calls) {
+      for (const call of m.toolCalls) {
         if (!answered.has(call.id)) {
-          out.push({ turnId: entry.turnId, message: { role: 'tool', tool_call_id: call.id, content: result } });
+          out.push({ turnId: entry.turnId, message: { role: 'tool', toolCallId: call.id, content: result } });
           answered.add(call.id);
         }
       }
@@ -166,7 +166,7 @@ export class Conversation {
 
   private answeredIds(): Set<string> {
     const ids = new Set<string>();
-    for (const e of this.entries) if (e.message.role === 'tool') ids.add(e.message.tool_call_id);
+    for (const e of this.entries) if (e.message.role === 'tool') ids.add(e.message.toolCallId);
     return ids;
   }
 

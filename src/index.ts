@@ -22,7 +22,12 @@ export { createOpenAIChatModel, type OpenAIChatModelOptions } from './providers/
 export { sharedDispatcher } from './providers/openai/http.js';
 export { createOpenAISdkChatModel, type OpenAISdkChatModelOptions } from './providers/openai/chat-sdk.js';
 export { openaiRealtime, type OpenAIRealtimeOptions } from './providers/openai-realtime/session.js';
-export { createElevenLabsSynthesizer, type ElevenLabsSynthesizerOptions } from './providers/elevenlabs/index.js';
+export {
+  createElevenLabsSynthesizer,
+  DEFAULT_ELEVENLABS_MODEL,
+  DEFAULT_ELEVENLABS_VOICE,
+  type ElevenLabsSynthesizerOptions,
+} from './providers/elevenlabs/index.js';
 export { runCall, type RunCallOptions, type CallResult } from './runner/call.js';
 export { buildTurnReports, summarize, type TurnReport, type TimedEvent } from './runner/report.js';
 export { renderTimelineHtml, renderTimelineSvg } from './runner/timeline.js';

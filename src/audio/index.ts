@@ -5,3 +5,4 @@ export * from './g711.js';
 export * from './wav.js';
 export * from './reframe.js';
 export * from './sources.js';
+export * from './format.js';

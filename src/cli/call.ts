@@ -1,5 +1,7 @@
 import { tap } from 'rxjs';
-import { cascaded, createCascadedProviders } from '../../pipelines/cascaded.js';
+import { cascaded } from '../../pipelines/cascaded.js';
+import { MULAW_8K } from '../audio/format.js';
+import { createCascadedProviders } from '../providers/defaults.js';
 import type { PipelineEvent } from '../events.js';
 import { resolveEndpoints, describeEndpoints } from '../providers/env.js';
 import { startSandbox, type CalleeScript, type Sandbox } from '../sandbox/index.js';
@@ -71,7 +73,7 @@ export async function callCommand(number: string | undefined, opts: ParsedOption
     pipelineFactory: (choice) => {
       const chain = cascaded({
         providers: createCascadedProviders(endpoints, { callId: choice.sessionId }),
-        outputFormat: 'ulaw_8000',
+        outputFormat: MULAW_8K,
         playback: choice.playback,
         keypad: { dtmf: choice.dtmf },
         ...(choice.call ? { tools: callControlTools(choice.call) } : {}),

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { OperatorFunction } from 'rxjs';
 import type { AudioFrame } from '../audio/frame.js';
 import type { PipelineEvent } from '../events.js';
-import { cascaded, createCascadedProviders, type CascadedMode } from '../../pipelines/cascaded.js';
+import { cascaded } from '../../pipelines/cascaded.js';
+import { replyFormatFor } from '../audio/format.js';
+import { createCascadedProviders, type CascadedMode } from '../providers/defaults.js';
 import { describeEndpoints, resolveEndpoints, type ProviderEndpoints } from '../providers/env.js';
 import { startSandbox, type Sandbox } from '../sandbox/index.js';
 import type { PipelineFactory } from '../server/types.js';
@@ -98,12 +100,11 @@ export function keyNameFor(stage: string, endpoints: ProviderEndpoints): string 
 export async function serverPipelineFactory(endpoints: ProviderEndpoints): Promise<PipelineFactory> {
   const { realtimePipeline } = await import('../../pipelines/realtime.js');
   return (choice) => {
-    const outputFormat = choice.outputFormat.encoding === 'mulaw' ? 'ulaw_8000' : choice.outputFormat.sampleRate >= 24000 ? 'pcm_24000' : 'pcm_16000';
     const common = {
       ...(choice.voice ? { voice: choice.voice } : {}),
       ...(choice.language ? { language: choice.language } : {}),
       ...(choice.systemPrompt ? { systemPrompt: choice.systemPrompt } : {}),
-      outputFormat,
+      outputFormat: replyFormatFor(choice.outputFormat),
       playback: choice.playback,
     } as const;
     if (choice.pipeline === 'cascaded') {

@@ -93,10 +93,3 @@ export function stageProviders(endpoints: ProviderEndpoints): Readonly<Record<'t
   const tts = `${endpoints.elevenlabs.sandbox ? 'sandbox-' : ''}elevenlabs`;
   return { transcribe: openai, llm: openai, realtime: openai, tts };
 }
-
-/** The model (Azure: deployment) behind each stage, with the pipelines' defaults, for spans and prices. */
-export function stageModels(endpoints: ProviderEndpoints): Readonly<Record<'transcribe' | 'llm' | 'realtime' | 'tts', string>> {
-  const o = endpoints.openai;
-  const [transcribe, llm, realtime] = o.kind === 'azure' ? [o.deployments.transcribe, o.deployments.chat, o.deployments.realtime] : ['gpt-4o-transcribe', 'gpt-4o-mini', 'gpt-realtime'];
-  return { transcribe, llm, realtime, tts: 'eleven_flash_v2_5' };
-}

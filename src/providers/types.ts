@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { SampleRate } from '../audio/frame.js';
+import type { AudioFormat } from '../audio/format.js';
 import type { TokenUsage } from '../events.js';
 
 /**
@@ -36,18 +37,23 @@ export interface Transcriber {
 
 // ---- chat -----------------------------------------------------------------------------------------
 
+/** A function call the model asked for; `arguments` is the JSON text it wrote (parsed by the tool runner). */
 export interface ChatToolCall {
   readonly id: string;
-  readonly type: 'function';
-  readonly function: { readonly name: string; readonly arguments: string };
+  readonly name: string;
+  readonly arguments: string;
 }
 
-/** Chat Completions messages, in the wire's own shape so history round-trips unchanged. */
+/**
+ * The history a chat model sees, in rxvoice's own terms: each provider maps it to its wire (Chat
+ * Completions in `src/providers/openai/messages.ts`). An assistant message may carry tool calls (its text
+ * is then what was said before them, possibly ''); each call is answered by a `tool` message.
+ */
 export type ChatMessage =
   | { readonly role: 'system'; readonly content: string }
   | { readonly role: 'user'; readonly content: string }
-  | { readonly role: 'assistant'; readonly content: string | null; readonly tool_calls?: readonly ChatToolCall[] }
-  | { readonly role: 'tool'; readonly tool_call_id: string; readonly content: string };
+  | { readonly role: 'assistant'; readonly content: string; readonly toolCalls?: readonly ChatToolCall[] }
+  | { readonly role: 'tool'; readonly toolCallId: string; readonly content: string };
 
 /** A JSON Schema object, as tools declare their parameters. */
 export type JsonSchema = { readonly [key: string]: unknown };
@@ -84,25 +90,30 @@ export interface ChatModel {
 
 // ---- text to speech -------------------------------------------------------------------------------
 
-/** ElevenLabs' output formats that rxvoice decodes to PCM16 frames. */
-export type TtsOutputFormat = 'pcm_16000' | 'pcm_22050' | 'pcm_24000' | 'pcm_44100' | 'ulaw_8000';
-
-export interface VoiceSettings {
-  readonly stability?: number;
-  readonly similarityBoost?: number;
-  readonly style?: number;
-  readonly useSpeakerBoost?: boolean;
+/**
+ * How a voice speaks, in terms any text-to-speech provider can map; each provider maps what it has a knob
+ * for and ignores the rest (ElevenLabs: `src/providers/elevenlabs/options.ts`). All optional.
+ */
+export interface VoiceStyle {
+  /** Speaking rate; 1 is the voice's normal pace. */
   readonly speed?: number;
+  /** 0..1: steady, even delivery (1) versus varied and expressive (0). */
+  readonly stability?: number;
+  /** 0..1: how closely to keep to the voice's original timbre. */
+  readonly similarity?: number;
+  /** 0..1: how much to exaggerate the voice's own style. */
+  readonly expressiveness?: number;
 }
 
 export interface SynthesisRequest {
   /** The whole text, or text pieces as they are produced (each ending where speech can start). */
   readonly text: string | Observable<string>;
-  readonly voiceId: string;
-  readonly modelId?: string;
-  readonly outputFormat: TtsOutputFormat;
+  /** The provider's voice id; omitted: the synthesizer's default voice. */
+  readonly voiceId?: string;
+  /** The audio wanted back; a synthesizer that cannot produce it fails the request with a clear error. */
+  readonly outputFormat: AudioFormat;
   readonly language?: string;
-  readonly voiceSettings?: VoiceSettings;
+  readonly voiceStyle?: VoiceStyle;
   readonly turnId?: string;
 }
 
@@ -120,6 +131,10 @@ export interface SynthesisChunk {
   readonly alignment?: Alignment;
 }
 
+/**
+ * Text to speech. The model is the synthesizer's own choice (set where it is built), so operators never
+ * name one; `name` reads `vendor:model` (e.g. `elevenlabs:eleven_flash_v2_5`), which prices the audio.
+ */
 export interface Synthesizer {
   readonly name: string;
   synthesize(request: SynthesisRequest): Observable<SynthesisChunk>;

@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { Conversation, INTERRUPTED_TOOL_RESULT } from '../../src/conversation.js';
 import type { ChatMessage } from '../../src/providers/types.js';
 
-const call = (id: string, name = 'get_weather') => ({ id, type: 'function' as const, function: { name, arguments: '{}' } });
+const call = (id: string, name = 'get_weather') => ({ id, name, arguments: '{}' });
 
 /** Every assistant tool call is answered before the next non-tool message. */
 function consistent(messages: ChatMessage[]): boolean {
   const pending = new Set<string>();
   for (const m of messages) {
-    if (m.role === 'tool') pending.delete(m.tool_call_id);
+    if (m.role === 'tool') pending.delete(m.toolCallId);
     else if (pending.size > 0) return false;
-    if (m.role === 'assistant' && m.tool_calls) for (const c of m.tool_calls) pending.add(c.id);
+    if (m.role === 'assistant' && m.toolCalls) for (const c of m.toolCalls) pending.add(c.id);
   }
   return pending.size === 0;
 }
@@ -70,8 +70,8 @@ describe('Conversation', () => {
     c.truncateAssistant('turn-1', 'Let me check. It is 20 degrees');
     expect(c.messages()).toEqual([
       { role: 'user', content: 'weather?' },
-      { role: 'assistant', content: 'Let me check. ', tool_calls: [call('c1')] },
-      { role: 'tool', tool_call_id: 'c1', content: '{"temp":20}' },
+      { role: 'assistant', content: 'Let me check. ', toolCalls: [call('c1')] },
+      { role: 'tool', toolCallId: 'c1', content: '{"temp":20}' },
       { role: 'assistant', content: 'It is 20 degrees' },
     ]);
   });
@@ -85,7 +85,7 @@ describe('Conversation', () => {
     c.addUser('turn-2', 'never mind');
     const messages = c.messages();
     expect(consistent(messages)).toBe(true);
-    expect(messages).toContainEqual({ role: 'tool', tool_call_id: 'c2', content: INTERRUPTED_TOOL_RESULT });
+    expect(messages).toContainEqual({ role: 'tool', toolCallId: 'c2', content: INTERRUPTED_TOOL_RESULT });
     expect(messages.filter((m) => m.role === 'tool')).toHaveLength(2);
     // A late result for the answered call does not duplicate it.
     c.addToolResult('turn-1', 'c2', '"late"');

@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { firstValueFrom, lastValueFrom, filter, tap, timeout, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vad } from '../../operators/vad.js';
-import { cascaded, createCascadedProviders, type CascadedMode } from '../../pipelines/cascaded.js';
+import { cascaded } from '../../pipelines/cascaded.js';
+import { createCascadedProviders, type CascadedMode } from '../../src/providers/defaults.js';
 import { Conversation } from '../../src/conversation.js';
 import type { ChatModel } from '../../src/providers/types.js';
 import { fromPcm } from '../../src/audio/sources.js';
@@ -149,9 +150,9 @@ function validating(model: ChatModel, violations: string[]): ChatModel {
     stream: (req) => {
       const pending = new Set<string>();
       for (const m of req.messages) {
-        if (m.role === 'tool') pending.delete(m.tool_call_id);
+        if (m.role === 'tool') pending.delete(m.toolCallId);
         else if (pending.size > 0) violations.push(`unanswered tool calls ${[...pending].join(',')} before a ${m.role} message`);
-        if (m.role === 'assistant' && m.tool_calls) for (const c of m.tool_calls) pending.add(c.id);
+        if (m.role === 'assistant' && m.toolCalls) for (const c of m.toolCalls) pending.add(c.id);
       }
       if (pending.size > 0) violations.push(`unanswered tool calls ${[...pending].join(',')} at the end`);
       return model.stream(req);

@@ -169,8 +169,8 @@ describe('llmStream tools', () => {
     expect(out[2]).toEqual({ type: 'tool.result', turnId: 'turn-1', callId: 'call_1', name: 'get_weather', output: '{"city":"Paris","tempC":21}', isError: false });
     expect(chat.requests[0]!.tools).toEqual([{ name: 'get_weather', description: 'Weather for a city', parameters: weather.parameters }]);
     expect(chat.requests[1]!.messages.slice(1)).toEqual([
-      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
-      { role: 'tool', tool_call_id: 'call_1', content: '{"city":"Paris","tempC":21}' },
+      { role: 'assistant', content: '', toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }] },
+      { role: 'tool', toolCallId: 'call_1', content: '{"city":"Paris","tempC":21}' },
     ]);
     expect(out.at(-1)).toMatchObject({ type: 'assistant.done', text: 'It is 21 degrees in Paris.', usage: { inputTokens: 20, outputTokens: 9 } });
   });
@@ -195,8 +195,8 @@ describe('llmStream tools', () => {
     expect(out.at(-1)).toMatchObject({ text: 'Let me check. It is 21 degrees.', usage: { inputTokens: 14, outputTokens: 9 }, finishReason: 'stop' });
     expect(conversation.messages()).toEqual([
       { role: 'user', content: 'What is the weather?' },
-      { role: 'assistant', content: 'Let me check.', tool_calls: [{ id: 'call_w', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
-      { role: 'tool', tool_call_id: 'call_w', content: '{"city":"Paris","tempC":21}' },
+      { role: 'assistant', content: 'Let me check.', toolCalls: [{ id: 'call_w', name: 'get_weather', arguments: '{"city":"Paris"}' }] },
+      { role: 'tool', toolCallId: 'call_w', content: '{"city":"Paris","tempC":21}' },
       { role: 'assistant', content: ' It is 21 degrees.' },
     ]);
   });
@@ -205,7 +205,7 @@ describe('llmStream tools', () => {
     const chat = fakeChatModel({ replies: [{ toolCall: { name: 'book', arguments: {} } }, 'Sorry, fully booked.'], tokenMs: 1 });
     const out = await collect([values.T!], { chatModel: chat, tools: [broken] });
     expect(out.find((e) => e.type === 'tool.result')).toMatchObject({ output: '{"error":"no tables left"}', isError: true });
-    expect(chat.requests[1]!.messages.at(-1)).toEqual({ role: 'tool', tool_call_id: 'call_fake_0', content: '{"error":"no tables left"}' });
+    expect(chat.requests[1]!.messages.at(-1)).toEqual({ role: 'tool', toolCallId: 'call_fake_0', content: '{"error":"no tables left"}' });
     expect(out.at(-1)).toMatchObject({ type: 'assistant.done', text: 'Sorry, fully booked.' });
   });
 

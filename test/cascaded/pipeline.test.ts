@@ -57,6 +57,22 @@ function runCall(setup: Setup) {
 const REPLY = 'Sure. The weather in Paris is sunny today, about twenty degrees. Anything else?';
 
 describe('cascaded pipeline (fake providers, virtual time)', () => {
+  it('hands the synthesizer neutral options only: the format and style given, no model, no voice unless named', () => {
+    const call = runCall({
+      totalMs: 6000,
+      speech: [[500, 1500]],
+      transcripts: ['Hello?'],
+      replies: ['Hi there.'],
+      options: { outputFormat: { encoding: 'mulaw', sampleRate: 8000 }, voiceStyle: { speed: 1.1, similarity: 0.7 } },
+    });
+    const request = call.tts.calls[0]!.request;
+    expect(request.outputFormat).toEqual({ encoding: 'mulaw', sampleRate: 8000 });
+    expect(request.voiceStyle).toEqual({ speed: 1.1, similarity: 0.7 });
+    expect(request).not.toHaveProperty('modelId');
+    expect(request).not.toHaveProperty('voiceId');
+    expect(call.first('assistant.audio')!.e).toMatchObject({ frame: { sampleRate: 8000 } });
+  });
+
   it('streaming: speaks the first sentence before the model is done', () => {
     const call = runCall({ totalMs: 9000, speech: [[500, 2000]], transcripts: ['What is the weather in Paris?'], replies: [REPLY] });
     const types = call.events.map((o) => o.e.type);

@@ -8,7 +8,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerSecret } from '../../src/errors.js';
 import type { PipelineEvent } from '../../src/events.js';
-import { turnLog, type TurnLogRecord } from '../../src/turnlog.js';
+import { turnLog, type TurnLogRecord } from '../../operators/turnLog.js';
 
 const FRAME = { samples: new Int16Array(320), sampleRate: 16000 as const, startMs: 0, seq: 0 };
 const dir = mkdtempSync(join(tmpdir(), 'rxvoice-turnlog-'));

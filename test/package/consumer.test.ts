@@ -37,9 +37,9 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 const CONSUMER = `
-import { fromWav, type PipelineEvent } from 'rxvoice';
-import { vad, sentences } from 'rxvoice/operators';
-import { cascaded } from 'rxvoice/pipelines';
+import { fromWav, MULAW_8K, type AudioFormat, type ChatMessage, type PipelineEvent, type VoiceStyle } from 'rxvoice';
+import { vad, sentences, resampleAssistantAudio, turnLog } from 'rxvoice/operators';
+import { cascaded, createCascadedProviders, realtimePipeline, type CascadedOptions } from 'rxvoice/pipelines';
 import { startSandbox } from 'rxvoice/sandbox';
 import { serve } from 'rxvoice/server';
 import { marbles } from 'rxvoice/testing';
@@ -48,14 +48,19 @@ import { dirname, join } from 'node:path';
 
 type ServeOptions = Parameters<typeof serve>[0];
 const unusedServeOptions: ServeOptions | undefined = undefined;
-void [vad, sentences, marbles, unusedServeOptions];
+// The neutral option types, as a strict consumer writes them.
+const format: AudioFormat = { encoding: 'pcm16', sampleRate: 16000 };
+const style: VoiceStyle = { speed: 1, stability: 0.5 };
+const history: ChatMessage[] = [{ role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'lookup', arguments: '{}' }] }, { role: 'tool', toolCallId: 'c1', content: '{}' }];
+const phone: CascadedOptions = { outputFormat: MULAW_8K, voiceStyle: style, bargeIn: { policy: { minWords: 2 }, halfDuplex: true } };
+void [vad, sentences, resampleAssistantAudio, turnLog, marbles, unusedServeOptions, createCascadedProviders, realtimePipeline, format, history, phone];
 
 const fixtures = join(dirname(createRequire(import.meta.url).resolve('rxvoice/package.json')), 'fixtures');
 const sandbox = await startSandbox({ profile: 'instant' });
 const seen: string[] = [];
 await new Promise<void>((resolve, reject) => {
   fromWav(join(fixtures, 'one-sentence.wav'))
-    .pipe(cascaded({ sandboxURL: sandbox.url }))
+    .pipe(cascaded({ sandboxURL: sandbox.url, outputFormat: format, voiceStyle: style }))
     .subscribe({
       next: (event: PipelineEvent) => {
         if (event.type === 'transcript' && event.final) seen.push('caller: ' + event.text);
@@ -71,7 +76,8 @@ console.log(JSON.stringify(seen));
 `;
 
 describe('the packed package in a fresh project', () => {
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  // The fresh project's node_modules is large: on a loaded machine removing it takes longer than the default hook timeout.
+  afterAll(() => rmSync(work, { recursive: true, force: true }), 240_000);
 
   it('installs from the tarball, typechecks strictly against every entry point and runs a call', async () => {
     const env = cleanEnv();

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { firstValueFrom, lastValueFrom, Observable, Subject, toArray, take, timer, map, concat } from 'rxjs';
 import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MULAW_8K, type AudioFormat } from '../../src/audio/format.js';
 import { pcm16ToFloat32 } from '../../src/audio/pcm.js';
 import { resample } from '../../src/audio/resample.js';
 import { RxVoiceError } from '../../src/errors.js';
@@ -33,7 +34,8 @@ async function speechShare(chunks: SynthesisChunk[]): Promise<number> {
 
 const durationMs = (chunks: SynthesisChunk[]) => chunks.reduce((ms, c) => ms + (c.samples.length * 1000) / c.sampleRate, 0);
 
-const request = (text: SynthesisRequest['text'], outputFormat: SynthesisRequest['outputFormat'] = 'pcm_16000'): SynthesisRequest => ({
+const PCM16 = (sampleRate: 16000 | 24000): AudioFormat => ({ encoding: 'pcm16', sampleRate });
+const request = (text: SynthesisRequest['text'], outputFormat: AudioFormat = PCM16(16000)): SynthesisRequest => ({
   text,
   voiceId: 'rxvoice-voice',
   outputFormat,
@@ -43,7 +45,7 @@ const request = (text: SynthesisRequest['text'], outputFormat: SynthesisRequest[
 describe('AudioDecoder', () => {
   it('carries the odd byte of a PCM chunk into the next one', () => {
     const bytes = new Uint8Array(new Int16Array([1000, -2000, 300]).buffer);
-    const decoder = new AudioDecoder('pcm_24000');
+    const decoder = new AudioDecoder(PCM16(24000));
     const a = decoder.push(bytes.subarray(0, 3));
     expect(decoder.hasCarry).toBe(true);
     const b = decoder.push(bytes.subarray(3, 5));
@@ -54,7 +56,7 @@ describe('AudioDecoder', () => {
   });
 
   it('decodes mu-law bytes one sample each at 8 kHz', () => {
-    const decoder = new AudioDecoder('ulaw_8000');
+    const decoder = new AudioDecoder(MULAW_8K);
     const out = decoder.push(new Uint8Array([0xff, 0x7f, 0x00, 0x80]));
     expect(out.length).toBe(4);
     expect(Math.abs(out[0]!)).toBeLessThan(10); // 0xff is (near) silence
@@ -100,7 +102,7 @@ describe('ElevenLabs synthesizer against the sandbox', () => {
       timer(0).pipe(map(() => 'Hello there, my friend.')),
       timer(30).pipe(map(() => ' How are you today?')),
     );
-    const chunks = await lastValueFrom(synth().synthesize(request(pieces, 'pcm_24000')).pipe(toArray()));
+    const chunks = await lastValueFrom(synth().synthesize(request(pieces, PCM16(24000))).pipe(toArray()));
     expect(sandbox.stats.requests.tts_ws - before).toBe(1);
     expect(chunks.every((c) => c.sampleRate === 24000)).toBe(true);
     const aligned = chunks.flatMap((c) => c.alignment?.chars ?? []).join('');
@@ -109,9 +111,9 @@ describe('ElevenLabs synthesizer against the sandbox', () => {
     expect(await speechShare(chunks)).toBeGreaterThan(0.3);
   });
 
-  it('ulaw_8000 output is decoded to PCM at 8 kHz, over both transports', async () => {
-    const rest = await lastValueFrom(synth().synthesize(request('Telephone audio test.', 'ulaw_8000')).pipe(toArray()));
-    const ws = await lastValueFrom(synth({ transport: 'websocket' }).synthesize(request('Telephone audio test.', 'ulaw_8000')).pipe(toArray()));
+  it('mu-law output (ulaw_8000) is decoded to PCM at 8 kHz, over both transports', async () => {
+    const rest = await lastValueFrom(synth().synthesize(request('Telephone audio test.', MULAW_8K)).pipe(toArray()));
+    const ws = await lastValueFrom(synth({ transport: 'websocket' }).synthesize(request('Telephone audio test.', MULAW_8K)).pipe(toArray()));
     for (const chunks of [rest, ws]) {
       expect(chunks.every((c) => c.sampleRate === 8000)).toBe(true);
       expect(await speechShare(chunks)).toBeGreaterThan(0.3);

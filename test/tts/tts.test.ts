@@ -49,7 +49,9 @@ describe('tts', () => {
     const r = run('a 9ms b 9ms D 100ms |', { a: seg('Hello there.'), b: seg(' How are you?'), D: done('Hello there. How are you?') }, {}, { firstByteMs: 100, msPerChar: 10 });
     expect(r.synthesizer.calls).toHaveLength(1);
     expect(r.synthesizer.calls[0]!.texts).toEqual(['Hello there.', ' How are you?']);
-    expect(r.synthesizer.calls[0]!.request).toMatchObject({ voiceId: 'voice-1', modelId: 'eleven_flash_v2_5', outputFormat: 'pcm_16000', turnId: 'turn-1' });
+    expect(r.synthesizer.calls[0]!.request).toMatchObject({ voiceId: 'voice-1', outputFormat: { encoding: 'pcm16', sampleRate: 16000 }, turnId: 'turn-1' });
+    // The model is the synthesizer's own choice: the operator never names one.
+    expect(r.synthesizer.calls[0]!.request).not.toHaveProperty('modelId');
     const frames = r.audio('turn-1');
     expect(frames[0]!.t).toBe(100);
     expect(frames.map((f) => f.e.frame.seq)).toEqual(frames.map((_, i) => i));
@@ -81,7 +83,7 @@ describe('tts', () => {
     const r = run(
       'a b 1ms A D E 500ms |',
       { a: seg('One two three.'), b: seg('Four five.', 'turn-2'), A: done('One two three.'), D: done('Four five.', 'turn-2'), E: done('', 'turn-3') },
-      { outputFormat: 'pcm_22050' },
+      { outputFormat: { encoding: 'pcm16', sampleRate: 22050 } },
       { firstByteMs: 30, msPerChar: 7 },
     );
     const turns = r.out.filter((x) => x.e.type === 'assistant.audio').map((x) => (x.e as AssistantAudioEvent).turnId);
@@ -181,9 +183,9 @@ describe('tts', () => {
     expect(r.audio('turn-2')).toHaveLength(0);
   });
 
-  it('telephony output: ulaw_8000 gives 8 kHz frames of 160 samples', () => {
-    const r = run('D 500ms |', { D: done('Call me.') }, { mode: 'whole', outputFormat: 'ulaw_8000' }, { firstByteMs: 10, msPerChar: 25 });
-    expect(r.synthesizer.calls[0]!.request.outputFormat).toBe('ulaw_8000');
+  it('telephony output: mu-law at 8 kHz gives 8 kHz frames of 160 samples', () => {
+    const r = run('D 500ms |', { D: done('Call me.') }, { mode: 'whole', outputFormat: { encoding: 'mulaw', sampleRate: 8000 } }, { firstByteMs: 10, msPerChar: 25 });
+    expect(r.synthesizer.calls[0]!.request.outputFormat).toEqual({ encoding: 'mulaw', sampleRate: 8000 });
     const frames = r.audio('turn-1');
     expect(frames.every((f) => f.e.frame.sampleRate === 8000)).toBe(true);
     expect(frames.slice(0, -1).every((f) => f.e.frame.samples.length === 160)).toBe(true);

@@ -1,12 +1,6 @@
 import type { SampleRate } from '../../audio/frame.js';
 import { muLawDecode } from '../../audio/g711.js';
-import type { TtsOutputFormat } from '../types.js';
-
-export const OUTPUT_FORMATS: readonly TtsOutputFormat[] = ['pcm_16000', 'pcm_22050', 'pcm_24000', 'pcm_44100', 'ulaw_8000'];
-
-export function sampleRateOfFormat(format: TtsOutputFormat): SampleRate {
-  return format === 'ulaw_8000' ? 8000 : (Number(format.slice('pcm_'.length)) as SampleRate);
-}
+import type { AudioFormat } from '../../audio/format.js';
 
 /**
  * Turns the byte chunks of an audio stream into PCM16 samples. Chunk boundaries are arbitrary, so a PCM
@@ -16,14 +10,14 @@ export function sampleRateOfFormat(format: TtsOutputFormat): SampleRate {
 export class AudioDecoder {
   private carry: number | undefined;
 
-  constructor(readonly format: TtsOutputFormat) {}
+  constructor(readonly format: AudioFormat) {}
 
   get sampleRate(): SampleRate {
-    return sampleRateOfFormat(this.format);
+    return this.format.sampleRate;
   }
 
   push(bytes: Uint8Array): Int16Array {
-    if (this.format === 'ulaw_8000') return muLawDecode(bytes);
+    if (this.format.encoding === 'mulaw') return muLawDecode(bytes);
     let data = bytes;
     if (this.carry !== undefined) {
       data = new Uint8Array(bytes.length + 1);

@@ -1,9 +1,10 @@
 import type { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import { Observable } from 'rxjs';
 import { RxVoiceError } from '../../errors.js';
-import type { Alignment, SynthesisChunk, SynthesisRequest } from '../types.js';
+import type { Alignment, SynthesisChunk } from '../types.js';
 import { AudioDecoder } from './audio.js';
 import { httpError, retryDelayMs } from './errors.js';
+import type { ElevenLabsRequest } from './options.js';
 import { loadedElevenLabsSdk } from './sdk.js';
 
 export interface RetryOptions {
@@ -63,14 +64,14 @@ async function* rawAudio(stream: ReadableStream<Uint8Array>): AsyncGenerator<Res
  */
 export function restSynthesis(
   getClient: () => Promise<ElevenLabsClient>,
-  request: SynthesisRequest,
+  request: ElevenLabsRequest,
   text: string,
   retry: RetryOptions,
   extra: { previousText?: string; headers?: Record<string, string>; timestamps?: boolean } = {},
 ): Observable<SynthesisChunk> {
   return new Observable<SynthesisChunk>((subscriber) => {
     const controller = new AbortController();
-    const decoder = new AudioDecoder(request.outputFormat);
+    const decoder = new AudioDecoder(request.format);
     let gotAudio = false;
     const run = async (): Promise<void> => {
       for (let attempt = 0; ; attempt++) {
@@ -78,7 +79,7 @@ export function restSynthesis(
           const body = {
               text,
               outputFormat: request.outputFormat,
-              ...(request.modelId ? { modelId: request.modelId } : {}),
+              modelId: request.modelId,
               ...(request.language ? { languageCode: request.language } : {}),
               ...(request.voiceSettings ? { voiceSettings: { ...request.voiceSettings } } : {}),
               ...(extra.previousText ? { previousText: extra.previousText } : {}),

@@ -1,7 +1,8 @@
 import type { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
-import { concatMap, Observable, of } from 'rxjs';
+import { concatMap, defer, Observable, of } from 'rxjs';
 import { registerSecret } from '../../errors.js';
 import type { SynthesisChunk, SynthesisRequest, Synthesizer } from '../types.js';
+import { DEFAULT_ELEVENLABS_MODEL, DEFAULT_ELEVENLABS_VOICE, elevenLabsOutputFormat, elevenLabsVoiceSettings, type ElevenLabsRequest } from './options.js';
 import { restSynthesis } from './rest.js';
 import { loadElevenLabsSdk } from './sdk.js';
 import { streamInputSynthesis } from './websocket.js';
@@ -9,6 +10,12 @@ import { streamInputSynthesis } from './websocket.js';
 export interface ElevenLabsSynthesizerOptions {
   /** `{ baseURL, apiKey }`, e.g. from `resolveEndpoints(process.env, sandboxURL).elevenlabs`. */
   readonly endpoint: { readonly baseURL: string; readonly apiKey: string };
+  /** ElevenLabs model id. Default `eleven_flash_v2_5`. */
+  readonly model?: string;
+  /** Voice used when a request names none. Default `JBFqnCBsd6RMkjVDRZzb` (a premade voice). */
+  readonly voiceId?: string;
+  /** ElevenLabs' `use_speaker_boost` voice setting (no neutral equivalent); omitted: the voice's own. */
+  readonly speakerBoost?: boolean;
   /**
    * `auto` (default): whole text over REST streaming (the SDK), streamed text over the stream-input
    * WebSocket. `rest`: streamed text becomes one REST request per piece. `websocket`: whole text too.
@@ -60,17 +67,32 @@ export function createElevenLabsSynthesizer(options: ElevenLabsSynthesizerOption
     keepaliveMs: options.keepaliveMs ?? 10_000,
     ...(options.wsQuery ? { query: options.wsQuery } : {}),
   };
-  const rest = (request: SynthesisRequest, text: string, previousText?: string): Observable<SynthesisChunk> =>
+  const model = options.model ?? DEFAULT_ELEVENLABS_MODEL;
+  const rest = (request: ElevenLabsRequest, text: string, previousText?: string): Observable<SynthesisChunk> =>
     restSynthesis(getClient, request, text, retry, {
       ...(previousText ? { previousText } : {}),
       ...(headers ? { headers } : {}),
       timestamps: options.timestamps ?? true,
     });
 
+  const resolve = (request: SynthesisRequest): ElevenLabsRequest => {
+    const voiceSettings = elevenLabsVoiceSettings(request.voiceStyle, options.speakerBoost);
+    return {
+      voiceId: request.voiceId ?? options.voiceId ?? DEFAULT_ELEVENLABS_VOICE,
+      modelId: model,
+      format: request.outputFormat,
+      outputFormat: elevenLabsOutputFormat(request.outputFormat),
+      ...(request.language ? { language: request.language } : {}),
+      ...(voiceSettings ? { voiceSettings } : {}),
+    };
+  };
+
   return {
-    name: 'elevenlabs',
-    synthesize(request) {
-      const text = request.text;
+    name: `elevenlabs:${model}`,
+    // defer: a format ElevenLabs cannot send fails the subscription, never the caller's stack.
+    synthesize: (synthesis) => defer(() => {
+      const request = resolve(synthesis);
+      const text = synthesis.text;
       if (typeof text === 'string') {
         return transport === 'websocket' ? streamInputSynthesis(wsOptions, request, of(text)) : rest(request, text);
       }
@@ -85,6 +107,6 @@ export function createElevenLabsSynthesizer(options: ElevenLabsSynthesizerOption
         );
       }
       return streamInputSynthesis(wsOptions, request, text);
-    },
+    }),
   };
 }

@@ -1,9 +1,10 @@
 import { Observable, type Subscription } from 'rxjs';
 import WebSocket from 'ws';
 import { RxVoiceError } from '../../errors.js';
-import type { Alignment, SynthesisChunk, SynthesisRequest, VoiceSettings } from '../types.js';
+import type { Alignment, SynthesisChunk } from '../types.js';
 import { AudioDecoder } from './audio.js';
 import { closeError, httpError, retryDelayMs } from './errors.js';
+import type { ElevenLabsRequest, ElevenLabsVoiceSettings } from './options.js';
 import type { RetryOptions } from './rest.js';
 
 export interface StreamInputOptions {
@@ -36,7 +37,8 @@ function toAlignment(wire: WsAlignmentWire | null | undefined): Alignment | unde
   return { chars: wire.chars, charStartMs: starts, charDurationMs: durations };
 }
 
-function voiceSettingsWire(v: VoiceSettings): Record<string, number | boolean> {
+/** The SDK-named settings in the stream-input protocol's snake_case (ElevenLabs AsyncAPI spec, `voice_settings`). */
+function voiceSettingsWire(v: ElevenLabsVoiceSettings): Record<string, number | boolean> {
   const out: Record<string, number | boolean> = {};
   if (v.stability !== undefined) out.stability = v.stability;
   if (v.similarityBoost !== undefined) out.similarity_boost = v.similarityBoost;
@@ -59,7 +61,7 @@ function wireText(piece: string): string {
  * Before the first audio, a retryable failure reconnects and resends the text so far. Unsubscribing closes
  * the socket.
  */
-export function streamInputSynthesis(options: StreamInputOptions, request: SynthesisRequest, text$: Observable<string>): Observable<SynthesisChunk> {
+export function streamInputSynthesis(options: StreamInputOptions, request: ElevenLabsRequest, text$: Observable<string>): Observable<SynthesisChunk> {
   return new Observable<SynthesisChunk>((subscriber) => {
     const pieces: string[] = [];
     let inputDone = false;
@@ -111,7 +113,7 @@ export function streamInputSynthesis(options: StreamInputOptions, request: Synth
     const connect = (): void => {
       if (torn || finished) return;
       const query = new URLSearchParams({
-        model_id: request.modelId ?? 'eleven_flash_v2_5',
+        model_id: request.modelId,
         output_format: request.outputFormat,
         auto_mode: 'true',
         sync_alignment: 'true',
@@ -122,7 +124,7 @@ export function streamInputSynthesis(options: StreamInputOptions, request: Synth
       const url = `${options.wsBase}/v1/text-to-speech/${encodeURIComponent(request.voiceId)}/stream-input?${query}`;
       const socket = new WebSocket(url, { headers: { 'xi-api-key': options.apiKey } });
       ws = socket;
-      const decoder = new AudioDecoder(request.outputFormat);
+      const decoder = new AudioDecoder(request.format);
       let lastError: { message?: string; error?: string } | undefined;
 
       socket.on('open', () => {

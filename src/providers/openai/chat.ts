@@ -6,6 +6,7 @@ import type { TokenUsage } from '../../events.js';
 import type { OpenAIEndpoint } from '../env.js';
 import type { ChatChunk, ChatModel, ChatRequest } from '../types.js';
 import { connectionError, httpError, isAbortError, resolveRequest, sharedDispatcher } from './http.js';
+import { toChatCompletionsMessages } from './messages.js';
 import { readSse } from './sse.js';
 
 export interface OpenAIChatModelOptions {
@@ -53,7 +54,7 @@ export function chatRequestBody(model: string, req: ChatRequest, defaults: { tem
   const maxTokens = req.maxTokens ?? defaults.maxTokens;
   return {
     model,
-    messages: req.messages,
+    messages: toChatCompletionsMessages(req.messages),
     stream: true,
     stream_options: { include_usage: true },
     ...(req.tools && req.tools.length > 0

@@ -1,6 +1,5 @@
 import { asyncScheduler, concatMap, map, Observable, of, throwError, timer, type SchedulerLike } from 'rxjs';
 import type { SampleRate } from '../../audio/frame.js';
-import { sampleRateOfFormat } from '../../providers/elevenlabs/audio.js';
 import type { SynthesisChunk, SynthesisRequest, Synthesizer } from '../../providers/types.js';
 
 export interface FakeSynthesizerOptions {
@@ -66,7 +65,7 @@ export function fakeSynthesizer(options: FakeSynthesizerOptions = {}): FakeSynth
         const scheduler = options.scheduler ?? asyncScheduler;
         const call: FakeSynthesisCall = { request, texts: [], completed: false, unsubscribed: false };
         calls.push(call);
-        const sampleRate = sampleRateOfFormat(request.outputFormat);
+        const sampleRate = request.outputFormat.sampleRate;
         const text$ = typeof request.text === 'string' ? of(request.text) : request.text;
         const subscription = text$
           .pipe(

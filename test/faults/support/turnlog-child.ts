@@ -4,7 +4,7 @@
  */
 import { Subject } from 'rxjs';
 import type { PipelineEvent } from '../../../src/events.js';
-import { turnLog } from '../../../src/turnlog.js';
+import { turnLog } from '../../../operators/turnLog.js';
 
 const path = process.argv[2]!;
 const events = new Subject<PipelineEvent>();

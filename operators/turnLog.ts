@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import { redactSecrets } from './errors.js';
-import type { CostEvent, PipelineEvent } from './events.js';
+import { redactSecrets } from '../src/errors.js';
+import type { CostEvent, PipelineEvent } from '../src/events.js';
 
 /** One line of the turn log. */
 export interface TurnLogRecord {
