@@ -3,6 +3,7 @@ import type { SampleRate } from '../audio/frame.js';
 import { checkKey } from './auth.js';
 import type { AuthFailure, SandboxContext, SandboxMessage, SandboxReply, SynthesizedSpeech } from './context.js';
 import { parseFault } from './faults.js';
+import { LatencySampler } from './latency.js';
 import { DEFAULT_UTTERANCES, scenarioReply } from './replies.js';
 import { synthesizeSpeech } from './speech.js';
 import type { FaultKind, FaultSpec, LatencyProfile, Scenario, SandboxSurface } from './types.js';
@@ -16,6 +17,10 @@ export interface TranscriptionUploadStat {
   firstByteAt?: number;
   /** When the body ended (undefined while uploading, or if the client went away). */
   endAt?: number;
+  /** Seconds of audio in the upload (undefined when the format does not say: mp3, ogg, ...). */
+  audioSeconds?: number;
+  /** The transcription delay the profile drew for this upload (ms after `endAt`). */
+  scheduledDelayMs?: number;
   /** When the sandbox started its answer (status line sent). */
   respondedAt?: number;
   bytesReceived: number;
@@ -47,11 +52,14 @@ export interface SandboxStateOptions {
   readonly apiKey?: string;
   readonly maxSessionMs: number;
   readonly label?: string;
+  /** Seed of the injected delays (default 1): the same seed and requests give the same delays. */
+  readonly seed?: number;
 }
 
 /** Scenario position, counters and fault rules: the one `SandboxContext` every surface shares. */
 export class SandboxState implements SandboxContext {
   readonly profile: LatencyProfile;
+  readonly latency: LatencySampler;
   readonly label: string;
   readonly maxSessionMs: number;
   readonly stats: SandboxStats;
@@ -62,6 +70,7 @@ export class SandboxState implements SandboxContext {
 
   constructor(options: SandboxStateOptions) {
     this.profile = options.profile;
+    this.latency = new LatencySampler(options.profile, options.seed);
     this.label = options.label ?? 'rxvoice-sandbox';
     this.maxSessionMs = options.maxSessionMs;
     this.scenario = options.scenario;

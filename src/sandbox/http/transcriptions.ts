@@ -222,7 +222,10 @@ export async function handleTranscription(
     return fail(400, { message: 'Audio file is too short. Minimum audio length is 0.1 seconds.', param: 'file', code: 'audio_too_short' });
   }
 
-  await sleep(state.profile.transcribe.afterUploadMs);
+  // Grows with the uploaded audio, as the REST API's does (profiles.ts cites the measurements).
+  if (duration !== undefined) stat.audioSeconds = duration;
+  stat.scheduledDelayMs = state.latency.transcribeMs(duration ?? 0);
+  await sleep(stat.scheduledDelayMs);
   if (res.destroyed) return;
   // A faulted request does not use up the scenario's utterance: the client's retry gets the same one.
   const turnKey = headerValue(req, TURN_HEADER);
