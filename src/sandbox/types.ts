@@ -89,6 +89,18 @@ export interface FaultRule {
 export interface ScenarioUtterance {
   readonly transcript: string;
   readonly language?: string;
+  /**
+   * What a request that holds only the start of the utterance hears: an upload whose audio is shorter than
+   * `untilMs` (ms of the uploaded audio, from its first sample) is transcribed as that entry's `transcript`
+   * (the entry with the smallest such `untilMs` wins); longer audio, or audio of unknown length, gets the
+   * whole `transcript`. A preemptive request sent at a mid-sentence pause then reads only the words before it.
+   */
+  readonly partials?: readonly ScenarioPartial[];
+}
+
+export interface ScenarioPartial {
+  readonly untilMs: number;
+  readonly transcript: string;
 }
 
 export interface ReplyRule {
