@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { lastValueFrom, mergeMap, toArray, type OperatorFunction } from 'rxjs';
+import { lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { vad } from '../../operators/vad.js';
 import { fromPcm } from '../../src/audio/sources.js';
-import type { PipelineEvent } from '../../src/events.js';
 import { TURNS_DIR, loadTurnAudio, loadTurnManifest } from '../../bench/turn-fixtures.js';
-import { fixedSilence, runTurn, scoreTurn, summarizePolicy, wordsHeardBy, type TurnPolicy } from '../../bench/turns-measure.js';
+import { fixedSilence, runTurn, scoreTurn, summarizePolicy, wordsHeardBy } from '../../bench/turns-measure.js';
+import { policies } from '../../bench/policies/punctuation.js';
 
 const TOLERANCE_MS = 150;
 const turns = loadTurnManifest();
@@ -70,25 +70,7 @@ describe('the end-of-turn measure', () => {
   });
 
   it('reads the turn ends of a pluggable policy operator inserted after vad', async () => {
-    // A toy policy: end the turn at a pause whose transcript reads finished (ends in . ? !), else leave it to
-    // the vad's long silence; the vad's own end for a turn already ended is dropped.
-    const punctuation: OperatorFunction<PipelineEvent, PipelineEvent> = (source) => {
-      let pause: Extract<PipelineEvent, { type: 'speech.paused' }> | undefined;
-      const ended = new Set<string>();
-      return source.pipe(
-        mergeMap((e): PipelineEvent[] => {
-          if (e.type === 'speech.paused') pause = e;
-          if (e.type === 'speech.resumed') pause = undefined;
-          if (e.type === 'transcript' && pause && /[.?!]$/.test(e.text) && !ended.has(e.turnId)) {
-            ended.add(e.turnId);
-            return [e, { type: 'speech.ended', turnId: e.turnId, audioMs: pause.audioMs, decidedAudioMs: pause.decidedAudioMs, reason: 'silence' }];
-          }
-          if (e.type === 'speech.ended' && ended.has(e.turnId)) return [];
-          return [e];
-        }),
-      );
-    };
-    const policy: TurnPolicy = { name: 'punctuation', vad: { silenceMs: 1500, pauseMs: 200 }, transcripts: true, policy: punctuation };
+    const policy = policies[0]!; // ends at a 200 ms pause whose transcript ends a sentence, else at 1200 ms
     expect(wordsHeardBy(byName('paused-01'), byName('paused-01').pause!.startMs)).toBe("I'd like to, um,");
     for (const name of ['paused-01', 'complete-01']) {
       const t = byName(name);
