@@ -69,7 +69,7 @@ if (only.has('long')) {
 }
 if (only.has('turns')) {
   await run('end of turn: early cuts and wait on the labelled turns (fixtures/turns), real Silero vad', [
-    'bench/turns.ts', '--policy', 'bench/policies/punctuation.ts', '--out', `${RESULTS}/turns.json`,
+    'bench/turns.ts', '--out', `${RESULTS}/turns.json`,
   ]);
 }
 if (only.has('scale')) {

@@ -2,7 +2,7 @@
  * The end-of-turn measure of bench/turns.ts: a labelled turn through the real Silero vad and an end-of-turn
  * policy, and what the policy decided (cut the caller off early, or how long it made them wait).
  */
-import { Observable, type OperatorFunction, identity, lastValueFrom, mergeMap, of, toArray } from 'rxjs';
+import { Observable, type OperatorFunction, identity, lastValueFrom, toArray } from 'rxjs';
 import { frameDurationMs } from '../src/audio/frame.js';
 import { fromPcm } from '../src/audio/sources.js';
 import type { PipelineEvent } from '../src/events.js';
@@ -24,10 +24,17 @@ export interface TurnPolicy {
   readonly vad: VadOptions;
   readonly policy?: OperatorFunction<PipelineEvent, PipelineEvent>;
   /**
-   * Put a `transcript` event (final: false) after each `speech.paused`: the words said before the pause,
-   * as the cascaded chain's preemptive transcription returns them, for policies that read what was said.
+   * Fresh vad options and operator for each turn, instead of `vad` and `policy`, for policies that talk
+   * back to the vad (the turnDetector operator sends its verdicts to `vad({ endOfTurn })` through a Subject).
    */
-  readonly transcripts?: boolean;
+  readonly setup?: () => { vad: VadOptions; policy: OperatorFunction<PipelineEvent, PipelineEvent> };
+  /**
+   * Put a preview `transcript` (final: false, preview: true) after each `speech.paused`: the words said
+   * before the pause, as the cascaded chain's preemptive transcription returns them, for policies that
+   * read what was said. `delayMs` (of audio) is how long that transcription takes; speech resuming first
+   * cancels it, as it does the chain's speculative request. `true`: at once.
+   */
+  readonly transcripts?: boolean | { readonly delayMs: number };
   readonly isTurnEnd?: (event: PipelineEvent) => boolean;
 }
 
@@ -65,13 +72,39 @@ export function wordsHeardBy(fixture: TurnFixture, audioMs: number): string {
   return words.slice(0, Math.max(1, Math.round(words.length * share))).join(' ');
 }
 
-/** After each `speech.paused`, the transcript of the words heard so far (see `TurnPolicy.transcripts`). */
-export function scriptedTranscripts(fixture: TurnFixture): OperatorFunction<PipelineEvent, PipelineEvent> {
-  return mergeMap((event) =>
-    event.type === 'speech.paused'
-      ? of(event, { type: 'transcript', turnId: event.turnId, text: wordsHeardBy(fixture, event.audioMs), final: false } satisfies PipelineEvent)
-      : of(event),
-  );
+/**
+ * After each `speech.paused`, `delayMs` of audio later, the preview transcript of the words heard so far
+ * (see `TurnPolicy.transcripts`); dropped when the caller speaks again or the turn ends first.
+ */
+export function scriptedTranscripts(fixture: TurnFixture, delayMs = 0): OperatorFunction<PipelineEvent, PipelineEvent> {
+  return (source) =>
+    new Observable<PipelineEvent>((subscriber) => {
+      let pending: { turnId: string; text: string; dueAtMs: number } | undefined;
+      // `preview` marks the transcript of a speculative request (the turnDetector operator reads only those).
+      const preview = (turnId: string, text: string): PipelineEvent => ({ type: 'transcript', turnId, text, final: false, preview: true }) as PipelineEvent;
+      const flush = (audioMs: number): void => {
+        if (pending && audioMs >= pending.dueAtMs) {
+          const due = pending;
+          pending = undefined;
+          subscriber.next(preview(due.turnId, due.text));
+        }
+      };
+      return source.subscribe({
+        next: (event) => {
+          subscriber.next(event);
+          if (event.type === 'speech.paused') {
+            pending = { turnId: event.turnId, text: wordsHeardBy(fixture, event.audioMs), dueAtMs: event.decidedAudioMs + delayMs };
+            flush(event.decidedAudioMs);
+          } else if ((event.type === 'speech.resumed' || event.type === 'speech.ended') && pending?.turnId === event.turnId) {
+            pending = undefined;
+          } else if (event.type === 'audio.in') {
+            flush(event.frame.startMs + frameDurationMs(event.frame));
+          }
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+    });
 }
 
 /** Scores a policy's decisions on one labelled turn. */
@@ -115,11 +148,13 @@ export async function runTurn(
 ): Promise<TurnOutcome> {
   const isEnd = policy.isTurnEnd ?? ((e: PipelineEvent) => e.type === 'speech.ended');
   const frames = fromPcm(audio.samples, audio.sampleRate, { realtime: options.realtime ?? false });
+  const parts = policy.setup ? policy.setup() : { vad: policy.vad, policy: policy.policy ?? identity };
+  const transcripts = policy.transcripts;
   const timed = await lastValueFrom(
     frames.pipe(
-      vad(policy.vad),
-      policy.transcripts ? scriptedTranscripts(fixture) : identity,
-      policy.policy ?? identity,
+      vad(parts.vad),
+      transcripts ? scriptedTranscripts(fixture, transcripts === true ? 0 : transcripts.delayMs) : identity,
+      parts.policy,
       withAudioTime(),
       toArray(),
     ),

@@ -6,12 +6,14 @@
  *
  *   npx tsx bench/turns.ts [--silences 300,500,800] [--policy ./my-policy.ts] [--realtime] [--out bench/results/turns.json]
  *
- * Policies: today's fixed silence at each of `--silences`, plus those of `--policy`: a module whose
- * `policies` export (or default export) is a `TurnPolicy[]` (bench/turns-measure.ts), each an
- * OperatorFunction<PipelineEvent, PipelineEvent> inserted after vad that emits the turn ends. The audio
+ * Policies: today's fixed silence at each of `--silences`, the template text policy
+ * (bench/policies/punctuation.ts), the chain's turnDetector operator when operators/turnDetector.ts exists
+ * (bench/policies/turn-detector.ts), plus those of each `--policy`: a module whose `policies` export (or
+ * default export) is a `TurnPolicy[]` (bench/turns-measure.ts), each an OperatorFunction<PipelineEvent,
+ * PipelineEvent> inserted after vad that emits the turn ends. The audio
  * goes in as fast as the model reads it (times are audio times) unless `--realtime` paces it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -40,7 +42,8 @@ const policies: TurnPolicy[] = values.silences
   .split(',')
   .filter(Boolean)
   .map((s) => fixedSilence(Number(s)));
-for (const path of values.policy ?? []) policies.push(...(await importedPolicies(path)));
+const modules = ['bench/policies/punctuation.ts', ...(existsSync('operators/turnDetector.ts') ? ['bench/policies/turn-detector.ts'] : []), ...(values.policy ?? [])];
+for (const path of modules) policies.push(...(await importedPolicies(path)));
 
 const fixtures = loadTurnManifest();
 const audio = await Promise.all(fixtures.map((f) => loadTurnAudio(f)));

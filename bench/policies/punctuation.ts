@@ -5,7 +5,7 @@
  * bench's scripted ones (`transcripts: true`), punctuated perfectly, so its numbers are an upper bound for
  * this rule, not a measure of a real transcriber; the real policy is the TurnDetector operator.
  *
- *   npx tsx bench/turns.ts --policy bench/policies/punctuation.ts
+ *   npx tsx bench/turns.ts   (bench/turns.ts always includes it)
  */
 import { mergeMap, type OperatorFunction } from 'rxjs';
 import type { PipelineEvent, SpeechPausedEvent } from '../../src/events.js';
