@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { lastValueFrom, toArray } from 'rxjs';
+import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { vad } from '../../operators/vad.js';
 import { fromPcm } from '../../src/audio/sources.js';
 import { TURNS_DIR, loadTurnAudio, loadTurnManifest } from '../../bench/turn-fixtures.js';
-import { fixedSilence, runTurn, scoreTurn, summarizePolicy, wordsHeardBy } from '../../bench/turns-measure.js';
+import { fixedSilence, runTurn, scoreTurn, scriptedTranscripts, summarizePolicy, wordsHeardBy } from '../../bench/turns-measure.js';
+import type { PipelineEvent } from '../../src/events.js';
 import { policies } from '../../bench/policies/punctuation.js';
 
 const TOLERANCE_MS = 150;
@@ -56,6 +57,23 @@ describe('the end-of-turn measure', () => {
     expect(held).toMatchObject({ cutInPause: false, cutElsewhere: false, waitMs: 800 });
     const summary = summarizePolicy('x', [cut, held, scoreTurn(t, [])]);
     expect(summary).toMatchObject({ turns: 3, cutEarly: 1, cutInPause: 1, pausedTurns: 3, waitMedianMs: 650, undecided: 1 });
+  });
+
+  it('delivers the preview transcript delayMs of audio after the pause, and drops it when speech resumes first', async () => {
+    const t = byName('paused-01');
+    const frame = (startMs: number): PipelineEvent => ({ type: 'audio.in', frame: { samples: new Int16Array(160), sampleRate: 8000, startMs, seq: startMs / 20 } });
+    const pauseAt = t.pause!.startMs;
+    const paused: PipelineEvent = { type: 'speech.paused', turnId: 'turn-1', audioMs: pauseAt, decidedAudioMs: pauseAt + 200 };
+    const frames = (fromMs: number, toMs: number) => Array.from({ length: (toMs - fromMs) / 20 }, (_, i) => frame(fromMs + i * 20));
+    const run = (events: PipelineEvent[]) => lastValueFrom(from(events).pipe(scriptedTranscripts(t, 400), toArray()));
+    const start = pauseAt + 200;
+    const heard = await run([paused, ...frames(start, start + 600)]);
+    const at = heard.findIndex((e) => e.type === 'transcript');
+    expect(heard[at]).toMatchObject({ type: 'transcript', text: "I'd like to, um,", final: false, preview: true });
+    // After the frame that reaches 400 ms past the pause's decision, not before.
+    expect(heard[at - 1]).toMatchObject({ type: 'audio.in', frame: { startMs: start + 380 } });
+    const resumed = await run([paused, ...frames(start, start + 200), { type: 'speech.resumed', turnId: 'turn-1', audioMs: start + 200 }, ...frames(start + 200, start + 600)]);
+    expect(resumed.filter((e) => e.type === 'transcript')).toEqual([]);
   });
 
   it('with real Silero, a 500 ms silence cuts a 900 ms pause and a 1000 ms one waits it out', async () => {
