@@ -5,8 +5,8 @@
  *   npx tsx bench/latency.ts [--runs 7] [--profile typical] [--seed 1] [--fixture fixtures/demo-call.wav]
  *                            [--scenario examples/scenarios/demo.json] [--out bench/results/latency.json]
  *
- * Per chain: end of speech -> first audio (median, p90; 7 runs of the 3-turn demo call give each chain 21 turns), the split of that time into stages, and rxvoice's own
- * overhead: first audio - end-of-turn silence - the provider latency the profile injected (see `injected`).
+ * Per chain: end of speech -> first audio (median and p90; the default 7 runs of the 3-turn demo call give
+ * each chain 21 turns), the split of that time into stages, and rxvoice's own overhead: first audio - end-of-turn silence - the provider latency the profile injected (see `injected`).
  * `typical` varies each request's latency around its medians (seeded, so a run repeats; see
  * src/sandbox/profiles.ts): `injected` and the overhead are then counted against the medians, so a turn's
  * overhead is noisy and only its median means something; `--profile typical-fixed` injects the medians
