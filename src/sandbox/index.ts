@@ -6,7 +6,8 @@ export { parseFault, applyHttpFault, statusFaultResponse, StreamFaults, resetSoc
 export { SseStream, MALFORMED_SSE_LINE } from './sse.js';
 export { splitTokens, estimateTokens } from './tokens.js';
 export { defaultReply, DEFAULT_UTTERANCES } from './replies.js';
-export type { SandboxStats, TranscriptionUploadStat, InjectedFaultStat } from './state.js';
+export type { SandboxStats, TranscriptionUploadStat, InjectedFaultStat, UtteranceText } from './state.js';
+export { transcriptForAudio } from './state.js';
 export type { SandboxContext, SandboxMessage, SandboxReply, SynthesizedSpeech, AuthFailure } from './context.js';
 export * from './types.js';
 export { synthesizeSpeech, espeakVoiceFor, clearSpeechCache } from './speech.js';
