@@ -2,9 +2,9 @@
  * `npm run bench`: the transport baseline, the latency benchmark (the demo scenario, then longer replies), the scale benchmark,
  * then Silero VAD throughput, each in its own process (a clean heap and event loop each), one after the
  * other (they would skew each other). Tables go to stdout; results to bench/results/{transport,latency,
- * latency-long,scale}.json and bench/results/vad.txt. About 25 minutes in all.
+ * latency-long,scale}.json and bench/results/vad.txt. About 45 minutes in all (the latency runs take most).
  *
- *   npx tsx bench/index.ts [--runs 3] [--calls 10,25,50,100] [--only transport,latency,long,scale,vad] [--quick]
+ *   npx tsx bench/index.ts [--runs 7] [--calls 10,25,50,100] [--only transport,latency,long,turns,scale,vad] [--quick]
  *
  * `--quick`: one latency run of each kind and 10,25 calls, to check everything works (about 8 minutes).
  */
@@ -17,11 +17,11 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string' },
     calls: { type: 'string' },
-    only: { type: 'string', default: 'transport,latency,long,scale,vad' },
+    only: { type: 'string', default: 'transport,latency,long,turns,scale,vad' },
     quick: { type: 'boolean', default: false },
   },
 });
-const runs = values.runs ?? (values.quick ? '1' : '3');
+const runs = values.runs ?? (values.quick ? '1' : '7'); // 7 runs of the 3-turn demo call: 21 turns per chain
 const calls = values.calls ?? (values.quick ? '10,25' : '10,25,50,100');
 const only = new Set(values.only.split(','));
 const RESULTS = 'bench/results';
@@ -65,6 +65,11 @@ if (only.has('latency')) {
 if (only.has('long')) {
   await run('latency with longer replies (2-3 sentences, ~45 tokens): where the seed loses most', [
     'bench/latency.ts', '--runs', runs, '--scenario', 'bench/scenarios/long-replies.json', '--out', `${RESULTS}/latency-long.json`,
+  ]);
+}
+if (only.has('turns')) {
+  await run('end of turn: early cuts and wait on the labelled turns (fixtures/turns), real Silero vad', [
+    'bench/turns.ts', '--out', `${RESULTS}/turns.json`,
   ]);
 }
 if (only.has('scale')) {

@@ -2,11 +2,15 @@
  * Latency benchmark: the same demo call through the seed's cascaded chain, the streaming cascaded chain
  * and the realtime chain, against the sandbox (in its own process) with the `typical` profile.
  *
- *   npx tsx bench/latency.ts [--runs 3] [--profile typical] [--fixture fixtures/demo-call.wav]
+ *   npx tsx bench/latency.ts [--runs 7] [--profile typical] [--seed 1] [--fixture fixtures/demo-call.wav]
  *                            [--scenario examples/scenarios/demo.json] [--out bench/results/latency.json]
  *
- * Per chain: end of speech -> first audio (median, p95), the split of that time into stages, and rxvoice's own
- * overhead: first audio - end-of-turn silence - the provider latency the profile injected (see `injected`).
+ * Per chain: end of speech -> first audio (median and p90; the default 7 runs of the 3-turn demo call give
+ * each chain 21 turns), the split of that time into stages, and rxvoice's own overhead: first audio - end-of-turn silence - the provider latency the profile injected (see `injected`).
+ * `typical` varies each request's latency around its medians (seeded, so a run repeats; see
+ * src/sandbox/profiles.ts): `injected` and the overhead are then counted against the medians, so a turn's
+ * overhead is noisy and only its median means something; `--profile typical-fixed` injects the medians
+ * exactly, for measuring overhead.
  * Each chain first makes one warm-up call that is not counted (module loading, JIT, first sockets).
  * The client's CPU time per call and its event-loop delay are recorded too: the overhead is wall time, so on
  * a busy machine it includes waiting for a core, and those two figures tell the two apart.
@@ -22,7 +26,7 @@ import { buildChain, chainLabel, type ChainChoice } from '../src/cli/session.js'
 import type { PipelineEvent } from '../src/events.js';
 import { resolveEndpoints } from '../src/providers/env.js';
 import { runCall, type CallResult } from '../src/runner/call.js';
-import { formatTable, ms, summarize } from '../src/runner/report.js';
+import { formatTable, ms, quantile, summarize } from '../src/runner/report.js';
 import { PROFILES } from '../src/sandbox/profiles.js';
 import { tokenize as realtimeTokens } from '../src/sandbox/realtime/response.js';
 import { splitTokens } from '../src/sandbox/tokens.js';
@@ -31,7 +35,8 @@ import { startSandboxProcess } from './sandbox-process.js';
 
 const { values } = parseArgs({
   options: {
-    runs: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '7' },
+    seed: { type: 'string', default: '1' },
     profile: { type: 'string', default: 'typical' },
     fixture: { type: 'string', default: 'fixtures/demo-call.wav' },
     scenario: { type: 'string', default: 'examples/scenarios/demo.json' },
@@ -51,6 +56,10 @@ const CHAINS: readonly ChainChoice[] = [
   // The seed's "realtime ~1 s": the model speaks itself, no separate text-to-speech.
   { pipeline: 'realtime', tts: 'model' },
 ];
+
+/** The vad's padding before speech and the pipelines' preemptive pause (operators/vad.ts defaults, pipelines' pauseMs). */
+const PRE_PADDING_MS = 300;
+const PREEMPTIVE_PAUSE_MS = 200;
 
 /** The realtime sandbox sends model audio in 100 ms chunks at 4x real time (src/sandbox/realtime/response.ts). */
 const MODEL_AUDIO_FIRST_CHUNK_MS = 100 / 4;
@@ -95,9 +104,10 @@ function pacingMs(text: string, reply: string, tokensPerSecond: number, firstTok
  * The provider latency the sandbox profile injects on a turn's critical path (the sandbox paces its token
  * streams from one origin, so timer lateness does not add up; see src/sandbox/time.ts `pacer`).
  */
-function injected(choice: ChainChoice, firstText: string, segmented: boolean, reply: string): { text: number; audio: number } {
+function injected(choice: ChainChoice, firstText: string, segmented: boolean, reply: string, uploadSeconds: number): { text: number; audio: number } {
   if (choice.pipeline === 'cascaded') {
-    const text = profile.transcribe.afterUploadMs + profile.chat.firstTokenMs + pacingMs(firstText, reply, profile.chat.tokensPerSecond, 0, segmented);
+    const transcribeMs = profile.transcribe.afterUploadMs + (profile.transcribe.perAudioSecondMs ?? 0) * uploadSeconds;
+    const text = transcribeMs + profile.chat.firstTokenMs + pacingMs(firstText, reply, profile.chat.tokensPerSecond, 0, segmented);
     // The seed speaks the whole reply: its text-to-speech waits for the end of the stream.
     const rest = choice.mode === 'seed' ? pacingMs(reply, reply, profile.chat.tokensPerSecond, 0, true) : 0;
     return { text, audio: rest + profile.tts.firstByteMs };
@@ -119,8 +129,14 @@ function samplesOf(choice: ChainChoice, result: CallResult): TurnSample[] {
     const segmented = first?.type === 'assistant.text' && first.segment === true;
     const ttsMetric = result.events.find((e) => e.event.type === 'metric' && e.event.name === 'tts_first_byte' && mine(e.event))?.event;
     const sinceRequest = ttsMetric?.type === 'metric' ? ttsMetric.detail?.sinceRequestMs : undefined;
-    const inj = injected(choice, firstText, segmented, turn.reply);
     const endpointMs = turn.endpointMs ?? 0;
+    const started = result.events.find((e) => e.event.type === 'speech.started' && mine(e.event))?.event;
+    const speechMs = started?.type === 'speech.started' ? turn.speechEndAudioMs - started.audioMs : 0;
+    // The upload the transcription's time grows with: padding, the speech, then the silence up to where the
+    // upload ended (the preemptive pause, or the end-of-turn silence).
+    const preemptive = choice.preemptive ?? (choice.mode ?? 'streaming') === 'streaming';
+    const uploadSeconds = (PRE_PADDING_MS + speechMs + (preemptive ? PREEMPTIVE_PAUSE_MS : endpointMs)) / 1000;
+    const inj = injected(choice, firstText, segmented, turn.reply, uploadSeconds);
     const sample: TurnSample = { firstText, reply: turn.reply, endpointMs, injectedTextMs: inj.text, injectedAudioMs: inj.audio };
     if (choice.pipeline === 'cascaded' && turn.transcriptMs !== undefined) sample.transcriptMs = turn.transcriptMs;
     if (typeof sinceRequest === 'number') sample.ttsSinceRequestMs = sinceRequest;
@@ -148,7 +164,7 @@ interface ChainResult {
 
 const audio = await readWavFile(values.fixture);
 const warmUp = await readWavFile('fixtures/one-sentence.wav');
-const sandbox = await startSandboxProcess(['--profile', profile.name, '--scenario', values.scenario]);
+const sandbox = await startSandboxProcess(['--profile', profile.name, '--seed', values.seed, '--scenario', values.scenario]);
 const endpoints = resolveEndpoints({}, sandbox.url);
 const results: ChainResult[] = [];
 const call = async (choice: ChainChoice, samples: Int16Array, rate: number): Promise<CallResult> =>
@@ -177,6 +193,10 @@ try {
 }
 
 const med = (xs: readonly (number | undefined)[]): number | undefined => summarize(xs).median;
+const p90 = (xs: readonly (number | undefined)[]): number | undefined => {
+  const sorted = xs.filter((x): x is number => x !== undefined && Number.isFinite(x)).sort((a, b) => a - b);
+  return sorted.length ? quantile(sorted, 0.9) : undefined;
+};
 const seedMedian = med(results[0]!.turns.map((t) => t.firstAudioMs));
 const latencyRows = results.map(({ chain, turns, expectedTurns }) => {
   const first = summarize(turns.map((t) => t.firstAudioMs));
@@ -184,7 +204,7 @@ const latencyRows = results.map(({ chain, turns, expectedTurns }) => {
     chain,
     `${first.n}/${expectedTurns}`,
     ms(first.median),
-    ms(first.p95),
+    ms(p90(turns.map((t) => t.firstAudioMs))),
     ms(med(turns.map((t) => t.injectedTextMs + t.injectedAudioMs + t.endpointMs))),
     ms(med(turns.map((t) => t.overheadMs))),
     seedMedian && first.median ? `${(first.median / seedMedian).toFixed(2)}x` : '-',
@@ -209,17 +229,17 @@ const clientRows = results.map(({ chain, cpuMsPerCall, loopDelayP99Ms }) => [
   `${(med(loopDelayP99Ms) ?? 0).toFixed(1)} ms`,
 ]);
 const tables = [
-  formatTable(['chain', 'turns', 'first audio p50', 'p95', 'floor (silence + injected)', 'own overhead p50', 'vs seed'], latencyRows),
+  formatTable(['chain', 'turns', 'first audio p50', 'p90', 'floor (silence + injected)', 'own overhead p50', 'vs seed'], latencyRows),
   formatTable(
     ['chain', 'end-of-turn silence', 'transcript', 'first text', 'injected to text', 'overhead to text', 'text -> audio', 'tts request -> byte', 'injected to audio', 'overhead to audio'],
     stageRows,
   ),
   formatTable(['chain', 'client CPU per call', 'CPU per audio second', 'event-loop delay p99'], clientRows),
 ];
-const header = `profile ${profile.name}, scenario ${values.scenario}, ${runs} runs of ${values.fixture} per chain (after one warm-up call); medians over all turns, ms from the true end of speech`;
+const header = `profile ${profile.name} (seed ${values.seed}), scenario ${values.scenario}, ${runs} runs of ${values.fixture} per chain (after one warm-up call); medians over all turns, ms from the true end of speech`;
 process.stdout.write(`\n${header}\n\n${tables.join('\n\n')}\n`);
 if (values.out) {
   mkdirSync(dirname(values.out), { recursive: true });
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version };
-  writeFileSync(values.out, `${JSON.stringify({ machine, profile, runs, fixture: values.fixture, scenario: values.scenario, results, tables }, null, 2)}\n`);
+  writeFileSync(values.out, `${JSON.stringify({ machine, profile, seed: Number(values.seed), runs, fixture: values.fixture, scenario: values.scenario, results, tables }, null, 2)}\n`);
 }

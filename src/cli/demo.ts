@@ -1,3 +1,4 @@
+import { PROFILE_NAMES } from '../sandbox/profiles.js';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +38,7 @@ const CHAINS: readonly ChainChoice[] = [
 export async function demoCommand(opts: ParsedOptions): Promise<number> {
   const root = packageRoot();
   const callPath = join(root, 'fixtures', 'demo-call.wav');
-  const profile = choiceOption(opts, 'profile', ['typical', 'instant'] as const, 'typical');
+  const profile = choiceOption(opts, 'profile', PROFILE_NAMES, 'typical');
   const audio = await readWavFile(callPath);
   const providers = await openProviders({ profile, scenario: join(root, 'examples', 'scenarios', 'demo.json') });
   process.stdout.write(`${providers.description}\n`);

@@ -25,7 +25,8 @@ Providers: real OpenAI / Azure OpenAI / ElevenLabs when their keys are in the en
   --in FILE                      caller audio: a PCM or mu-law WAV, or mp3/ogg/m4a/... through ffmpeg (required)
   --out FILE                     write the assistant's audio, placed on the call's timeline, to a WAV
   --scenario FILE                sandbox scenario (transcripts, replies, faults) as JSON
-  --profile typical|instant      sandbox latency profile (default typical)
+  --profile NAME                 sandbox latency profile: typical (varies per request), typical-fixed
+                                 (its medians, constant) or instant (default typical)
   --mode streaming|seed          cascaded: stream everything (default) or the original whole-text TTS
   --tts final|streamed|model     realtime: who speaks and when (default streamed)
   --fast                         feed the audio as fast as possible instead of at real time
@@ -38,14 +39,17 @@ Plays the shipped multi-turn call (fixtures/demo-call.wav) through three chains:
 cascaded design (each reply spoken once its whole text is written), the streaming cascaded chain and the
 realtime chain, then prints the three conversations and the latency comparison.
 
-  --profile typical|instant      sandbox latency profile (default typical)
+  --profile NAME                 sandbox latency profile: typical (varies per request), typical-fixed
+                                 (its medians, constant) or instant (default typical)
   --timeline FILE.html           also draw the turns as waterfalls
 `,
   sandbox: `Usage: rxvoice sandbox [options]
 
   --port N                       port to listen on (default 8787; 0 picks a free one)
   --host HOST                    address to bind (default 127.0.0.1)
-  --profile typical|instant      latency profile (default typical)
+  --profile NAME                 latency profile: typical (varies per request), typical-fixed (its
+                                 medians, constant) or instant (default typical)
+  --seed N                       seed of the per-request delays (default 1: runs repeat exactly)
   --scenario FILE                scenario JSON (transcripts, reply rules, faults)
   --api-key KEY                  accept only this key (default: any non-empty key)
 `,
@@ -56,7 +60,8 @@ realtime chain, then prints the three conversations and the latency comparison.
   --token TOKEN                  require this bearer token (or RXVOICE_TOKEN); browsers then connect only
                                  from the server's own page unless --allow-origin adds others
   --allow-origin A,B             browser origins allowed to open sockets (e.g. https://app.example.com)
-  --profile typical|instant      sandbox latency profile when no provider keys are set (default typical)
+  --profile NAME                 sandbox latency profile when no provider keys are set: typical,
+                                 typical-fixed or instant (default typical)
   --scenario FILE                sandbox scenario JSON
   --record DIR                   record each call (two-channel WAV + turn log) into DIR
   --workers N                    worker processes sharing the port (default: number of cores)
@@ -160,6 +165,7 @@ const RUN_OPTIONS: OptionSpec = {
 const DEMO_OPTIONS: OptionSpec = { profile: { type: 'string' }, timeline: { type: 'string' } };
 const SANDBOX_OPTIONS: OptionSpec = {
   port: { type: 'string' },
+  seed: { type: 'string' },
   host: { type: 'string' },
   profile: { type: 'string' },
   scenario: { type: 'string' },

@@ -1,3 +1,4 @@
+import { PROFILE_NAMES } from '../sandbox/profiles.js';
 import { writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { encodeWav } from '../audio/wav.js';
@@ -21,7 +22,7 @@ export async function runCommand(opts: ParsedOptions): Promise<number> {
     mode: choiceOption(opts, 'mode', ['streaming', 'seed'] as const, 'streaming'),
     tts: choiceOption(opts, 'tts', ['final', 'streamed', 'model'] as const, 'streamed'),
   };
-  const profile = choiceOption(opts, 'profile', ['typical', 'instant'] as const, 'typical');
+  const profile = choiceOption(opts, 'profile', PROFILE_NAMES, 'typical');
   const scenario = scenarioFile(stringOption(opts, 'scenario'));
   const out = writableFile(stringOption(opts, 'out'), '--out');
   const timeline = writableFile(stringOption(opts, 'timeline'), '--timeline');

@@ -1,4 +1,6 @@
+import { PROFILE_NAMES } from '../sandbox/profiles.js';
 import { startSandbox } from '../sandbox/index.js';
+import { UsageError } from './errors.js';
 import type { ParsedOptions } from './main.js';
 import { choiceOption, portOption, scenarioFile, stringOption } from './options.js';
 
@@ -6,12 +8,16 @@ import { choiceOption, portOption, scenarioFile, stringOption } from './options.
 export async function sandboxCommand(opts: ParsedOptions): Promise<number> {
   const scenario = scenarioFile(stringOption(opts, 'scenario'));
   const apiKey = stringOption(opts, 'api-key');
+  const seedText = stringOption(opts, 'seed');
+  const seed = seedText === undefined ? undefined : Number(seedText);
+  if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed must be an integer (got '${seedText}')`);
   const sandbox = await startSandbox({
     port: portOption(opts, 8787),
     host: stringOption(opts, 'host') ?? '127.0.0.1',
-    profile: choiceOption(opts, 'profile', ['typical', 'instant'] as const, 'typical'),
+    profile: choiceOption(opts, 'profile', PROFILE_NAMES, 'typical'),
     ...(scenario ? { scenario } : {}),
     ...(apiKey ? { apiKey } : {}),
+    ...(seed !== undefined ? { seed } : {}),
   });
   process.stdout.write(
     [

@@ -1,3 +1,4 @@
+import { PROFILE_NAMES } from '../sandbox/profiles.js';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { serve, signToken } from '../server/index.js';
@@ -27,7 +28,7 @@ function numberOption(opts: ParsedOptions, name: string, fallback: number, min: 
 
 /** `rxvoice serve`: the WebSocket front door (rxvoice protocol, Twilio) and the browser page. */
 export async function serveCommand(opts: ParsedOptions): Promise<number> {
-  const profile = choiceOption(opts, 'profile', ['typical', 'instant'] as const, 'typical');
+  const profile = choiceOption(opts, 'profile', PROFILE_NAMES, 'typical');
   const scenario = scenarioFile(stringOption(opts, 'scenario'));
   const token = stringOption(opts, 'token') ?? process.env.RXVOICE_TOKEN;
   const record = stringOption(opts, 'record');

@@ -9,6 +9,7 @@ import { describeEndpoints, resolveEndpoints, type ProviderEndpoints } from '../
 import { startSandbox, type Sandbox } from '../sandbox/index.js';
 import type { PipelineFactory } from '../server/types.js';
 import type { ToolDefinition } from '../tools.js';
+import type { ProfileName } from '../sandbox/profiles.js';
 import type { LatencyProfile, Scenario } from '../sandbox/types.js';
 
 export type PipelineName = 'cascaded' | 'realtime';
@@ -31,7 +32,7 @@ export interface ProviderSession {
 }
 
 export async function openProviders(options: {
-  readonly profile: 'typical' | 'instant' | LatencyProfile;
+  readonly profile: ProfileName | LatencyProfile;
   readonly scenario?: Scenario | string;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }): Promise<ProviderSession> {

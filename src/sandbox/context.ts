@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Alignment } from '../providers/types.js';
 import type { SampleRate } from '../audio/frame.js';
+import type { LatencySampler } from './latency.js';
 import type { FaultSpec, LatencyProfile, SandboxSurface } from './types.js';
 
 /**
@@ -9,6 +10,8 @@ import type { FaultSpec, LatencyProfile, SandboxSurface } from './types.js';
  */
 export interface SandboxContext {
   readonly profile: LatencyProfile;
+  /** Draws each request's injected delay from the profile (seeded; the medians when it has no `spread`). */
+  readonly latency: LatencySampler;
   /** Label put in model names and metadata so nobody mistakes the sandbox for a provider. */
   readonly label: string;
   /** Maximum realtime session length before `session_expired` + close 1001. */

@@ -1,11 +1,13 @@
 export { startSandbox, DEFAULT_MAX_SESSION_MS, type Sandbox, type SandboxOptions } from './server.js';
-export { PROFILES, resolveProfile, type ProfileName } from './profiles.js';
+export { PROFILES, PROFILE_NAMES, resolveProfile, type ProfileName } from './profiles.js';
+export { LatencySampler, latencyAtZ, type LatencyKind } from './latency.js';
 export { parseScenario } from './scenario.js';
 export { parseFault, applyHttpFault, statusFaultResponse, StreamFaults, resetSocket, isStatusFault, type StreamFaultActions } from './faults.js';
 export { SseStream, MALFORMED_SSE_LINE } from './sse.js';
 export { splitTokens, estimateTokens } from './tokens.js';
 export { defaultReply, DEFAULT_UTTERANCES } from './replies.js';
-export type { SandboxStats, TranscriptionUploadStat, InjectedFaultStat } from './state.js';
+export type { SandboxStats, TranscriptionUploadStat, InjectedFaultStat, UtteranceText } from './state.js';
+export { transcriptForAudio } from './state.js';
 export type { SandboxContext, SandboxMessage, SandboxReply, SynthesizedSpeech, AuthFailure } from './context.js';
 export * from './types.js';
 export { synthesizeSpeech, espeakVoiceFor, clearSpeechCache } from './speech.js';

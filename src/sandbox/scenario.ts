@@ -20,6 +20,14 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
     utterances.forEach((u, i) => {
       if (!isObject(u) || typeof u.transcript !== 'string') fail(source, `utterances[${i}] needs a "transcript" string`);
       if (u.language !== undefined && typeof u.language !== 'string') fail(source, `utterances[${i}].language must be a string`);
+      if (u.partials !== undefined) {
+        if (!Array.isArray(u.partials)) fail(source, `utterances[${i}].partials must be an array`);
+        u.partials.forEach((p, j) => {
+          if (!isObject(p) || typeof p.transcript !== 'string' || typeof p.untilMs !== 'number' || !Number.isFinite(p.untilMs)) {
+            fail(source, `utterances[${i}].partials[${j}] needs a "transcript" string and an "untilMs" number`);
+          }
+        });
+      }
     });
   }
   if (replies !== undefined) {

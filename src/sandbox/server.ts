@@ -34,6 +34,11 @@ export interface SandboxOptions {
    * first reply's latency is the profile's and not the WASM start-up's.
    */
   readonly warmUp?: boolean;
+  /**
+   * Seed of the profile's per-request delays (default 1), so a run is reproducible: the n-th request of
+   * a kind (transcription, chat, text-to-speech, realtime response) always draws the same delay.
+   */
+  readonly seed?: number;
   /** The Twilio REST API and simulated callees (who answers which number). */
   readonly twilio?: TwilioSandboxOptions;
 }
@@ -74,6 +79,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const state = new SandboxState({
     profile,
     maxSessionMs: options.maxSessionMs ?? DEFAULT_MAX_SESSION_MS,
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(scenario ? { scenario } : {}),
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
   });

@@ -3,9 +3,28 @@ import type { SampleRate } from '../audio/frame.js';
 import { checkKey } from './auth.js';
 import type { AuthFailure, SandboxContext, SandboxMessage, SandboxReply, SynthesizedSpeech } from './context.js';
 import { parseFault } from './faults.js';
+import { LatencySampler } from './latency.js';
 import { DEFAULT_UTTERANCES, scenarioReply } from './replies.js';
 import { synthesizeSpeech } from './speech.js';
-import type { FaultKind, FaultSpec, LatencyProfile, Scenario, SandboxSurface } from './types.js';
+import type { FaultKind, FaultSpec, LatencyProfile, Scenario, ScenarioPartial, SandboxSurface } from './types.js';
+
+/** One scripted utterance as a request sees it. */
+export interface UtteranceText {
+  readonly transcript: string;
+  readonly language: string;
+  readonly partials?: readonly ScenarioPartial[];
+}
+
+/**
+ * The transcript of only the audio a request holds: the scripted partial for audio shorter than its
+ * `untilMs`, else the whole utterance (also when the audio's length is unknown).
+ */
+export function transcriptForAudio(utterance: UtteranceText, audioMs: number | undefined): string {
+  if (audioMs === undefined || !utterance.partials) return utterance.transcript;
+  let best: ScenarioPartial | undefined;
+  for (const p of utterance.partials) if (audioMs < p.untilMs && (!best || p.untilMs < best.untilMs)) best = p;
+  return best?.transcript ?? utterance.transcript;
+}
 
 /** One transcription upload as the sandbox saw it; times are `performance.now()` in the server's process. */
 export interface TranscriptionUploadStat {
@@ -16,6 +35,10 @@ export interface TranscriptionUploadStat {
   firstByteAt?: number;
   /** When the body ended (undefined while uploading, or if the client went away). */
   endAt?: number;
+  /** Seconds of audio in the upload (undefined when the format does not say: mp3, ogg, ...). */
+  audioSeconds?: number;
+  /** The transcription delay the profile drew for this upload (ms after `endAt`). */
+  scheduledDelayMs?: number;
   /** When the sandbox started its answer (status line sent). */
   respondedAt?: number;
   bytesReceived: number;
@@ -47,21 +70,25 @@ export interface SandboxStateOptions {
   readonly apiKey?: string;
   readonly maxSessionMs: number;
   readonly label?: string;
+  /** Seed of the injected delays (default 1): the same seed and requests give the same delays. */
+  readonly seed?: number;
 }
 
 /** Scenario position, counters and fault rules: the one `SandboxContext` every surface shares. */
 export class SandboxState implements SandboxContext {
   readonly profile: LatencyProfile;
+  readonly latency: LatencySampler;
   readonly label: string;
   readonly maxSessionMs: number;
   readonly stats: SandboxStats;
   private scenario: Scenario | undefined;
   private readonly apiKey: string | undefined;
   private readonly positions = new Map<string, number>();
-  private readonly turnUtterances = new Map<string, { turnKey: string; utterance: { transcript: string; language: string } }>();
+  private readonly turnUtterances = new Map<string, { turnKey: string; utterance: UtteranceText }>();
 
   constructor(options: SandboxStateOptions) {
     this.profile = options.profile;
+    this.latency = new LatencySampler(options.profile, options.seed);
     this.label = options.label ?? 'rxvoice-sandbox';
     this.maxSessionMs = options.maxSessionMs;
     this.scenario = options.scenario;
@@ -86,16 +113,19 @@ export class SandboxState implements SandboxContext {
   }
 
   /** The transcript `nextUtterance` would return, without consuming it (for faulted requests). */
-  peekUtterance(callKey: string): { transcript: string; language: string } {
+  peekUtterance(callKey: string): UtteranceText {
     const position = this.positions.get(callKey) ?? 0;
     const scripted = this.scenario?.utterances ?? [];
-    const utterance =
-      position < scripted.length ? scripted[position] : DEFAULT_UTTERANCES[(position - scripted.length) % DEFAULT_UTTERANCES.length];
-    return { transcript: utterance?.transcript ?? '', language: utterance?.language ?? 'en' };
+    if (position < scripted.length) {
+      const u = scripted[position]!;
+      return { transcript: u.transcript, language: u.language ?? 'en', ...(u.partials ? { partials: u.partials } : {}) };
+    }
+    const fallback = DEFAULT_UTTERANCES[(position - scripted.length) % DEFAULT_UTTERANCES.length];
+    return { transcript: fallback?.transcript ?? '', language: fallback?.language ?? 'en' };
   }
 
   /** The utterance of one caller turn: the first request for a turn consumes the next, later ones repeat it. */
-  utteranceForTurn(callKey: string, turnKey: string): { transcript: string; language: string } {
+  utteranceForTurn(callKey: string, turnKey: string): UtteranceText {
     const last = this.turnUtterances.get(callKey);
     if (last && last.turnKey === turnKey) return last.utterance;
     const utterance = this.nextUtterance(callKey);
@@ -103,7 +133,7 @@ export class SandboxState implements SandboxContext {
     return utterance;
   }
 
-  nextUtterance(callKey: string): { transcript: string; language: string } {
+  nextUtterance(callKey: string): UtteranceText {
     const utterance = this.peekUtterance(callKey);
     this.positions.set(callKey, (this.positions.get(callKey) ?? 0) + 1);
     return utterance;

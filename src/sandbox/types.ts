@@ -4,12 +4,28 @@
  * "providers" contributed, and a test can state exactly what it injected.
  */
 
-/** Injected provider latency, in ms. `typical` is built from published figures (see README). */
+/**
+ * How a delay varies around its median, as multiples of the median: `p90: 1.4` puts the 90th percentile
+ * at 1.4x the median. Delays are log-normal (sigma from p90) up to p90; `p99` sets the tail beyond it
+ * (default: the log-normal's own, p90^1.815). See src/sandbox/latency.ts.
+ */
+export interface LatencySpread {
+  readonly p90: number;
+  readonly p99?: number;
+}
+
+/**
+ * Injected provider latency, in ms. The figures are medians; with `spread`, each request draws its delay
+ * from a seeded distribution around them (sandbox option `seed`). `typical` is built from published
+ * figures (see docs/sandbox.md).
+ */
 export interface LatencyProfile {
   readonly name: string;
   readonly transcribe: {
-    /** From the end of the upload body to the response. */
+    /** From the end of the upload body to the response (for a zero-length upload, with `perAudioSecondMs`). */
     readonly afterUploadMs: number;
+    /** Added per second of uploaded audio: the REST API's answer time grows with the audio's length. */
+    readonly perAudioSecondMs?: number;
   };
   readonly chat: {
     /** From the request to the first content token. */
@@ -28,6 +44,13 @@ export interface LatencyProfile {
     readonly tokensPerSecond: number;
     /** Server VAD's end-of-turn silence when the client does not set one. */
     readonly silenceDurationMs: number;
+  };
+  /** Per-request variation of each kind's delay; a kind without one always gets its median. */
+  readonly spread?: {
+    readonly transcribe?: LatencySpread;
+    readonly chat?: LatencySpread;
+    readonly tts?: LatencySpread;
+    readonly realtime?: LatencySpread;
   };
 }
 
@@ -66,6 +89,18 @@ export interface FaultRule {
 export interface ScenarioUtterance {
   readonly transcript: string;
   readonly language?: string;
+  /**
+   * What a request that holds only the start of the utterance hears: an upload whose audio is shorter than
+   * `untilMs` (ms of the uploaded audio, from its first sample) is transcribed as that entry's `transcript`
+   * (the entry with the smallest such `untilMs` wins); longer audio, or audio of unknown length, gets the
+   * whole `transcript`. A preemptive request sent at a mid-sentence pause then reads only the words before it.
+   */
+  readonly partials?: readonly ScenarioPartial[];
+}
+
+export interface ScenarioPartial {
+  readonly untilMs: number;
+  readonly transcript: string;
 }
 
 export interface ReplyRule {

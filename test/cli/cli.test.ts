@@ -55,6 +55,15 @@ describe('rxvoice CLI', () => {
     expect(rms(afterCaller)).toBeGreaterThan(200);
   });
 
+  it('sandbox: names the latency profiles and checks --seed', async () => {
+    const profile = await rxvoice(['sandbox', '--profile', 'warp-speed']);
+    expect(profile.code).toBe(2);
+    expect(profile.stderr).toContain('--profile must be one of instant, typical, typical-fixed');
+    const seed = await rxvoice(['sandbox', '--seed', 'lucky']);
+    expect(seed.code).toBe(2);
+    expect(seed.stderr).toContain("--seed must be an integer (got 'lucky')");
+  });
+
   it('bad arguments give a clear message and a non-zero exit', async () => {
     const missing = await rxvoice(['run', '--in', 'no-such-file.wav']);
     expect(missing.code).toBe(2);

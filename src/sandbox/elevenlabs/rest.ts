@@ -51,7 +51,7 @@ export async function handleTextToSpeech(ctx: SandboxContext, req: IncomingMessa
 
   const controller = new AbortController();
   res.on('close', () => controller.abort());
-  const pacer = new Pacer(ctx.profile.tts, controller.signal);
+  const pacer = new Pacer({ firstByteMs: ctx.latency.ttsFirstByteMs(), speedFactor: ctx.profile.tts.speedFactor }, controller.signal);
   pacer.start();
   const format = parsedFormat.format;
   let encoded: EncodedSpeech;

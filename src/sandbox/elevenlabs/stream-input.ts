@@ -322,7 +322,8 @@ class StreamInputSession {
       },
       format,
     );
-    const { firstByteMs, speedFactor } = this.ctx.profile.tts;
+    const { speedFactor } = this.ctx.profile.tts;
+    const firstByteMs = this.ctx.latency.ttsFirstByteMs(); // one draw per generation
     // Audio starts `firstByteMs` after its text arrived, but never before the previous audio was sent.
     const origin = Math.max(generation.triggeredAt + firstByteMs, this.lastAudioEnd);
     for (const chunk of splitIntoChunks(encoded)) {

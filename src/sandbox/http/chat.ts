@@ -144,7 +144,7 @@ export async function handleChat(state: SandboxState, req: IncomingMessage, res:
   const azureExtra = vendor === 'azure' ? { content_filter_results: CONTENT_FILTER_RESULTS } : {};
 
   if (body.stream !== true) {
-    await sleep(state.profile.chat.firstTokenMs);
+    await sleep(state.latency.chatFirstTokenMs());
     return sendWithFault(res, fault, {
       ...common,
       object: 'chat.completion',
@@ -192,7 +192,7 @@ export async function handleChat(state: SandboxState, req: IncomingMessage, res:
     };
     if (!(await sse.send(leading))) return;
   }
-  await sleep(state.profile.chat.firstTokenMs, sse.signal);
+  await sleep(state.latency.chatFirstTokenMs(), sse.signal);
   const pace = pacer(paceMs(state.profile.chat.tokensPerSecond));
 
   if (reply.kind === 'text') {

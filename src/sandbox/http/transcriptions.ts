@@ -5,7 +5,7 @@ import { type ErrorFlavor, openaiErrorBody, sendJson, sendProviderError } from '
 import { DEFAULT_AFTER_CHUNKS, applyHttpFault, resetSocket, statusFaultResponse } from '../faults.js';
 import { MultipartParser, multipartBoundary } from '../multipart.js';
 import { SseStream } from '../sse.js';
-import type { SandboxState, TranscriptionUploadStat } from '../state.js';
+import { type SandboxState, type TranscriptionUploadStat, transcriptForAudio } from '../state.js';
 import { sleep } from '../time.js';
 import { splitTokens } from '../tokens.js';
 import { CALL_HEADER, TURN_HEADER, FAULT_HEADER } from '../types.js';
@@ -222,12 +222,16 @@ export async function handleTranscription(
     return fail(400, { message: 'Audio file is too short. Minimum audio length is 0.1 seconds.', param: 'file', code: 'audio_too_short' });
   }
 
-  await sleep(state.profile.transcribe.afterUploadMs);
+  // Grows with the uploaded audio, as the REST API's does (profiles.ts cites the measurements).
+  if (duration !== undefined) stat.audioSeconds = duration;
+  stat.scheduledDelayMs = state.latency.transcribeMs(duration ?? 0);
+  await sleep(stat.scheduledDelayMs);
   if (res.destroyed) return;
   // A faulted request does not use up the scenario's utterance: the client's retry gets the same one.
   const turnKey = headerValue(req, TURN_HEADER);
   const utterance = fault ? state.peekUtterance(stat.callKey) : turnKey ? state.utteranceForTurn(stat.callKey, turnKey) : state.nextUtterance(stat.callKey);
-  const text = utterance.transcript;
+  // Only what was uploaded: a preemptive request cut at a pause hears the words before it (scenario `partials`).
+  const text = transcriptForAudio(utterance, duration === undefined ? undefined : duration * 1000);
   const seconds = duration ?? Math.max(1, text.split(/\s+/).length * 0.4);
   const isWhisper = /^whisper/i.test(model);
   const pieces = splitTokens(text);

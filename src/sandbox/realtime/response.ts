@@ -141,7 +141,8 @@ export class ResponseRun {
     let failure: { type: string; code: string } | undefined;
     try {
       const reply = this.plan.reply ?? this.host.ctx.reply(this.plan.messages);
-      await this.sleep(this.host.ctx.profile.realtime.responseStartMs);
+      // Drawn per response: the model has heard the audio already, so the length of the turn does not count.
+      await this.sleep(this.host.ctx.latency.realtimeResponseStartMs());
       await this.produce(reply);
       if (this.incompleteReason !== undefined) status = 'incomplete';
     } catch (err) {
