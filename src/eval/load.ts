@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parseEvalScenario, ScenarioError, type EvalScenario } from './scenario.js';
+import { parseAgentFile, parseEvalScenario, ScenarioError, type AgentSpec, type EvalScenario, type SandboxScript } from './scenario.js';
 
 const SCENARIO_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
@@ -22,14 +22,25 @@ export async function findScenarioFiles(paths: readonly string[]): Promise<strin
 
 /** Reads and checks one scenario file (YAML or JSON; JSON is YAML too, but its own parser names errors better). */
 export async function loadScenarioFile(path: string): Promise<EvalScenario> {
-  const text = await readFile(path, 'utf8');
+  return parseEvalScenario(await readStructured(path), path);
+}
+
+/** The agent (and sandbox script) a replay runs, from a scenario-shaped YAML or JSON file. */
+export async function loadAgentFile(path: string): Promise<{ agent: AgentSpec; sandbox?: SandboxScript }> {
+  return parseAgentFile(await readStructured(path), path);
+}
+
+async function readStructured(path: string): Promise<unknown> {
+  const text = await readFile(path, 'utf8').catch(() => {
+    throw new ScenarioError(`cannot read '${path}'`);
+  });
   let value: unknown;
   try {
     value = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
     throw new ScenarioError(`${path}: not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'} (${(err instanceof Error ? err.message : String(err)).split('\n')[0]})`);
   }
-  return parseEvalScenario(value, path);
+  return value;
 }
 
 export async function loadScenarios(paths: readonly string[]): Promise<EvalScenario[]> {

@@ -163,7 +163,7 @@ export function sandboxScript(scenario: EvalScenario): Scenario {
   );
 }
 
-function realEndpoints(env: Readonly<Record<string, string | undefined>>): ProviderEndpoints | undefined {
+export function realEndpoints(env: Readonly<Record<string, string | undefined>>): ProviderEndpoints | undefined {
   try {
     return resolveEndpoints(env, undefined);
   } catch {

@@ -124,9 +124,9 @@ export function parseEvalScenario(value: unknown, source = 'scenario'): EvalScen
   };
 }
 
-type Fail = (message: string) => never;
+export type Fail = (message: string) => never;
 
-function parseAgent(value: unknown, fail: Fail): AgentSpec {
+export function parseAgent(value: unknown, fail: Fail): AgentSpec {
   if (!isObject(value)) return fail('"agent" must be an object');
   const pipeline = value.pipeline ?? 'cascaded';
   if (pipeline !== 'cascaded' && pipeline !== 'realtime') fail('agent.pipeline must be cascaded or realtime');
@@ -161,7 +161,7 @@ function parseTools(value: unknown, fail: Fail): ToolSpecWithResult[] {
   });
 }
 
-function parseSandbox(value: unknown, fail: Fail): SandboxScript {
+export function parseSandbox(value: unknown, fail: Fail): SandboxScript {
   if (!isObject(value)) return fail('"sandbox" must be an object');
   oneOf(value.profile, ['instant', 'typical'], 'sandbox.profile', fail);
   if (value.replies !== undefined && !Array.isArray(value.replies)) fail('sandbox.replies must be a list');
@@ -255,4 +255,15 @@ function numbers(obj: Record<string, unknown>, keys: readonly string[], where: s
     const v = obj[key];
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) fail(`${where}.${key} must be a number >= 0`);
   }
+}
+
+/** An agent file for a replay: the `agent` and `sandbox` sections of a scenario (its turns, if any, are ignored). */
+export function parseAgentFile(value: unknown, source = 'agent file'): { agent: AgentSpec; sandbox?: SandboxScript } {
+  const fail = (message: string): never => {
+    throw new ScenarioError(`${source}: ${message}`);
+  };
+  if (!isObject(value)) fail('expected an object with "agent" (and optionally "sandbox")');
+  const v = value as Record<string, unknown>;
+  const agent = parseAgent(v.agent ?? { pipeline: 'cascaded' }, fail);
+  return { agent, ...(v.sandbox === undefined ? {} : { sandbox: parseSandbox(v.sandbox, fail) }) };
 }
