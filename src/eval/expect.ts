@@ -104,9 +104,9 @@ export function evaluateTurn(
   for (const word of e.transcript?.contains ?? []) {
     check('transcript.contains', quote(word), quote(transcript || '(no transcript)'), containsWords(transcript, word));
   }
+  if (e.tools !== undefined) checkTools(e.tools, tools, check);
   for (const word of e.reply?.contains ?? []) check('reply.contains', quote(word), quote(reply || '(no reply)'), containsWords(reply, word));
   for (const word of e.reply?.notContains ?? []) check('reply.notContains', quote(word), quote(reply || '(no reply)'), !containsWords(reply, word));
-  if (e.tools !== undefined) checkTools(e.tools, tools, check);
   if (e.bargeIn !== undefined) {
     const measured = interrupted
       ? `${bargeIn} (${interrupted.turnId} cut after ${Math.round(interrupted.playedMs)} ms, heard ${quote(interrupted.heardText, 50)})`
