@@ -38,8 +38,8 @@ export async function evalCommand(args: readonly string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError(`eval needs scenario files or directories${opts.replay ? ' (recordings, with --replay)' : ''}`);
   const junit = writableFile(stringOption(opts, 'junit'), '--junit');
   const html = writableFile(stringOption(opts, 'html'), '--html');
-  const concurrency = positiveInteger(stringOption(opts, 'concurrency'), '--concurrency', 2);
-  const tolerance = positiveInteger(stringOption(opts, 'tolerance-ms'), '--tolerance-ms', 500);
+  const concurrency = wholeNumber(stringOption(opts, 'concurrency'), '--concurrency', 2, 1, 64);
+  const tolerance = wholeNumber(stringOption(opts, 'tolerance-ms'), '--tolerance-ms', 500, 0, 600_000);
   const profile = choiceOption(opts, 'profile', ['instant', 'typical'] as const, 'instant');
   const print = (line: string): void => void process.stdout.write(`${line}\n`);
   const onResult = (r: ScenarioResult): void =>
@@ -117,9 +117,9 @@ function parse(args: readonly string[]) {
   });
 }
 
-function positiveInteger(value: string | undefined, name: string, fallback: number): number {
+function wholeNumber(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`${name} must be a whole number from 1 to 64 (got '${value}')`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be a whole number from ${min} to ${max} (got '${value}')`);
   return n;
 }
