@@ -40,32 +40,33 @@ async function openReport(path: string, screenshot: string) {
 }
 
 describe('rxvoice eval', () => {
-  it('examples/evals passes through the real chain: table, JUnit XML, HTML report in Chromium', async () => {
+  it('examples/evals passes through the real chains (cascaded and realtime): table, JUnit XML, HTML report in Chromium', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rxvoice-eval-'));
     const junit = join(dir, 'junit.xml');
     const html = join(dir, 'report.html');
-    const run = await rxvoice(['eval', 'examples/evals', '--concurrency', '3', '--junit', junit, '--html', html]);
+    const run = await rxvoice(['eval', 'examples/evals', '--concurrency', '4', '--junit', junit, '--html', html]);
     expect(run.stdout).not.toMatch(/^FAIL/m);
     expect(run.code).toBe(0);
-    for (const name of ['plain question', 'tool call', 'barge-in']) expect(run.stdout).toMatch(new RegExp(`^PASS ${name} `, 'm'));
+    for (const name of ['plain question', 'tool call', 'barge-in', 'realtime tool call']) expect(run.stdout).toMatch(new RegExp(`^PASS ${name} `, 'm'));
     // The table: a row per scenario turn with measured latencies and the barge-in outcome.
     expect(run.stdout).toMatch(/^barge-in\s+2\s+.*\d+ ms\s+interrupted\s+pass$/m);
     expect(run.stdout).toMatch(/^tool call\s+1\s+.*\d+ ms\s+\d+ ms\s+\d+ ms\s+none\s+pass$/m);
-    expect(run.stdout).toContain('3/3 scenarios passed, 5/5 turns passed');
+    expect(run.stdout).toContain('4/4 scenarios passed, 7/7 turns passed');
 
     const report = await parseJUnit(browser, readFileSync(junit, 'utf8'));
     expect(report.parseError).toBeUndefined();
-    expect(report).toMatchObject({ tests: 5, failures: 0 });
+    expect(report).toMatchObject({ tests: 7, failures: 0 });
     expect(report.suites.map((s) => [s.name, s.tests, s.failures]).sort()).toEqual([
       ['barge-in', 2, 0],
       ['plain question', 1, 0],
+      ['realtime tool call', 2, 0],
       ['tool call', 2, 0],
     ]);
 
     const page = await openReport(html, 'eval-report.png');
     expect(page.errors).toEqual([]);
     expect(page.failures).toBe(0);
-    expect(page.scenarios.map((s) => s.name).sort()).toEqual(['barge-in', 'plain question', 'tool call']);
+    expect(page.scenarios.map((s) => s.name).sort()).toEqual(['barge-in', 'plain question', 'realtime tool call', 'tool call']);
     for (const s of page.scenarios) {
       expect(s.pass).toBe(true);
       expect(s.bars).toBeGreaterThan(3);
