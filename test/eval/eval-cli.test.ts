@@ -91,13 +91,15 @@ describe('rxvoice eval', () => {
     // The measured latency in the failure line is the one in the table.
     const measured = /latency\.firstAudioMs: expected <= 1 ms, measured (\d+) ms/.exec(run.stdout)![1];
     expect(run.stdout).toMatch(new RegExp(`^failing scenario\\s+1\\s+.*\\s${measured} ms\\s+none\\s+FAIL \\(3\\)$`, 'm'));
-    expect(run.stdout).toContain('1/2 scenarios passed, 1/2 turns passed');
+    expect(run.stdout).toMatch(/^failing scenario\s+2\s+\.\.\/\.\.\/\.\.\/fixtures\/one-sentence\.wav\s+.*\d+ ms\s+none\s+pass$/m);
+    expect(run.stdout).toContain('1/2 scenarios passed, 2/3 turns passed');
 
     const report = await parseJUnit(browser, readFileSync(junit, 'utf8'));
     expect(report.parseError).toBeUndefined();
-    expect(report).toMatchObject({ tests: 2, failures: 1 });
+    expect(report).toMatchObject({ tests: 3, failures: 1 });
     const failing = report.suites.find((s) => s.name === 'failing scenario')!;
-    expect(failing).toMatchObject({ tests: 1, failures: 1 });
+    expect(failing).toMatchObject({ tests: 2, failures: 1 });
+    expect(failing.cases[1]!.failure).toBeUndefined();
     expect(failing.cases[0]!.failure).toBe('tools: expected get_weather({"city":"London"}), measured get_weather({"city":"Paris"})');
     expect(report.suites.find((s) => s.name === 'plain question')).toMatchObject({ tests: 1, failures: 0 });
 
