@@ -80,7 +80,6 @@ function scenarioCases(s: ScenarioResult): Case[] {
 const xml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!).replace(
     // Characters XML 1.0 cannot carry at all.
-    // eslint-disable-next-line no-control-regex
     /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g,
     '',
   );

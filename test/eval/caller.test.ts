@@ -13,10 +13,12 @@ const replyAudio = (turnId: string, ms: number): PipelineEvent => ({
 });
 
 /**
- * Plays the caller in virtual time; `agent(at, event)` schedules what the chain would emit. A speech.started
+ * Plays the caller in virtual time; `script` calls `agent(at, event)` for what the chain would emit, and when. A speech.started
  * is emitted for each turn when its first non-silent frame goes out (as the VAD would, minus its delay).
  */
-function play(turns: CallerTurnAudio[], agent: (at: number, event: PipelineEvent) => void, script: (say: typeof agent) => void, maxWaitMs = 1000) {
+type Agent = (at: number, event: PipelineEvent) => void;
+
+function play(turns: CallerTurnAudio[], script: (agent: Agent) => void, maxWaitMs = 1000) {
   const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
   const caller = new ScriptedCaller({ sampleRate: 16000, turns, quietMs: 100, maxWaitMs, tailMs: 100, scheduler });
   const frames: { at: number; frame: AudioFrame }[] = [];
@@ -33,7 +35,6 @@ function play(turns: CallerTurnAudio[], agent: (at: number, event: PipelineEvent
     complete: () => (completedAt = scheduler.now()),
   });
   script((at, event) => scheduler.schedule(() => caller.observe(event), at));
-  void agent;
   scheduler.flush();
   return { caller, frames, completedAt };
 }
@@ -45,7 +46,6 @@ describe('ScriptedCaller (virtual time)', () => {
         { samples: speech(), start: { kind: 'after_reply', pauseMs: 40 } },
         { samples: speech(), start: { kind: 'after_reply', pauseMs: 200 } },
       ],
-      () => undefined,
       (agent) => {
         // The reply to turn 1: 200 ms of audio at t=300, done at once. Played out at 500, +200 ms pause.
         agent(300, replyAudio('turn-1', 200));
@@ -72,7 +72,6 @@ describe('ScriptedCaller (virtual time)', () => {
         { samples: speech(), start: { kind: 'after_reply', pauseMs: 0 } },
         { samples: speech(), start: { kind: 'during_reply', afterAudioMs: 60 } },
       ],
-      () => undefined,
       (agent) => {
         agent(300, replyAudio('turn-1', 2000));
         agent(320, replyAudio('turn-1', 2000));
@@ -87,7 +86,6 @@ describe('ScriptedCaller (virtual time)', () => {
         { samples: speech(), start: { kind: 'after_reply', pauseMs: 0 } },
         { samples: speech(), start: { kind: 'after_reply', pauseMs: 100 } },
       ],
-      () => undefined,
       (agent) => {
         agent(200, { type: 'assistant.done', turnId: 'turn-1', text: 'Hello there.' });
         agent(900, replyAudio('turn-1', 300));
