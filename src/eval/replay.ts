@@ -43,7 +43,12 @@ export async function replayRecording(recording: Recording, options: ReplayOptio
     const env = options.env ?? process.env;
     const real = realEndpoints(env);
     if (!real) {
-      sandbox = await startSandbox({ profile: options.sandbox?.profile ?? options.profile ?? 'instant', scenario: replayScript(recording, options.sandbox) });
+      // Warmed up: the first reply's latency is the profile's, not the speech synthesizer's start-up.
+      sandbox = await startSandbox({
+        profile: options.sandbox?.profile ?? options.profile ?? 'instant',
+        scenario: replayScript(recording, options.sandbox),
+        warmUp: true,
+      });
     }
     const endpoints = real ?? resolveEndpoints(env, sandbox!.url);
     providers = `${describeEndpoints(endpoints)}${sandbox ? ` (sandbox, profile ${sandbox.profile.name})` : ''}`;

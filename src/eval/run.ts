@@ -89,7 +89,10 @@ export async function runScenario(scenario: EvalScenario, options: EvalOptions =
   try {
     const audio = await callerAudio(scenario);
     const real = realEndpoints(options.env ?? process.env);
-    if (!real) sandbox = await startSandbox({ profile: scenario.sandbox?.profile ?? options.profile ?? 'instant', scenario: sandboxScript(scenario) });
+    if (!real) {
+      // Warmed up: the first reply's latency is the profile's, not the speech synthesizer's start-up.
+      sandbox = await startSandbox({ profile: scenario.sandbox?.profile ?? options.profile ?? 'instant', scenario: sandboxScript(scenario), warmUp: true });
+    }
     const endpoints = real ?? resolveEndpoints(options.env ?? process.env, sandbox!.url);
     providers = `${describeEndpoints(endpoints)}${sandbox ? ` (sandbox, profile ${sandbox.profile.name})` : ''}`;
     const caller = new ScriptedCaller({ sampleRate: CALLER_RATE, turns: audio, ...(options.maxWaitMs ? { maxWaitMs: options.maxWaitMs } : {}) });
