@@ -1,3 +1,4 @@
+import { parseScenario } from '../sandbox/scenario.js';
 import type { FaultRule, ReplyRule } from '../sandbox/types.js';
 import type { JsonSchema } from '../providers/types.js';
 
@@ -166,7 +167,12 @@ export function parseSandbox(value: unknown, fail: Fail): SandboxScript {
   oneOf(value.profile, ['instant', 'typical'], 'sandbox.profile', fail);
   if (value.replies !== undefined && !Array.isArray(value.replies)) fail('sandbox.replies must be a list');
   if (value.faults !== undefined && !Array.isArray(value.faults)) fail('sandbox.faults must be a list');
-  // The rules themselves are checked by the sandbox's own parser when the scenario is built.
+  // The rules themselves are checked by the sandbox's own parser, now rather than when the call starts.
+  try {
+    parseScenario({ replies: value.replies, defaultReply: value.defaultReply, faults: value.faults }, 'sandbox');
+  } catch (err) {
+    fail((err instanceof Error ? err.message : String(err)).replace(/^Invalid sandbox scenario \(sandbox\): /, 'sandbox.'));
+  }
   return value as SandboxScript;
 }
 

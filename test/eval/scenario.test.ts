@@ -36,6 +36,7 @@ turns:
     ['name: x\nturns: [{ say: hi, pauseMs: -1 }]', 'turns[0].pauseMs must be a number >= 0'],
     ['name: x\nagent: { pipeline: telepathy }\nturns: [{ say: hi }]', 'agent.pipeline must be cascaded or realtime'],
     ['name: x\nturns: [{ say: hi, expect: { bargeIn: maybe } }]', 'turns[0].expect.bargeIn must be one of interrupted, resumed, none'],
+    ['name: x\nsandbox: { replies: [{ match: "(", reply: hi }] }\nturns: [{ say: hi }]', 'test.yaml: sandbox.replies[0].match is not a valid regex'],
   ])('rejects %j with a message naming the place', (text, message) => {
     expect(() => yaml(text)).toThrow(message);
   });
