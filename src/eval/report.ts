@@ -116,7 +116,10 @@ export function htmlReport(run: EvalRun, title = 'rxvoice eval'): string {
         return `<tr class="${t.pass ? 'pass' : 'fail'}"><td>${t.index}</td><td>${html(t.said)}</td><td>${html(t.transcript)}</td><td>${html(t.reply)}</td><td>${html(ms(t.firstAudioMs))}</td><td>${html(t.bargeIn)}</td><td><ul>${checks}</ul></td></tr>`;
       })
       .join('\n');
-    const reports = s.turns.flatMap((t) => (t.report ? [t.report] : []));
+    // A cut reply's bar ends where the caller stopped hearing it, not where its (faster than real time) audio ended.
+    const reports = s.turns.flatMap((t) =>
+      t.report ? [t.report.interrupted ? { ...t.report, replyAudioMs: Math.min(t.report.replyAudioMs, t.report.interrupted.playedMs) } : t.report] : [],
+    );
     const timeline = reports.length > 0 ? renderTimelineSvg(`${s.name}: end of speech -> first audio, per turn`, reports) : '';
     return `<section class="scenario ${s.pass ? 'pass' : 'fail'}" data-scenario="${html(s.name)}" data-pass="${s.pass}">
 <h2>${s.pass ? 'PASS' : 'FAIL'}: ${html(s.name)}</h2>
