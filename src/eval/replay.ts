@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { isSampleRate } from '../audio/frame.js';
 import { resample } from '../audio/resample.js';
 import { fromPcm } from '../audio/sources.js';
+import { redactSecrets } from '../errors.js';
 import { describeEndpoints, resolveEndpoints } from '../providers/env.js';
 import { runCall, type CallResult } from '../runner/call.js';
 import type { TurnReport } from '../runner/report.js';
@@ -58,7 +59,7 @@ export async function replayRecording(recording: Recording, options: ReplayOptio
     try {
       call = await runCall({ frames: fromPcm(caller, rate, { realtime: true }), pipeline: await buildAgent(agent, endpoints), idleAfterInputMs: 3000 });
     } catch (err) {
-      return { ...base, providers, turns: [], error: `the call failed: ${err instanceof Error ? err.message : String(err)}`, extraTurns: [], durationMs: performance.now() - started, pass: false, events: [] };
+      return { ...base, providers, turns: [], error: redactSecrets(`the call failed: ${err instanceof Error ? err.message : String(err)}`), extraTurns: [], durationMs: performance.now() - started, pass: false, events: [] };
     }
     const turns = recording.turns.map((rec, i) => compareTurn(rec, i, call, recording, tolerance));
     const recordedIds = new Set(recording.turns.map((t) => t.turnId));
@@ -75,7 +76,7 @@ export async function replayRecording(recording: Recording, options: ReplayOptio
       events: call.events,
     };
   } catch (err) {
-    return { ...base, providers, turns: [], error: err instanceof Error ? err.message : String(err), extraTurns: [], durationMs: performance.now() - started, pass: false, events: [] };
+    return { ...base, providers, turns: [], error: redactSecrets(err instanceof Error ? err.message : String(err)), extraTurns: [], durationMs: performance.now() - started, pass: false, events: [] };
   } finally {
     await sandbox?.close();
   }

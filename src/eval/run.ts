@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readAudioFile } from '../audio/decode.js';
+import { redactSecrets } from '../errors.js';
 import { resample } from '../audio/resample.js';
 import { describeEndpoints, resolveEndpoints, type ProviderEndpoints } from '../providers/env.js';
 import { runCall, type CallResult } from '../runner/call.js';
@@ -80,7 +81,8 @@ export async function runScenario(scenario: EvalScenario, options: EvalOptions =
     agent: agentLabel(scenario.agent),
     providers,
     turns: [],
-    error,
+    // Provider keys may sit in a failing request's message: they never reach the report.
+    error: redactSecrets(error),
     extraTurns: [],
     durationMs: performance.now() - started,
     pass: false,
