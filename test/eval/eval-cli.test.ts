@@ -72,7 +72,7 @@ describe('rxvoice eval', () => {
       expect(s.bars).toBeGreaterThan(3);
       expect(s.width).toBeGreaterThan(500);
     }
-  });
+    }, 180_000); // real-time calls
 
   it('a failing scenario exits 1 and names the scenario, the turn, the expectation and the measured value', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rxvoice-eval-'));
@@ -110,7 +110,7 @@ describe('rxvoice eval', () => {
     expect(shown.pass).toBe(false);
     expect(shown.failedChecks).toHaveLength(3);
     expect(shown.failedChecks[2]).toMatch(/latency\.firstAudioMs: expected <= 1 ms, measured \d+ ms/);
-  });
+    }, 180_000);
 
   it('a bad scenario file is named with what is wrong, before any call', async () => {
     const bad = await rxvoice(['eval', 'test/eval/fixtures/no-such-dir']);

@@ -113,5 +113,5 @@ describe('rxvoice eval --replay', () => {
     const report = await parseJUnit(browser, readFileSync(junit, 'utf8'));
     expect(report.parseError).toBeUndefined();
     expect(report).toMatchObject({ tests: 2, failures: 1 });
-  });
+  }, 240_000); // three real-time calls of 12 s, each in its own process
 });
