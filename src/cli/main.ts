@@ -14,6 +14,7 @@ Commands:
   sandbox     start the local provider sandbox (OpenAI, Azure OpenAI, ElevenLabs wire protocols)
   serve       serve pipelines over WebSocket (rxvoice protocol, Twilio Media Streams) and a browser page
   call        place an outbound phone call with the agent (Twilio, or the sandbox's simulated callee)
+  eval        run scenario files (caller turns + expectations) through an agent; replay recorded calls
 
 Run 'rxvoice <command> --help' for a command's options.
 Providers: real OpenAI / Azure OpenAI / ElevenLabs when their keys are in the environment
@@ -102,8 +103,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return command === undefined ? 2 : 0;
     }
     if (rest.includes('--help') || rest.includes('-h')) {
-      const help = HELP[command];
-      if (!help) throw new UsageError(`unknown command '${command}'. Commands: demo, run, sandbox, serve, call`);
+      const help = command === 'eval' ? (await import('./eval.js')).EVAL_HELP : HELP[command];
+      if (!help) throw new UsageError(`unknown command '${command}'. Commands: demo, run, sandbox, serve, call, eval`);
       process.stdout.write(help);
       return 0;
     }
@@ -129,8 +130,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { serveCommand } = await import('./serve.js');
         return await serveCommand(parse(rest, SERVE_OPTIONS));
       }
+      case 'eval': {
+        const { evalCommand } = await import('./eval.js');
+        return await evalCommand(rest);
+      }
       default:
-        throw new UsageError(`unknown command '${command}'. Commands: demo, run, sandbox, serve, call (see 'rxvoice --help')`);
+        throw new UsageError(`unknown command '${command}'. Commands: demo, run, sandbox, serve, call, eval (see 'rxvoice --help')`);
     }
   } catch (err) {
     if (err instanceof UsageError) {
