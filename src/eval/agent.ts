@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { OperatorFunction } from 'rxjs';
+import { PCM16_16K } from '../audio/format.js';
 import type { AudioFrame } from '../audio/frame.js';
 import type { PipelineEvent } from '../events.js';
 import type { ProviderEndpoints } from '../providers/env.js';
@@ -36,10 +37,11 @@ export async function buildAgent(spec: AgentSpec, endpoints: ProviderEndpoints):
     ...(spec.bargeIn === undefined ? {} : { bargeIn: spec.bargeIn }),
     ...(spec.vad ? { vad: spec.vad } : {}),
     ...(tools ? { tools } : {}),
-    outputFormat: 'pcm_16000',
-  } as const;
+    outputFormat: PCM16_16K,
+  };
   if (spec.pipeline === 'cascaded') {
-    const { cascaded, createCascadedProviders } = await import('../../pipelines/cascaded.js');
+    const { cascaded } = await import('../../pipelines/cascaded.js');
+    const { createCascadedProviders } = await import('../providers/defaults.js');
     const mode = spec.mode ?? 'streaming';
     return cascaded({
       providers: createCascadedProviders(endpoints, { callId, mode }),
