@@ -79,8 +79,10 @@ export async function demoCommand(opts: ParsedOptions): Promise<number> {
   );
   process.stdout.write(
     '\n"vs original design" compares with the first row: the cascaded chain that speaks each reply only once its\n' +
-      'whole text is written. "end-of-turn wait" is the VAD silence\n' +
-      'that decides the caller has finished; the rest is provider latency (the sandbox profile) plus rxvoice.\n',
+      'whole text is written. "end-of-turn wait" is the silence before the caller is taken to be done: the\n' +
+      "VAD's fixed 512 ms, or, with preemption, as soon as the words heard at a 200 ms pause read complete\n" +
+      '(longer when they trail off). The rest is provider latency (the sandbox profile, which varies per\n' +
+      'request like the real services) plus rxvoice.\n',
   );
   const timeline = stringOption(opts, 'timeline');
   if (timeline !== undefined) {
