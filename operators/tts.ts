@@ -20,6 +20,8 @@ export interface TtsOptions {
   readonly voiceSettings?: VoiceSettings;
   /** Default `streamed`. */
   readonly mode?: TtsMode;
+  /** Ask the synthesizer to read numbers, dates... out itself (`SynthesisRequest.normalizeText`); omitted: its default. */
+  readonly normalizeText?: boolean;
   /** Output frame length in ms. Default 20. */
   readonly frameMs?: number;
   /** Where emitted reply audio is recorded; share it with `bargeIn` and the sink. */
@@ -232,6 +234,7 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
             outputFormat,
             ...(options.language ? { language: options.language } : {}),
             ...(options.voiceSettings ? { voiceSettings: options.voiceSettings } : {}),
+            ...(options.normalizeText === undefined ? {} : { normalizeText: options.normalizeText }),
             turnId: reply.turnId,
           })
           .subscribe({

@@ -3,6 +3,7 @@ import { Observable } from 'rxjs';
 import { RxVoiceError } from '../../errors.js';
 import type { Alignment, SynthesisChunk, SynthesisRequest } from '../types.js';
 import { AudioDecoder } from './audio.js';
+import { textNormalization } from './websocket.js';
 import { httpError, retryDelayMs } from './errors.js';
 import { loadedElevenLabsSdk } from './sdk.js';
 
@@ -80,6 +81,7 @@ export function restSynthesis(
               outputFormat: request.outputFormat,
               ...(request.modelId ? { modelId: request.modelId } : {}),
               ...(request.language ? { languageCode: request.language } : {}),
+              ...(request.normalizeText === undefined ? {} : { applyTextNormalization: textNormalization(request.normalizeText) }),
               ...(request.voiceSettings ? { voiceSettings: { ...request.voiceSettings } } : {}),
               ...(extra.previousText ? { previousText: extra.previousText } : {}),
           };
