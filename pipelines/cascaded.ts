@@ -22,6 +22,7 @@ import { createOpenAIChatModel } from '../src/providers/openai/chat.js';
 import { createOpenAITranscriber, type TranscriptionModel } from '../src/providers/openai/transcriber.js';
 import type { ChatModel, Synthesizer, Transcriber, TtsOutputFormat, VoiceSettings } from '../src/providers/types.js';
 import type { ToolDefinition } from '../src/tools.js';
+import { afterSpeech, beforeSpeech, mixBackground, ttsBehaviour, type BehaviourOptions } from '../src/behaviours.js';
 
 /**
  * `streaming` (default): nothing waits that could stream. The upload streams while the caller speaks,
@@ -64,7 +65,7 @@ export interface CascadedProviderOptions {
   readonly mode?: CascadedMode;
 }
 
-export interface CascadedOptions extends CascadedProviderOptions {
+export interface CascadedOptions extends CascadedProviderOptions, BehaviourOptions {
   /** Ready-made providers (e.g. from `createCascadedProviders`, or fakes); any missing one is built from `endpoints`. */
   readonly providers?: Partial<CascadedProviders>;
   /** Where providers live; default `resolveEndpoints(process.env, sandboxURL)` (real keys win, else the sandbox). */
@@ -208,7 +209,9 @@ export function cascaded(options: CascadedOptions = {}): OperatorFunction<AudioF
         mode === 'streaming' ? sentences(options.sentences) : identity,
       ).pipe(
         options.fallbackSpeech ? spokenFallback(fallbackOptions(options.fallbackSpeech)) : identity,
+        beforeSpeech(options, { playback, scheduler, conversation }),
         tts({
+          ...ttsBehaviour(options),
           synthesizer: providers.synthesizer,
           voiceId: options.voice ?? DEFAULT_VOICE,
           ...(options.models?.tts ? { modelId: options.models.tts } : {}),
@@ -220,6 +223,7 @@ export function cascaded(options: CascadedOptions = {}): OperatorFunction<AudioF
           playback,
           scheduler,
         }),
+        afterSpeech(options),
         tap((event) => {
           if (event.type === 'interruption') conversation.truncateAssistant(event.turnId, event.heardText);
         }),
@@ -235,6 +239,7 @@ export function cascaded(options: CascadedOptions = {}): OperatorFunction<AudioF
                 ...options.cost?.models,
               },
             }),
+        mixBackground(options, scheduler, options.outputFormat ?? 'pcm_16000'),
       );
     });
 }

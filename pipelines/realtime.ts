@@ -19,6 +19,7 @@ import type { RealtimeAudioFormat, RealtimeSession, RealtimeTurnDetection } from
 import type { Synthesizer, TtsOutputFormat, VoiceSettings } from '../src/providers/types.js';
 import { DEFAULT_SYSTEM_PROMPT, DEFAULT_VOICE, fallbackOptions, type CascadedMode } from './cascaded.js';
 import { spokenFallback, type SpokenFallbackOptions } from '../operators/spokenFallback.js';
+import { afterSpeech, beforeSpeech, mixBackground, ttsBehaviour, type BehaviourOptions } from '../src/behaviours.js';
 
 /**
  * Who speaks the reply: `final` (ElevenLabs speaks the whole text once the model is done: the seed),
@@ -51,7 +52,8 @@ export interface RealtimeProviderOptions {
   readonly query?: Readonly<Record<string, string>>;
 }
 
-export interface RealtimePipelineOptions extends RealtimeProviderOptions {
+/** Behaviours (docs/behaviours.md): `idle`, `slowTools` and `speakable` need the TTS (not `tts: 'model'`). */
+export interface RealtimePipelineOptions extends RealtimeProviderOptions, BehaviourOptions {
   /** Ready-made providers (or fakes); a missing one is built from `endpoints`. */
   readonly providers?: Partial<RealtimeProviders>;
   /** Default `resolveEndpoints(process.env, sandboxURL)` (real keys win, else the sandbox). */
@@ -157,7 +159,9 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
               source.pipe(
                 choice === 'streamed' ? sentences(options.sentences) : identity,
                 options.fallbackSpeech ? spokenFallback(fallbackOptions(options.fallbackSpeech)) : identity,
+                beforeSpeech(options, { playback, scheduler }),
                 tts({
+                  ...ttsBehaviour(options),
                   synthesizer: providers.synthesizer,
                   voiceId: options.voice ?? DEFAULT_VOICE,
                   ...(options.models?.tts ? { modelId: options.models.tts } : {}),
@@ -169,6 +173,7 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
                   playback,
                   scheduler,
                 }),
+                afterSpeech(options),
               );
       return frames.pipe(
         input,
@@ -210,6 +215,7 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
                 ...options.cost?.models,
               },
             }),
+        mixBackground(options, scheduler, options.outputFormat ?? 'pcm_16000'),
       );
     });
 }
