@@ -81,6 +81,40 @@ describe('behaviours in the cascaded chain', () => {
     expect(conversation.assistantText('turn-1')).toBe(`${DEFAULT_FILLER_TEXT} Sunny and 21 °C.`);
   });
 
+  it('slow tool: the caller speaking over the filler cuts it like any reply, and the unheard filler leaves the history', async () => {
+    const conversation = new Conversation({ systemPrompt: 'Be brief.' });
+    const frames = new Subject<AudioFrame>();
+    const events: PipelineEvent[] = [];
+    let fillerAudio: () => void = () => {};
+    const heard = new Promise<void>((r) => (fillerAudio = r));
+    // The tool answers only well after the caller spoke over the filler.
+    const chain = cascaded({ endpoints: endpoints(), callId: `behaviours-${++calls}`, tools: [slowWeather(20_000)], conversation, slowTools: { thresholdMs: 200 } });
+    const done = new Promise<void>((resolve) =>
+      frames.pipe(chain).subscribe({
+        next: (e) => {
+          events.push(e);
+          if (e.type === 'assistant.audio' && e.turnId === 'turn-1') fillerAudio();
+        },
+        complete: resolve,
+      }),
+    );
+    for (const frame of turns[0]!) frames.next(frame);
+    await heard;
+    for (const frame of turns[1]!) frames.next(frame); // turn-2 starts while the filler plays
+    const settled = Date.now() + 20_000;
+    while (!events.some((e) => e.type === 'assistant.done' && e.turnId === 'turn-2') && Date.now() < settled) await new Promise((r) => setTimeout(r, 50));
+    frames.complete();
+    await done;
+    const summary = digest(events);
+    expect(ofType(events, 'reply.cancel').map((e) => [e.turnId, e.byTurnId, e.reason]), summary).toEqual([['turn-1', 'turn-2', 'barge_in']]);
+    const cut = ofType(events, 'interruption').find((e) => e.turnId === 'turn-1');
+    expect(cut, summary).toBeDefined();
+    expect(`${DEFAULT_FILLER_TEXT} `.startsWith(cut!.heardText), summary).toBe(true);
+    // the history of turn-1 holds only what was heard of the filler (nothing of an answer that never came)
+    expect(conversation.assistantText('turn-1').trim()).toBe(cut!.heardText.trim());
+    expect(ofType(events, 'tool.result').filter((e) => e.turnId === 'turn-1'), summary).toEqual([]);
+  });
+
   it('speakable: numbers, money and times are spoken as words while the history keeps the model text', async () => {
     const conversation = new Conversation({ systemPrompt: 'Be brief.' });
     const chain = cascaded({ endpoints: endpoints(), callId: `behaviours-${++calls}`, tools: [slowWeather(0)], conversation, speakable: true, bargeIn: false });
