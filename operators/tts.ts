@@ -20,6 +20,14 @@ export interface TtsOptions {
   readonly voiceSettings?: VoiceSettings;
   /** Default `streamed`. */
   readonly mode?: TtsMode;
+  /**
+   * Speak each reply in its caller turn's language (the final transcript's `language`), with that
+   * language's voice from `voices` when there is one; replies of their own (idle prompts) take the last
+   * turn's. Off by default: `language` and `voiceId` hold for the call.
+   */
+  readonly followLanguage?: boolean;
+  /** Voice id per ISO-639-1 language, for `followLanguage`. */
+  readonly voices?: Readonly<Record<string, string>>;
   /** Ask the synthesizer to read numbers, dates... out itself (`SynthesisRequest.normalizeText`); omitted: its default. */
   readonly normalizeText?: boolean;
   /** Output frame length in ms. Default 20. */
@@ -105,6 +113,13 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
       let active: Reply | undefined;
       let sourceDone = false;
       let lastCut: { turnId: string; rest: string; heard: string; playedMs: number; by: string } | undefined;
+      // followLanguage: each caller turn's language (a few recent ones), and the last one heard.
+      const languages = new Map<string, string>();
+      let lastLanguage: string | undefined;
+      const voiceOf = (turnId: string): { language?: string; voiceId: string } => {
+        const language = options.followLanguage ? (languages.get(turnId) ?? lastLanguage ?? options.language) : options.language;
+        return { ...(language ? { language } : {}), voiceId: (language && options.followLanguage ? options.voices?.[language] : undefined) ?? options.voiceId };
+      };
 
       const newReply = (
         turnId: string,
@@ -229,10 +244,9 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
         const subscription = options.synthesizer
           .synthesize({
             text: reply.input ? reply.input.asObservable() : reply.text,
-            voiceId: options.voiceId,
             modelId: options.modelId ?? DEFAULT_TTS_MODEL,
             outputFormat,
-            ...(options.language ? { language: options.language } : {}),
+            ...voiceOf(reply.turnId),
             ...(options.voiceSettings ? { voiceSettings: options.voiceSettings } : {}),
             ...(options.normalizeText === undefined ? {} : { normalizeText: options.normalizeText }),
             turnId: reply.turnId,
@@ -329,6 +343,13 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
         next: (event) => {
           subscriber.next(event);
           switch (event.type) {
+            case 'transcript':
+              if (options.followLanguage && event.final && event.language) {
+                languages.set(event.turnId, event.language);
+                lastLanguage = event.language;
+                if (languages.size > 16) languages.delete(languages.keys().next().value as string);
+              }
+              return;
             case 'assistant.text': {
               if (mode !== 'streamed' || cancelled.has(event.turnId) || event.delta === '') return;
               let reply = replies.get(event.turnId);

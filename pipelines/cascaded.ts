@@ -22,7 +22,7 @@ import { createOpenAIChatModel } from '../src/providers/openai/chat.js';
 import { createOpenAITranscriber, type TranscriptionModel } from '../src/providers/openai/transcriber.js';
 import type { ChatModel, Synthesizer, Transcriber, TtsOutputFormat, VoiceSettings } from '../src/providers/types.js';
 import type { ToolDefinition } from '../src/tools.js';
-import { afterSpeech, beforeSpeech, mixBackground, ttsBehaviour, type BehaviourOptions } from '../src/behaviours.js';
+import { afterSpeech, beforeReply, beforeSpeech, mixBackground, ttsBehaviour, type BehaviourOptions } from '../src/behaviours.js';
 
 /**
  * `streaming` (default): nothing waits that could stream. The upload streams while the caller speaks,
@@ -199,6 +199,7 @@ export function cascaded(options: CascadedOptions = {}): OperatorFunction<AudioF
         }),
         bargeIn(bargeOptions),
         options.keypad ? withKeypad(options.keypad, scheduler) : identity,
+        beforeReply(options, conversation),
         llmStream({
           chatModel: providers.chatModel,
           conversation,

@@ -4,6 +4,7 @@ import { heardOriginal } from '../operators/heardOriginal.js';
 import { idlePrompt, type IdlePromptOptions } from '../operators/idlePrompt.js';
 import { slowToolFiller, type SlowToolFillerOptions } from '../operators/slowToolFiller.js';
 import { speakable, type SpeakableOptions } from '../operators/speakable.js';
+import { turnLanguage } from '../operators/turnLanguage.js';
 import { isSampleRate, type SampleRate } from './audio/frame.js';
 import type { Conversation } from './conversation.js';
 import type { PipelineEvent } from './events.js';
@@ -26,6 +27,12 @@ export interface BehaviourOptions {
   readonly speakable?: boolean | 'provider' | SpeakableOptions;
   /** Ambience or hold sound under the reply audio (and in silence), a thinking sound while a tool is slow. */
   readonly background?: Omit<BackgroundAudioOptions, 'scheduler' | 'sampleRate'>;
+  /**
+   * Follow a caller who switches language mid-call: each turn's language is detected from its transcript,
+   * the chat model is told to answer in it (cascaded: a note in the system prompt), and the TTS speaks the
+   * reply with that language code and, from `voices`, that language's voice.
+   */
+  readonly followLanguage?: boolean | { readonly voices?: Readonly<Record<string, string>> };
 }
 
 export interface BehaviourContext {
@@ -42,10 +49,17 @@ export function beforeSpeech(options: BehaviourOptions, context: BehaviourContex
   const slow = options.slowTools === true ? {} : options.slowTools || undefined;
   const words = options.speakable === true ? {} : options.speakable === 'provider' ? undefined : options.speakable || undefined;
   return pipe(
+    // The realtime chain's transcripts come from the session: detected here, where the TTS can use them.
+    options.followLanguage && !conversation ? turnLanguage() : identity,
     idle ? idlePrompt({ ...idle, playback, scheduler }) : identity,
     slow ? slowToolFiller({ ...slow, ...(conversation ? { conversation } : {}), scheduler }) : identity,
     words ? speakable(words) : identity,
   );
+}
+
+/** Before `llmStream` (cascaded): each turn's language, and the note that makes the model answer in it. */
+export function beforeReply(options: BehaviourOptions, conversation: Conversation): MonoTypeOperatorFunction<PipelineEvent> {
+  return options.followLanguage ? turnLanguage({ conversation }) : identity;
 }
 
 /** Right after `tts`: what was heard, put back into the model's words (only when speakable text is on). */
@@ -53,9 +67,14 @@ export function afterSpeech(options: BehaviourOptions): MonoTypeOperatorFunction
   return options.speakable && options.speakable !== 'provider' ? heardOriginal() : identity;
 }
 
-/** The `tts` options the behaviours set: the provider's own normalisation for `speakable: 'provider'`. */
-export function ttsBehaviour(options: BehaviourOptions): { normalizeText?: boolean } {
-  return options.speakable === 'provider' ? { normalizeText: true } : {};
+/** The `tts` options the behaviours set: the provider's own normalisation, the per-turn language and voice. */
+export function ttsBehaviour(options: BehaviourOptions): { normalizeText?: boolean; followLanguage?: boolean; voices?: Readonly<Record<string, string>> } {
+  const voices = typeof options.followLanguage === 'object' ? options.followLanguage.voices : undefined;
+  return {
+    ...(options.speakable === 'provider' ? { normalizeText: true } : {}),
+    ...(options.followLanguage ? { followLanguage: true } : {}),
+    ...(voices ? { voices } : {}),
+  };
 }
 
 /** Last in the chain: the background mixer, at the reply audio's rate (`ulaw_8000`, `pcm_16000`...). */
