@@ -177,6 +177,10 @@ export function backgroundAudio(options: BackgroundAudioOptions): OperatorFuncti
             case 'reply.cancel':
               slowTurns.delete(event.turnId);
               break;
+            case 'interruption':
+              // The sink dropped the reply audio it had not played: the silence starts now, not when it would have ended.
+              if (!event.resumed) coveredUntil = scheduler.now();
+              break;
             default:
           }
           retarget();
