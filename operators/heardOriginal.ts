@@ -8,7 +8,7 @@ interface Piece {
 
 /** Replies remembered at once; older ones are dropped (their interruptions are long past). */
 const MAX_TURNS = 16;
-/** Pieces kept per reply; a reply longer than this is not rewritten past it (the rest maps one to one). */
+/** Pieces kept per reply; past it, new text joins the last piece (mapped by share, like a rewritten piece). */
 const MAX_PIECES = 512;
 
 /**
@@ -37,7 +37,10 @@ export function heardOriginal(): OperatorFunction<PipelineEvent, PipelineEvent> 
               turns.set(event.turnId, turn);
               if (turns.size > MAX_TURNS) turns.delete(turns.keys().next().value as string);
             }
-            if (turn.pieces.length < MAX_PIECES) turn.pieces.push({ spoken: event.delta, original: event.original ?? event.delta });
+            const piece = { spoken: event.delta, original: event.original ?? event.delta };
+            const last = turn.pieces[turn.pieces.length - 1];
+            if (turn.pieces.length < MAX_PIECES || !last) turn.pieces.push(piece);
+            else turn.pieces[turn.pieces.length - 1] = { spoken: last.spoken + piece.spoken, original: last.original + piece.original };
             if (event.original !== undefined) turn.rewritten = true;
           }
           if (event.type === 'interruption') {
