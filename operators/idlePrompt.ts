@@ -50,7 +50,8 @@ export function idlePrompt(options: IdlePromptOptions): OperatorFunction<Pipelin
     new Observable<PipelineEvent>((subscriber) => {
       let timer: Subscription | undefined;
       let callerSpeaking = false;
-      let replying: string | undefined; // a reply whose text is still coming
+      let replying: string | undefined; // a reply whose text is still coming (or about to)
+      let lastDone: string | undefined; // the last turn whose reply ended
       const pendingTools = new Set<string>();
       let lastCallerTurn: string | undefined;
       let lastReply: string | undefined; // the reply whose audio the silence waits for
@@ -131,6 +132,14 @@ export function idlePrompt(options: IdlePromptOptions): OperatorFunction<Pipelin
               callerSpeaking = false;
               arm(); // a reply may follow (and stop the count); a cough gets none
               return;
+            case 'transcript':
+              // Words were said: a reply is coming, the silence is not the caller's yet. A late transcript (the
+              // realtime session's, after the reply) changes nothing.
+              if (event.final && event.text.trim() !== '' && lastDone !== event.turnId && replying === undefined) {
+                replying = event.turnId;
+                disarm();
+              }
+              return;
             case 'assistant.text':
               if (event.turnId.startsWith('idle-')) return;
               replying = event.turnId;
@@ -148,12 +157,13 @@ export function idlePrompt(options: IdlePromptOptions): OperatorFunction<Pipelin
             case 'reply.cancel':
               if (event.turnId.startsWith('idle-')) return;
               if (replying === event.turnId || replying === undefined) replying = undefined;
+              lastDone = event.turnId;
               if (event.type === 'assistant.done') lastReply = event.turnId;
               pendingTools.clear(); // a finished or cancelled reply leaves no tool running
               arm();
               return;
             case 'error':
-              if (event.turnId !== undefined && replying === event.turnId) {
+              if (event.turnId !== undefined && replying === event.turnId && event.stage !== 'tts') {
                 replying = undefined;
                 pendingTools.clear();
                 arm();

@@ -73,4 +73,26 @@ describe('idlePrompt', () => {
       ).toBe('d 2999ms (ptq) 2995ms (PTQ) 13996ms |', { d: done('turn-1'), p: p1, t: t1!, q: q1!, P: p2, T: t2!, Q: q2! });
     });
   });
+
+  it('a final transcript with words holds the count until its reply, however slow; a late one after the reply changes nothing', () => {
+    marbles(({ cold, expectObservable, scheduler }) => {
+      const clock = new PlaybackClock(scheduler);
+      const values: Record<string, PipelineEvent> = {
+        s: { type: 'speech.started', turnId: 'turn-1', audioMs: 0 },
+        e: { type: 'speech.ended', turnId: 'turn-1', audioMs: 500, reason: 'silence', decidedAudioMs: 1000 },
+        t: { type: 'transcript', turnId: 'turn-1', text: 'Hello there', final: true },
+        d: done('turn-1'),
+        T: { type: 'transcript', turnId: 'turn-1', text: 'Hello there', final: true },
+      };
+      // afterMs 300, but the reply comes 2 s after the transcript: no prompt before its audio has played
+      const source = cold('s e t 1999ms d T 3000ms |', values);
+      const [x, q] = said('idle-1', 'Are you still there?');
+      // turn-1's audio plays 2002..3002, then 300 ms of silence
+      const p: PipelineEvent = { type: 'idle.prompt', turnId: 'idle-1', afterTurnId: 'turn-1', count: 1, silentMs: 300, atMs: 3302 };
+      expectObservable(source.pipe(idlePrompt({ playback: clock, afterMs: 300, scheduler }), speaker(clock))).toBe(
+        's e t 1999ms d T 1298ms (pxq) 1697ms |',
+        { ...values, p, x: x!, q: q! },
+      );
+    });
+  });
 });
