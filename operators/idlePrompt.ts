@@ -27,8 +27,8 @@ const RECHECK_MS = 50;
 
 /**
  * Speaks up when the caller goes quiet. The silence counts from the end of the assistant's audio (as the
- * PlaybackClock estimates the sink's playback); caller speech, a reply being generated or spoken, and a
- * pending tool call all stop the count. After `afterMs` of silence it emits `idle.prompt` and the prompt as a
+ * PlaybackClock estimates the sink's playback); caller speech, a final transcript with words (its reply is
+ * on the way), a reply being generated or spoken, and a pending tool call all stop the count. After `afterMs` of silence it emits `idle.prompt` and the prompt as a
  * reply of its own (`idle-1`, `idle-2`...: `assistant.text` segment + `assistant.done`, which `tts` speaks);
  * after `maxPrompts` unanswered prompts and `hangupAfterMs` more, the goodbye and a `call.end`. Caller speech
  * starts the count of prompts over. Place it right before `tts`.
