@@ -14,3 +14,8 @@ export { costMeter, type CostMeterOptions } from './costMeter.js';
 export { turnLog, type TurnLogOptions, type TurnLogRecord } from './turnLog.js';
 export { spokenFallback, DEFAULT_FALLBACK_TEXT, type SpokenFallbackOptions } from './spokenFallback.js';
 export { collectDigits, MAX_DIGITS, type CollectDigitsOptions, type DigitsEntry, type DigitsEndReason } from './collectDigits.js';
+export { idlePrompt, DEFAULT_IDLE_PROMPT, DEFAULT_IDLE_HANGUP, type IdlePromptOptions } from './idlePrompt.js';
+export { slowToolFiller, DEFAULT_FILLER_TEXT, DEFAULT_SLOW_TOOL_MS, type SlowToolFillerOptions } from './slowToolFiller.js';
+export { speakable, type SpeakableOptions } from './speakable.js';
+export { heardOriginal } from './heardOriginal.js';
+export { backgroundAudio, BACKGROUND_TURN_ID, MAX_LOOP_SECONDS, type BackgroundAudioOptions, type LoopSound } from './backgroundAudio.js';

@@ -26,6 +26,16 @@ export interface TtsOptions {
    * so a stream-input socket's connect (TLS, upgrade) overlaps the model's first token. Default false.
    */
   readonly openEarly?: boolean;
+  /**
+   * Speak each reply in its caller turn's language (the final transcript's `language`), with that
+   * language's voice from `voices` when there is one; replies of their own (idle prompts) take the last
+   * turn's. Off by default: `language` and `voiceId` hold for the call.
+   */
+  readonly followLanguage?: boolean;
+  /** Voice id per ISO-639-1 language, for `followLanguage`. */
+  readonly voices?: Readonly<Record<string, string>>;
+  /** Ask the synthesizer to read numbers, dates... out itself (`SynthesisRequest.normalizeText`); omitted: its default. */
+  readonly normalizeText?: boolean;
   /** Output frame length in ms. Default 20. */
   readonly frameMs?: number;
   /** Where emitted reply audio is recorded; share it with `bargeIn` and the sink. */
@@ -112,6 +122,14 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
       let active: Reply | undefined;
       let sourceDone = false;
       let lastCut: { turnId: string; rest: string; heard: string; playedMs: number; by: string } | undefined;
+      // followLanguage: each caller turn's language (a few recent ones), and the last one heard.
+      const languages = new Map<string, string>();
+      let lastLanguage: string | undefined;
+      const voiceOf = (turnId: string): { language?: string; voiceId?: string } => {
+        const language = options.followLanguage ? (languages.get(turnId) ?? lastLanguage ?? options.language) : options.language;
+        const voiceId = (language && options.followLanguage ? options.voices?.[language] : undefined) ?? options.voiceId;
+        return { ...(language ? { language } : {}), ...(voiceId ? { voiceId } : {}) };
+      };
 
       const newReply = (
         turnId: string,
@@ -236,10 +254,10 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
         const subscription = options.synthesizer
           .synthesize({
             text: reply.input ? reply.input.asObservable() : reply.text,
-            ...(options.voiceId ? { voiceId: options.voiceId } : {}),
             outputFormat,
-            ...(options.language ? { language: options.language } : {}),
+            ...voiceOf(reply.turnId),
             ...(options.voiceStyle ? { voiceStyle: options.voiceStyle } : {}),
+            ...(options.normalizeText === undefined ? {} : { normalizeText: options.normalizeText }),
             turnId: reply.turnId,
           })
           .subscribe({
@@ -341,6 +359,19 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
         next: (event) => {
           subscriber.next(event);
           switch (event.type) {
+            case 'transcript':
+              if (options.followLanguage && event.final && event.language) {
+                languages.set(event.turnId, event.language);
+                lastLanguage = event.language;
+                if (languages.size > 16) languages.delete(languages.keys().next().value as string);
+              }
+              // The reply to this turn is coming: connect now (a turn with no reply closes it unused).
+              if (!options.openEarly || mode !== 'streamed' || !event.final || event.text.trim() === '') return;
+              if (replies.has(event.turnId) || cancelled.has(event.turnId)) return;
+              closeUnusedEarly(event.turnId);
+              newReply(event.turnId, '', true).early = true;
+              pump();
+              return;
             case 'assistant.text': {
               if (mode !== 'streamed' || cancelled.has(event.turnId) || event.delta === '') return;
               let reply = replies.get(event.turnId);
@@ -350,15 +381,6 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
               if (reply.early && reply.text === '' && reply.state === 'running') reply.requestAt = scheduler.now();
               reply.text += event.delta;
               reply.input?.next(event.delta);
-              pump();
-              return;
-            }
-            case 'transcript': {
-              // The reply to this turn is coming: connect now (a turn with no reply closes it unused).
-              if (!options.openEarly || mode !== 'streamed' || !event.final || event.text.trim() === '') return;
-              if (replies.has(event.turnId) || cancelled.has(event.turnId)) return;
-              closeUnusedEarly(event.turnId);
-              newReply(event.turnId, '', true).early = true;
               pump();
               return;
             }

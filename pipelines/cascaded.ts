@@ -15,6 +15,7 @@ import { Conversation } from '../src/conversation.js';
 import { modelOfProvider } from '../src/cost/price.js';
 import type { PipelineEvent } from '../src/events.js';
 import { PlaybackClock } from '../src/playback.js';
+import { afterSpeech, beforeReply, beforeSpeech, mixBackground, ttsBehaviour } from '../src/behaviours.js';
 import { turnDetection } from '../src/turn/option.js';
 import type { EndOfTurnRequest } from '../src/turn/types.js';
 import { cascadedProviders } from '../src/providers/defaults.js';
@@ -77,6 +78,7 @@ export function cascaded(options: CascadedOptions = {}): OperatorFunction<AudioF
         detection ? turnDetector({ ...detection, requests: endOfTurn, scheduler }) : identity,
         bargeIn({ ...barge, playback, scheduler }),
         options.keypad ? withKeypad(options.keypad, scheduler) : identity,
+        beforeReply(options, conversation),
         llmStream({
           chatModel: providers.chatModel,
           conversation,
@@ -87,7 +89,9 @@ export function cascaded(options: CascadedOptions = {}): OperatorFunction<AudioF
         mode === 'streaming' ? sentences(options.sentences) : identity,
       ).pipe(
         options.fallbackSpeech ? spokenFallback(fallbackOptions(options.fallbackSpeech)) : identity,
+        beforeSpeech(options, { playback, scheduler, conversation }),
         tts({
+          ...ttsBehaviour(options),
           synthesizer: providers.synthesizer,
           ...voiceOf(options),
           mode: mode === 'streaming' ? 'streamed' : 'whole',
@@ -96,6 +100,7 @@ export function cascaded(options: CascadedOptions = {}): OperatorFunction<AudioF
           playback,
           scheduler,
         }),
+        afterSpeech(options),
         tap((event) => {
           if (event.type === 'interruption') conversation.truncateAssistant(event.turnId, event.heardText);
         }),
@@ -105,6 +110,7 @@ export function cascaded(options: CascadedOptions = {}): OperatorFunction<AudioF
           reply: modelOfProvider(providers.chatModel.name),
           tts: modelOfProvider(providers.synthesizer.name),
         }),
+        mixBackground(options, scheduler, options.outputFormat),
       );
     });
 }

@@ -1,3 +1,4 @@
+import type { BehaviourOptions } from '../src/behaviours.js';
 import type { TurnDetectionOption } from '../src/turn/option.js';
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { ChunkOptions } from '../operators/chunk.js';
@@ -14,7 +15,7 @@ import type { CascadedProviderOptions, CascadedProviders, EndpointChoice } from 
 import type { ToolDefinition } from '../src/tools.js';
 import type { BargeInChoice, VoiceOptions } from './options.js';
 
-export interface CascadedOptions extends CascadedProviderOptions, EndpointChoice, VoiceOptions {
+export interface CascadedOptions extends CascadedProviderOptions, EndpointChoice, VoiceOptions, BehaviourOptions {
   /** Ready-made providers (e.g. from `createCascadedProviders`, or fakes); any missing one is built from `endpoints`. */
   readonly providers?: Partial<CascadedProviders>;
   readonly systemPrompt?: string;

@@ -13,6 +13,7 @@ import type { InterruptionEvent, PipelineEvent } from '../src/events.js';
 import { PlaybackClock } from '../src/playback.js';
 import { DEFAULT_MODEL_VOICE, DEFAULT_REALTIME_TRANSCRIPTION_MODEL, realtimeProviders } from '../src/providers/defaults.js';
 import type { RealtimeTurnDetection } from '../src/providers/realtime-types.js';
+import { afterSpeech, beforeSpeech, mixBackground, ttsBehaviour } from '../src/behaviours.js';
 import { bargeInSettings, costStage, DEFAULT_SYSTEM_PROMPT, fallbackOptions, voiceOf } from './options.js';
 import type { RealtimePipelineOptions, RealtimeTtsChoice } from './realtimeOptions.js';
 
@@ -47,13 +48,16 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
               source.pipe(
                 choice === 'streamed' ? sentences(options.sentences) : identity,
                 options.fallbackSpeech ? spokenFallback(fallbackOptions(options.fallbackSpeech)) : identity,
+                beforeSpeech(options, { playback, scheduler }),
                 tts({
+                  ...ttsBehaviour(options),
                   synthesizer: providers.synthesizer,
                   ...voiceOf(options),
                   mode: choice === 'streamed' ? 'streamed' : 'whole',
                   playback,
                   scheduler,
                 }),
+                afterSpeech(options),
               );
       return frames.pipe(
         input,
@@ -89,6 +93,7 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
           ...(options.models?.transcribe === false ? {} : { transcribe: options.models?.transcribe ?? DEFAULT_REALTIME_TRANSCRIPTION_MODEL }),
           ...(choice === 'model' ? {} : { tts: modelOfProvider(providers.synthesizer.name) }),
         }),
+        mixBackground(options, scheduler, options.outputFormat),
       );
     });
 }

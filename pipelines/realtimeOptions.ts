@@ -1,3 +1,4 @@
+import type { BehaviourOptions } from '../src/behaviours.js';
 import type { SchedulerLike } from 'rxjs';
 import type { RealtimeTool } from '../operators/realtime.js';
 import type { SentencesOptions } from '../operators/sentences.js';
@@ -16,7 +17,8 @@ import type { BargeInChoice, BargeInSettings, VoiceOptions } from './options.js'
  */
 export type RealtimeTtsChoice = 'final' | 'streamed' | 'model';
 
-export interface RealtimePipelineOptions extends RealtimeProviderOptions, EndpointChoice, VoiceOptions {
+/** Behaviours (docs/behaviours.md): `idle`, `slowTools` and `speakable` need the TTS (not `tts: 'model'`). */
+export interface RealtimePipelineOptions extends RealtimeProviderOptions, EndpointChoice, VoiceOptions, BehaviourOptions {
   /** Ready-made providers (or fakes); a missing one is built from `endpoints`. */
   readonly providers?: Partial<RealtimeProviders>;
   /** Who speaks the reply; default from `mode`: `streaming` -> `streamed`, `seed` -> `final`. */

@@ -93,6 +93,24 @@ export class Conversation {
     }
   }
 
+  /**
+   * Text the chain said on its own during the turn (a filler while a slow tool runs): joined to the content
+   * of the turn's last assistant message, in the order it was spoken, so that a later `truncateAssistant`
+   * counts it like the model's text and drops it if it was not heard.
+   */
+  addAside(turnId: string, text: string): void {
+    if (text === '' || this.truncated.has(turnId)) return;
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const entry = this.entries[i]!;
+      if (entry.turnId !== turnId) break;
+      const m = entry.message;
+      if (m.role !== 'assistant' || entry.hidden) continue;
+      entry.message = { ...m, content: (m.content ?? '') + text };
+      return;
+    }
+    this.entries.push({ turnId, message: { role: 'assistant', content: text } });
+  }
+
   addToolResult(turnId: string, callId: string, content: string): void {
     if (this.answeredIds().has(callId)) return;
     this.entries.push({ turnId, message: { role: 'tool', toolCallId: callId, content } });

@@ -32,6 +32,9 @@ export type PipelineEvent =
   | MetricEvent
   | CostEvent
   | DtmfEvent
+  | IdlePromptEvent
+  | CallEndEvent
+  | ToolSlowEvent
   | ErrorEvent;
 
 export type PipelineEventType = PipelineEvent['type'];
@@ -144,6 +147,11 @@ export interface AssistantTextEvent {
    * model have no `segment`.
    */
   readonly segment?: boolean;
+  /**
+   * Set by `speakable` when `delta` was rewritten for speech ("five dollars"): the model's own text
+   * ("$5"), which the history keeps. `heardOriginal` maps what was heard back onto it.
+   */
+  readonly original?: string;
 }
 
 export interface ToolCallEvent {
@@ -298,6 +306,53 @@ export interface CostEvent {
   readonly callUsd: number;
   /** Models that had usage but no price in the table (their part counts as 0). */
   readonly unpriced?: readonly string[];
+}
+
+/**
+ * The caller has been silent for `silentMs` since the assistant's last audio finished playing, so the chain
+ * asks whether they are still there: the prompt is spoken as a reply of its own, `turnId` (`idle-1`, ...).
+ * Emitted by `idlePrompt`, right before the prompt's `assistant.text`.
+ */
+export interface IdlePromptEvent {
+  readonly type: 'idle.prompt';
+  /** The prompt's own reply id. */
+  readonly turnId: string;
+  /** The last caller turn before the silence, when there was one. */
+  readonly afterTurnId?: string;
+  /** 1 for the first prompt of a silence, 2 for the next... */
+  readonly count: number;
+  readonly silentMs: number;
+  /** Scheduler time of the prompt. */
+  readonly atMs: number;
+}
+
+/**
+ * The chain asks for the call to end once what it is saying now has been heard (a polite hang-up after an
+ * idle caller). `rxvoice serve` ends the call as for a spent budget: no new turn, the reply in progress is
+ * heard out, the client gets `ended`. A library user ends the input stream.
+ */
+export interface CallEndEvent {
+  readonly type: 'call.end';
+  readonly reason: 'idle';
+  /** The goodbye's reply id, when one was spoken. */
+  readonly turnId?: string;
+  readonly atMs: number;
+}
+
+/**
+ * A tool has not answered within its threshold: `slowToolFiller` speaks a filler for the turn (and a mixer
+ * may play a thinking sound) until the turn's `tool.result`.
+ */
+export interface ToolSlowEvent {
+  readonly type: 'tool.slow';
+  readonly turnId: string;
+  readonly callId: string;
+  readonly name: string;
+  /** How long the tool had been running when it was declared slow (its threshold). */
+  readonly waitedMs: number;
+  /** The filler spoken, when one was. */
+  readonly filler?: string;
+  readonly atMs: number;
 }
 
 /** A typed, user-safe error. The chain goes on after it: the next turn still works. */

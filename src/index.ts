@@ -13,6 +13,8 @@ export { priceTurn, tokenCost, type CostOptions, type StageCosts, type TurnModel
 export { Conversation, INTERRUPTED_TOOL_RESULT, type ConversationOptions, type ConversationEntry } from './conversation.js';
 export { readAudioFile, type DecodedAudio } from './audio/decode.js';
 export { defineTool, toToolSpec, type ToolDefinition, type ToolContext } from './tools.js';
+export { speakableNormalizer, SPEAKABLE_LANGUAGES, en as speakableEn, fr as speakableFr, de as speakableDe, es as speakableEs, type TextNormalizer, type SpeakableRules, type Currency } from './text/speakable/index.js';
+export type { BehaviourOptions } from './behaviours.js';
 export type * from './providers/types.js';
 export type * from './providers/realtime-types.js';
 export { formatRate } from './providers/realtime-types.js';

@@ -115,6 +115,11 @@ export interface SynthesisRequest {
   readonly language?: string;
   readonly voiceStyle?: VoiceStyle;
   readonly turnId?: string;
+  /**
+   * Whether the provider should read numbers, dates and the like out itself (its own text normalisation):
+   * `true` on, `false` off; omitted: the provider's default. Providers without it ignore it.
+   */
+  readonly normalizeText?: boolean;
 }
 
 /** Character timing for a chunk of audio, relative to the chunk's start. */

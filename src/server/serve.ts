@@ -8,6 +8,7 @@ import { logCallEvents, serverLog } from './logging.js';
 import { ServerMetrics } from './metrics.js';
 import { traceCalls } from './tracing.js';
 import { enforceBudget } from './budget.js';
+import { honourCallEnd } from './call-end.js';
 import { handleRxvoiceSession } from './rxvoice-protocol.js';
 import { parseRequestTarget } from './request-target.js';
 import { isAuthorized, isOriginAllowed } from './security.js';
@@ -68,10 +69,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const metrics = new ServerMetrics(() => sessions.size, options.metrics);
   // Each call's events feed, in turn: its log lines, its spans, the server's metrics.
   const observed = metrics.instrument(traceCalls(logCallEvents(options.pipelineFactory, log, options.logCalls), options.tracing, options.models));
+  // The pipeline may end the call itself (an idle caller's polite hang-up).
+  const ending = honourCallEnd(observed, (id, reason) => void sessions.get(id)?.finish(`pipeline asked to end the call (${reason})`));
   const pipelineFactory =
     limits.maxCallUsd === undefined
-      ? observed
-      : enforceBudget(observed, limits.maxCallUsd, (id, callUsd) => {
+      ? ending
+      : enforceBudget(ending, limits.maxCallUsd, (id, callUsd) => {
           const host = sessions.get(id);
           if (!host) return;
           log(`call budget exceeded ($${callUsd.toFixed(4)} > $${limits.maxCallUsd}): ending the call after this reply`, { callId: id }, 'warn');

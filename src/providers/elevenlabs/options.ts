@@ -58,4 +58,6 @@ export interface ElevenLabsRequest {
   readonly outputFormat: ElevenLabsOutputFormat;
   readonly language?: string;
   readonly voiceSettings?: ElevenLabsVoiceSettings;
+  /** `apply_text_normalization` on/off; omitted: ElevenLabs' default (auto). */
+  readonly normalizeText?: boolean;
 }

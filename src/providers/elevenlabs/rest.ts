@@ -3,6 +3,7 @@ import { Observable } from 'rxjs';
 import { RxVoiceError } from '../../errors.js';
 import type { Alignment, SynthesisChunk } from '../types.js';
 import { AudioDecoder } from './audio.js';
+import { textNormalization } from './websocket.js';
 import { httpError, retryDelayMs } from './errors.js';
 import type { ElevenLabsRequest } from './options.js';
 import { loadedElevenLabsSdk } from './sdk.js';
@@ -81,6 +82,7 @@ export function restSynthesis(
               outputFormat: request.outputFormat,
               modelId: request.modelId,
               ...(request.language ? { languageCode: request.language } : {}),
+              ...(request.normalizeText === undefined ? {} : { applyTextNormalization: textNormalization(request.normalizeText) }),
               ...(request.voiceSettings ? { voiceSettings: { ...request.voiceSettings } } : {}),
               ...(extra.previousText ? { previousText: extra.previousText } : {}),
           };

@@ -84,6 +84,7 @@ export function createElevenLabsSynthesizer(options: ElevenLabsSynthesizerOption
       outputFormat: elevenLabsOutputFormat(request.outputFormat),
       ...(request.language ? { language: request.language } : {}),
       ...(voiceSettings ? { voiceSettings } : {}),
+      ...(request.normalizeText === undefined ? {} : { normalizeText: request.normalizeText }),
     };
   };
 

@@ -119,6 +119,7 @@ export function streamInputSynthesis(options: StreamInputOptions, request: Eleve
         sync_alignment: 'true',
         inactivity_timeout: String(options.inactivityTimeoutS),
         ...(request.language ? { language_code: request.language } : {}),
+        ...(request.normalizeText === undefined ? {} : { apply_text_normalization: textNormalization(request.normalizeText) }),
         ...options.query,
       });
       const url = `${options.wsBase}/v1/text-to-speech/${encodeURIComponent(request.voiceId)}/stream-input?${query}`;
@@ -207,4 +208,12 @@ export function streamInputSynthesis(options: StreamInputOptions, request: Eleve
       ws = undefined;
     };
   });
+}
+
+/**
+ * `apply_text_normalization` on the stream-input URL and in the REST body: 'auto' (the default), 'on' or
+ * 'off' (elevenlabs.io/docs/api-reference/websocket, /text-to-speech/stream).
+ */
+export function textNormalization(on: boolean): 'on' | 'off' {
+  return on ? 'on' : 'off';
 }
