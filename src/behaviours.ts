@@ -78,7 +78,7 @@ export function ttsBehaviour(options: BehaviourOptions): { normalizeText?: boole
   };
 }
 
-/** Last in the chain: the background mixer, at the reply audio's rate (`ulaw_8000`, `pcm_16000`...). */
+/** Last in the chain: the background mixer, at the reply audio's sample rate. */
 export function mixBackground(options: BehaviourOptions, scheduler: SchedulerLike, outputFormat: AudioFormat | undefined): MonoTypeOperatorFunction<PipelineEvent> {
   if (!options.background) return identity;
   const rate = outputFormat?.sampleRate ?? 16000;
