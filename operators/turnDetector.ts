@@ -1,5 +1,6 @@
 import { asyncScheduler, Observable, type Observer, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { errorEvent, type MetricEvent, type PipelineEvent } from '../src/events.js';
+import { concatSamples } from '../src/audio/pcm.js';
 import { toRxVoiceError } from '../src/errors.js';
 import type { EndOfTurnRequest, TurnDetector, TurnVerdict } from '../src/turn/types.js';
 
@@ -92,7 +93,7 @@ export function turnDetector(options: TurnDetectorOptions): OperatorFunction<Pip
               silenceMs,
               ...(text === undefined ? {} : { text }),
               ...(language ? { language } : {}),
-              ...(wantsAudio && turn.sampleRate ? { audio: joined(turn.audio, turn.audioSamples), sampleRate: turn.sampleRate } : {}),
+              ...(wantsAudio && turn.sampleRate ? { audio: concatSamples(turn.audio), sampleRate: turn.sampleRate } : {}),
             },
             abort.signal,
           );
@@ -189,16 +190,6 @@ function verdictMetric(turnId: string, verdict: TurnVerdict, waitMs: number, det
     atMs,
     detail: { done: verdict.done, confidence: verdict.confidence, detector, ...(verdict.reason ? { reason: verdict.reason } : {}) },
   };
-}
-
-function joined(parts: readonly Int16Array[], total: number): Int16Array {
-  const out = new Int16Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {

@@ -52,3 +52,17 @@ export function pcm16ToBytes(samples: Int16Array): Buffer {
   for (let i = 0; i < samples.length; i++) out.writeInt16LE(samples[i]!, i * 2);
   return out;
 }
+
+/** The pieces end to end in one new array (the only piece itself when there is one). */
+export function concatSamples(parts: readonly Int16Array[]): Int16Array {
+  if (parts.length === 1) return parts[0]!;
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Int16Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -1,3 +1,4 @@
+import { concatSamples } from '../audio/pcm.js';
 import { type AudioFrame } from '../audio/frame.js';
 import { assertSampleRate } from '../audio/reframe.js';
 import { createResampler, type StreamingResampler } from '../audio/resample.js';
@@ -95,7 +96,7 @@ export class VadEngine {
       } else {
         chunks.push(frame.samples);
       }
-      pcm16 = concat(chunks);
+      pcm16 = concatSamples(chunks);
     }
     return this.run(this.cut(pcm16));
   }
@@ -186,16 +187,6 @@ export class VadEngine {
   }
 }
 
-function concat(chunks: Int16Array[]): Int16Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 export interface SpeechDetector {
   /** Feeds a frame (any supported rate); resolves with the transitions it caused. Calls are queued in order. */

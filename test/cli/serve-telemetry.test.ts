@@ -4,20 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureCall } from '../server/support/fixture-call.js';
 import type { RunningServer } from '../../src/server/types.js';
+import { until } from '../support/until.js';
 
 let child: ChildProcess | undefined;
 afterEach(() => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
 });
-
-async function until<T>(what: string, probe: () => T | undefined, tries = 600): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** `rxvoice serve` on the sandbox, one fixture call through it, then SIGTERM; what it wrote. */
 async function callThroughCli(args: string[], env: Record<string, string> = {}) {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from '../server/support/client.js';
+import { until } from '../support/until.js';
 
 let child: ChildProcess | undefined;
 afterEach(() => {
@@ -11,15 +12,6 @@ afterEach(() => {
 
 const workersOf = (pid: number): number[] =>
   readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-
-async function until<T>(what: string, probe: () => T | undefined, tries = 200): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const start = { type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 }, pipeline: 'cascaded' };
 

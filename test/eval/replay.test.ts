@@ -8,6 +8,7 @@ import { synthesizeSpeech } from '../../src/sandbox/speech.js';
 import { loadRecording } from '../../src/eval/recording.js';
 import { pcmBytes, TestClient } from '../server/support/client.js';
 import { launchChromium, parseJUnit, rxvoice } from './support.js';
+import { until } from '../support/until.js';
 
 let server: ChildProcess | undefined;
 let browser: Browser;
@@ -20,15 +21,6 @@ afterAll(async () => {
 afterEach(() => {
   if (server && server.exitCode === null) server.kill('SIGKILL');
 });
-
-async function until<T>(what: string, probe: () => T | undefined, tries = 600): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** Two caller turns spoken by espeak-ng, 6 s apart (room for any reply to play out before the next turn). */
 async function callerAudio(): Promise<Int16Array> {
