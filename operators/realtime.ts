@@ -37,7 +37,7 @@ export interface RealtimeOptions {
   /** Wire input format: PCM16 24 kHz (default) or G.711 8 kHz for telephony. */
   readonly inputFormat?: RealtimeAudioFormat;
   readonly voice?: string;
-  /** Input transcription model (default `gpt-4o-mini-transcribe`); `false`: no input transcripts. */
+  /** Input transcription model (default: the session's `defaultTranscriptionModel`); `false`: no input transcripts. */
   readonly transcriptionModel?: string | false;
   readonly language?: string;
   /**
@@ -73,7 +73,7 @@ export interface RealtimeOptions {
   readonly drainTimeoutMs?: number;
   /**
    * Open a fresh session (restored like a reconnect) at the first quiet moment after this long, before the
-   * provider's cap (`session.maxSessionMs`: OpenAI 60 minutes, Azure 30) ends it mid-reply. Default: the
+   * provider's cap (`session.maxSessionMs`) ends it mid-reply. Default: the
    * cap less 5 minutes (55 minutes when the session names no cap); 0 disables.
    */
   readonly renewAfterMs?: number;
@@ -197,7 +197,7 @@ function resolve(options: RealtimeOptions): CallConfig {
   const guarded = options.halfDuplex === true || (options.echoGuardMs ?? 0) > 0;
   const turnDetection = withBargeInDefaults(options.turnDetection ?? { type: 'server_vad' }, chainDecidesBargeIn(bargeIn, guarded));
   const tools = options.tools ?? [];
-  const transcriptionModel = options.transcriptionModel === undefined ? 'gpt-4o-mini-transcribe' : options.transcriptionModel;
+  const transcriptionModel = options.transcriptionModel ?? options.session.defaultTranscriptionModel ?? false;
   const cap = options.session.maxSessionMs;
   const sessionConfig: RealtimeSessionConfig = {
     ...(options.instructions !== undefined ? { instructions: options.instructions } : {}),

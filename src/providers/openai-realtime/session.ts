@@ -9,6 +9,7 @@ import type { OpenAIClientEvent, OpenAIServerEvent, OpenAIWireConnection } from 
 import {
   clientEventWire,
   DEFAULT_REALTIME_MODEL,
+  DEFAULT_TRANSCRIPTION_MODEL,
   INVALID_API_KEY_CLOSE,
   isAuthErrorEvent,
   normalizeServerEvent,
@@ -52,6 +53,7 @@ export function openaiRealtime(options: OpenAIRealtimeOptions): RealtimeSession 
   return {
     name: socket.name,
     maxSessionMs: socket.maxSessionMs,
+    defaultTranscriptionModel: DEFAULT_TRANSCRIPTION_MODEL,
     connect: (config) => openaiConnection(socket.connect(config), config, socket.dialect),
   };
 }

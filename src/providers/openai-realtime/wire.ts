@@ -30,6 +30,8 @@ export interface RealtimeTargetOptions {
 }
 
 export const DEFAULT_REALTIME_MODEL = 'gpt-realtime';
+/** Input transcription when the caller names no model (on Azure: a deployment of that name). */
+export const DEFAULT_TRANSCRIPTION_MODEL = 'gpt-4o-mini-transcribe';
 
 /**
  * OpenAI accepts the upgrade for a refused API key and closes with this code (reason

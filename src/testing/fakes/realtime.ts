@@ -1,6 +1,7 @@
 import { Observable, Subscriber } from 'rxjs';
 import { RxVoiceError } from '../../errors.js';
 import { openaiConnection } from '../../providers/openai-realtime/connection.js';
+import { DEFAULT_TRANSCRIPTION_MODEL } from '../../providers/openai-realtime/wire.js';
 import type { OpenAIClientEvent, OpenAIServerEvent, OpenAIWireConnection } from '../../providers/openai-realtime/events.js';
 import type { RealtimeConnection, RealtimeSession, RealtimeSessionConfig } from '../../providers/realtime-types.js';
 
@@ -132,6 +133,8 @@ export class FakeRealtimeSession implements RealtimeSession {
 
   /** Set to make the session report a provider cap (the operator renews before it). */
   maxSessionMs: number | undefined;
+  /** As the OpenAI provider's. */
+  readonly defaultTranscriptionModel = DEFAULT_TRANSCRIPTION_MODEL;
 
   connect(config: RealtimeSessionConfig): RealtimeConnection {
     const connection = new FakeRealtimeConnection(this.connections.length, config, (event, conn) => this.onSend?.(event, conn), this.greet);
