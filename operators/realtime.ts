@@ -12,6 +12,7 @@ import {
 import { cancelReply, checkBargeCandidate, onInterruption, replyActive } from '../src/realtime/barge.js';
 import { connect, lostAfterGivingUp, maybeRenew } from '../src/realtime/link.js';
 import { CallState, type CallConfig } from '../src/realtime/state.js';
+import { onSpeechPaused, onSpeechResumed } from '../src/realtime/speculation.js';
 import { onInputComplete, onLocalSpeechEnded, onLocalSpeechStarted } from '../src/realtime/turns.js';
 import { AudioUplink } from '../src/realtime/uplink.js';
 import type { ToolContext, ToolDefinition } from '../src/tools.js';
@@ -84,6 +85,12 @@ export interface RealtimeOptions {
   readonly stallTimeoutMs?: number;
   /** With `turnDetection: none`, audio kept before `speech.started` is sent with the turn. Default 300 ms. */
   readonly prePaddingMs?: number;
+  /**
+   * Local turns (turn detection `none`): at the vad's `speech.paused` commit what was said and ask for the
+   * reply, holding everything it sends until `speech.ended`; `speech.resumed` removes it without a trace.
+   * Counted as `speculation` metrics. Default true (it acts only when the vad reports pauses).
+   */
+  readonly preemptive?: boolean;
   readonly scheduler?: SchedulerLike;
 }
 
@@ -165,6 +172,14 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
                 }
                 onLocalSpeechEnded(call, event.turnId);
                 return;
+              case 'speech.paused':
+                call.emit(event);
+                if (cfg.preemptive && !cfg.serverTurns && !call.fatal) onSpeechPaused(call, event.turnId);
+                return;
+              case 'speech.resumed':
+                call.emit(event);
+                onSpeechResumed(call, event.turnId);
+                return;
               case 'reply.cancel':
                 call.emit(event);
                 cancelReply(call, event.turnId, event.byTurnId, event.reason, false);
@@ -231,6 +246,7 @@ function resolve(options: RealtimeOptions): CallConfig {
     halfDuplex: options.halfDuplex === true,
     echoGuardMs: options.echoGuardMs ?? 0,
     playback: options.playback,
+    preemptive: options.preemptive ?? true,
   };
 }
 

@@ -17,7 +17,7 @@ import { openaiRealtime } from '../src/providers/openai-realtime/session.js';
 import type { RealtimeDialect } from '../src/providers/openai-realtime/wire.js';
 import type { RealtimeAudioFormat, RealtimeSession, RealtimeTurnDetection } from '../src/providers/realtime-types.js';
 import type { Synthesizer, TtsOutputFormat, VoiceSettings } from '../src/providers/types.js';
-import { DEFAULT_SYSTEM_PROMPT, DEFAULT_VOICE, fallbackOptions, type CascadedMode } from './cascaded.js';
+import { DEFAULT_PAUSE_MS, DEFAULT_SYSTEM_PROMPT, DEFAULT_VOICE, fallbackOptions, type CascadedMode } from './cascaded.js';
 import { spokenFallback, type SpokenFallbackOptions } from '../operators/spokenFallback.js';
 
 /**
@@ -88,6 +88,12 @@ export interface RealtimePipelineOptions extends RealtimeProviderOptions {
    */
   readonly bargeIn?: RealtimeBargeIn | RealtimeBargeInOptions;
   readonly vad?: VadOptions;
+  /**
+   * Preemptive replies with local turns (default on): at a short pause (`pauseMs`, default 200) the
+   * operator commits and asks for the reply, held until the turn ends; speech after the pause removes it
+   * from the session. `false`: the reply is asked for at the end of the turn, as originally.
+   */
+  readonly preemptive?: boolean | { readonly pauseMs?: number };
   readonly sentences?: SentencesOptions;
   /** Where reply audio is recorded and the sink reports what was played; default one per subscription. */
   readonly playback?: PlaybackClock;
@@ -149,7 +155,9 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
     defer(() => {
       const playback = options.playback ?? new PlaybackClock(scheduler);
       const interruptions = new Subject<InterruptionEvent>();
-      const input = local ? vad(options.vad) : map((frame: AudioFrame): PipelineEvent => ({ type: 'audio.in', frame }));
+      const preemptive = options.preemptive ?? true;
+      const pauseMs = preemptive === false ? 0 : ((preemptive === true ? undefined : preemptive.pauseMs) ?? DEFAULT_PAUSE_MS);
+      const input = local ? vad({ pauseMs, ...options.vad }) : map((frame: AudioFrame): PipelineEvent => ({ type: 'audio.in', frame }));
       const speech: OperatorFunction<PipelineEvent, PipelineEvent> =
         choice === 'model'
           ? resampleReplyAudio(rateOf(outputFormat))
@@ -181,6 +189,7 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
           ...(options.models?.transcribe !== undefined ? { transcriptionModel: options.models.transcribe } : {}),
           ...(options.language ? { language: options.language } : {}),
           turnDetection,
+          preemptive: preemptive !== false,
           ...(options.tools ? { tools: options.tools } : {}),
           ...(options.batchMs ? { batchMs: options.batchMs } : {}),
           ...bargeInOf(options.bargeIn),

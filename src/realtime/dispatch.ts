@@ -3,6 +3,7 @@ import { countTranscriptWords, onCallerSpeech } from './barge.js';
 import { maybeComplete } from './link.js';
 import { activeTurnId } from './turns.js';
 import { onResponseAudio, onResponseDone, onResponseItem, onResponseStarted, onResponseText, onToolCall } from './responses.js';
+import { interceptSpeculation } from './speculation.js';
 import type { CallState } from './state.js';
 
 /** Neutral session events -> the call's bookkeeping and pipeline events. */
@@ -10,6 +11,7 @@ export function onRealtimeEvent(c: CallState, event: RealtimeEvent): void {
   // Only real progress proves the session works: a server that accepts connections but never answers
   // must still run out of attempts.
   if (event.type !== 'session.ready' && event.type !== 'item.added' && event.type !== 'rate_limits' && event.type !== 'error') c.attempts = 0;
+  if (interceptSpeculation(c, event)) return;
   switch (event.type) {
     case 'session.ready':
       return;

@@ -2,6 +2,7 @@ import { RxVoiceError, toRxVoiceError } from '../errors.js';
 import { errorEvent } from '../events.js';
 import { onRealtimeEvent } from './dispatch.js';
 import { requestResponse } from './responses.js';
+import { abandonSpeculation } from './speculation.js';
 import type { CallState } from './state.js';
 
 /**
@@ -91,6 +92,8 @@ function onDrop(c: CallState, err: RxVoiceError): void {
   c.connectionSub = undefined;
   c.connection = undefined;
   if (c.closed) return;
+  // Held events died with the connection: the turn goes on as if it had not paused.
+  abandonSpeculation(c);
   const active = c.activeResponse;
   if (active && !active.done && !active.cancelled) {
     c.resumeAfterDrop = { turnId: active.turnId, skipChars: active.text.length, skipSamples: active.audioSamples };

@@ -6,6 +6,7 @@ import type { PlaybackClock } from '../playback.js';
 import type { RealtimeAudioFormat, RealtimeConnection, RealtimeSession, RealtimeSessionConfig } from '../providers/realtime-types.js';
 import type { RunnableTool } from '../tool-runner.js';
 import { RealtimeHistory } from './history.js';
+import type { Discarded, Speculation } from './speculation.js';
 import type { AudioUplink } from './uplink.js';
 
 /** The `realtime` operator's options, resolved to values. */
@@ -32,6 +33,8 @@ export interface CallConfig {
   readonly halfDuplex: boolean;
   readonly echoGuardMs: number;
   readonly playback: PlaybackClock | undefined;
+  /** Local turns: commit and ask for a reply at the vad's `speech.paused`, held until `speech.ended`. */
+  readonly preemptive: boolean;
 }
 
 /** One response of the model, by the provider's (opaque) id. */
@@ -103,6 +106,10 @@ export class CallState {
   readonly toolAborts = new Map<string, { turnId: string; abort: AbortController }>();
   resumeAfterDrop: { turnId: string; skipChars: number; skipSamples: number } | undefined;
   bargeCandidate: { turnId: string; byTurnId: string; startMs: number } | undefined;
+  /** A preemptive reply started at a pause, its events held until the turn is decided. */
+  speculation: Speculation | undefined;
+  /** A discarded speculation whose events are still arriving. */
+  discarded: Discarded | undefined;
   /** A server error during a response is followed by its failed `response.done`: one error event, not two. */
   errorReportedFor: string | undefined;
 

@@ -1,6 +1,7 @@
 import { onCallerSpeech } from './barge.js';
 import { finish, maybeComplete } from './link.js';
 import { requestResponse } from './responses.js';
+import { useSpeculation } from './speculation.js';
 import type { CallState } from './state.js';
 
 /** Caller turns decided by an upstream `vad` (turn detection `none`), and the end of the caller's audio. */
@@ -19,6 +20,7 @@ export function onLocalSpeechStarted(c: CallState, turnId: string, audioMs: numb
 /** The local turn ended: its audio is committed and a response asked for. */
 export function onLocalSpeechEnded(c: CallState, turnId: string): void {
   if (c.localTurn !== turnId) return;
+  if (useSpeculation(c, turnId)) return;
   c.uplink.flush();
   c.localTurn = undefined;
   c.commitQueue.push(turnId);

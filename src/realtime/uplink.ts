@@ -91,6 +91,11 @@ export class AudioUplink {
     return audio;
   }
 
+  /** Forgets the uncommitted batches after the first `count` (the session cleared them). */
+  dropAfter(count: number): void {
+    this.uncommitted.splice(count);
+  }
+
   /** Sends the uncommitted audio again (after a reconnect). */
   resend(append: (samples: Int16Array) => void): void {
     for (const batch of this.uncommitted) append(batch.samples);
