@@ -2,7 +2,7 @@ import { RxVoiceError, toRxVoiceError } from '../errors.js';
 import { errorEvent } from '../events.js';
 import { onRealtimeEvent } from './dispatch.js';
 import { requestResponse } from './responses.js';
-import { abandonSpeculation } from './speculation.js';
+import { carrySpeculationAcrossDrop } from './speculation.js';
 import type { CallState } from './state.js';
 
 /**
@@ -54,6 +54,12 @@ function restoreSession(c: CallState): void {
 export function maybeRenew(c: CallState): void {
   if (!c.renewDue || c.closed || c.fatal || !c.connection) return;
   if (c.speechTurn !== undefined || c.localTurn !== undefined || c.outstanding()) return;
+  renewNow(c);
+}
+
+/** Swaps in a fresh connection now, restored from the history (e.g. to drop a discarded speculation's items). */
+export function renewNow(c: CallState): void {
+  if (c.closed || c.fatal || !c.connection) return;
   const old = c.connectionSub;
   c.connectionSub = undefined;
   c.connection = undefined;
@@ -92,8 +98,8 @@ function onDrop(c: CallState, err: RxVoiceError): void {
   c.connectionSub = undefined;
   c.connection = undefined;
   if (c.closed) return;
-  // Held events died with the connection: the turn goes on as if it had not paused.
-  abandonSpeculation(c);
+  // Held events died with the connection.
+  carrySpeculationAcrossDrop(c);
   const active = c.activeResponse;
   if (active && !active.done && !active.cancelled) {
     c.resumeAfterDrop = { turnId: active.turnId, skipChars: active.text.length, skipSamples: active.audioSamples };

@@ -1,6 +1,9 @@
 import { speculationMetric } from '../events.js';
 import type { RealtimeEvent } from '../providers/realtime-types.js';
 import { onRealtimeEvent } from './dispatch.js';
+import type { HistoryEntry } from './history.js';
+import { renewNow } from './link.js';
+import type { Batch } from './uplink.js';
 import { requestResponse } from './responses.js';
 import type { CallState } from './state.js';
 
@@ -24,9 +27,11 @@ import type { CallState } from './state.js';
 export interface Speculation {
   readonly turnId: string;
   /** Uncommitted batches at the commit (later ones are audio after the pause). */
-  readonly committedCount: number;
+  committedCount: number;
   readonly previousUserTurn: string | undefined;
-  readonly held: RealtimeEvent[];
+  held: RealtimeEvent[];
+  /** The connection dropped after the commit: the committed audio went into the history (restored as an item). */
+  carried?: { readonly entry: HistoryEntry; readonly audio: Batch[] };
 }
 
 /** What is left to remove of a discarded speculation whose events are still coming. */
@@ -65,6 +70,16 @@ export function onSpeechResumed(c: CallState, turnId: string): void {
   c.awaitingResponse.delete(turnId);
   c.nextResponseTurn = undefined;
   c.lastUserTurn = spec.previousUserTurn;
+  if (spec.carried) {
+    // The user item was restored into this connection by the history: a fresh one without it is cleaner
+    // than finding it, and the turn's audio goes up again in order.
+    const at = c.history.entries.indexOf(spec.carried.entry);
+    if (at >= 0) c.history.entries.splice(at, 1);
+    c.uplink.uncommitted.unshift(...spec.carried.audio);
+    c.activeResponse = undefined;
+    renewNow(c);
+    return;
+  }
   const discarded: Discarded = { awaitingCommit: true, awaitingResponseDone: true, responseId: undefined, itemIds: new Set() };
   c.discarded = discarded;
   for (const event of spec.held) discardEvent(c, event);
@@ -89,15 +104,39 @@ export function useSpeculation(c: CallState, turnId: string): boolean {
   }
   c.localTurn = undefined;
   c.speculation = undefined;
-  for (const event of spec.held) onRealtimeEvent(c, event);
+  for (const event of spec.held) onRealtimeEvent(c, event, false);
   return true;
 }
 
-/** The connection dropped mid-speculation: the turn goes on as if no pause had happened. */
-export function abandonSpeculation(c: CallState): void {
+/**
+ * The connection dropped mid-speculation. Committed already: the committed audio becomes the turn's user
+ * item in the history (restored into the next connection like any committed turn, so it is not heard
+ * twice) and the reply is asked again there, still held. Not yet committed: the turn goes on as if no
+ * pause had happened.
+ */
+export function carrySpeculationAcrossDrop(c: CallState): void {
   const spec = c.speculation;
   c.discarded = undefined;
   if (!spec) return;
+  const committed = spec.held.find((e): e is Extract<RealtimeEvent, { type: 'input.committed' }> => e.type === 'input.committed');
+  if (committed) {
+    const index = c.commitQueue.lastIndexOf(spec.turnId);
+    if (index >= 0) c.commitQueue.splice(index, 1);
+    const audio = c.uplink.uncommitted.splice(0, spec.committedCount);
+    const itemId = committed.itemId;
+    const transcript = spec.held.find((e) => e.type === 'input.transcript.done' && e.itemId === itemId);
+    const text = transcript?.type === 'input.transcript.done' ? transcript.text : '';
+    const entry: HistoryEntry = { turnId: spec.turnId, item: { type: 'user_text', text }, ...(text === '' && c.cfg.transcription ? { audio } : {}) };
+    c.history.push(entry);
+    if (itemId) c.itemTurn.set(itemId, spec.turnId);
+    // The transcript still leaves only when the turn is decided; the response died with the connection.
+    spec.held = spec.held.filter((e) => e.type === 'input.transcript.delta' || e.type === 'input.transcript.done');
+    spec.committedCount = 0;
+    spec.carried = { entry, audio };
+    c.awaitingResponse.add(spec.turnId);
+    c.nextResponseTurn = undefined;
+    return;
+  }
   c.speculation = undefined;
   c.emit(speculationMetric(spec.turnId, 'realtime', 'discarded', c.cfg.scheduler.now()));
   const index = c.commitQueue.lastIndexOf(spec.turnId);

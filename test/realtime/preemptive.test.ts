@@ -33,6 +33,11 @@ function setup() {
   let users = 0;
   let responses = 0;
   const later = (ms: number, fn: () => void): void => void ts.schedule(fn, ms);
+  // A new session starts with an empty conversation and buffer.
+  fake.onConnect = () => {
+    server.items = [];
+    server.buffer = 0;
+  };
   fake.onSend = (event, conn: FakeRealtimeConnection) => {
     switch (event.type) {
       case 'input_audio_buffer.append':
@@ -50,6 +55,9 @@ function setup() {
         later(20, () => conn.emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: id, transcript: `said ${id}` }));
         return;
       }
+      case 'conversation.item.create':
+        server.items.push(`restored-${event.item.type === 'message' ? event.item.role : event.item.type}`);
+        return;
       case 'conversation.item.delete':
         server.items = server.items.filter((i) => i !== event.item_id);
         return;
@@ -65,6 +73,8 @@ function setup() {
           onCancel?.(e, c);
         };
         later(server.startDelayMs, () => {
+          // A closed session's response never reaches the new session's conversation.
+          if (!conn.open) return;
           server.items.push(item);
           conn.emit({ type: 'response.created', response: { id } });
           conn.emit({ type: 'response.output_item.added', response_id: id, item: { id: item, type: 'message' } });
@@ -171,6 +181,58 @@ describe('realtime preemptive replies (local turns)', () => {
     expect(h.emitted('assistant.done').map((o) => o.event)).toMatchObject([{ turnId: 't1', text: 'Right.' }]);
     expect(h.server.items).toEqual(['u2', 'a2']);
     expect(h.server.committed.get('u2')).toBe(1400 * 24);
+    expect(h.speculation()).toEqual(['started', 'discarded']);
+  });
+
+  it('a drop after the speculative commit: the committed audio is restored as the turn\'s item, the reply asked again and still held', () => {
+    const h = setup();
+    h.server.replies = ['Lost.', 'Restored answer.'];
+    h.server.startDelayMs = 100;
+    h.at(0, () => h.input.next({ type: 'speech.started', turnId: 't1', audioMs: 0 }));
+    h.audio(0, 1200);
+    h.at(600, () => h.input.next({ type: 'speech.paused', turnId: 't1', audioMs: 400, decidedAudioMs: 600 }));
+    // Committed at 610, transcribed at 620; the socket drops before the response starts (700).
+    h.at(650, () => h.fake.connections[0]!.drop());
+    h.at(1200, () => h.input.next({ type: 'speech.ended', turnId: 't1', audioMs: 400, reason: 'silence', decidedAudioMs: 1200 }));
+    h.at(3000, () => h.input.complete());
+    h.ts.flush();
+
+    expect(h.fake.connections).toHaveLength(2);
+    const second = h.fake.connections[1]!;
+    // The turn's words went into the new session as its user item; nothing was committed twice.
+    expect(second.sentOf('conversation.item.create').map((e) => e.item)).toEqual([{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'said u1' }] }]);
+    expect(second.sentOf('input_audio_buffer.commit')).toHaveLength(0);
+    expect(second.sentOf('response.create')).toHaveLength(1);
+    // The reply and the transcript left only when the turn ended.
+    for (const o of [...h.emitted('assistant.text'), ...h.emitted('transcript')]) expect(o.at).toBeGreaterThanOrEqual(1200);
+    expect(h.emitted('transcript').map((o) => (o.event as { text: string }).text)).toEqual(['said u1']);
+    expect(h.emitted('assistant.done').map((o) => o.event)).toMatchObject([{ turnId: 't1', text: 'Restored answer.' }]);
+    expect(h.out.some((o) => o.event.type === 'error')).toBe(false);
+    expect(h.server.items).toEqual(['restored-user', 'a2']);
+    expect(h.speculation()).toEqual(['started', 'used']);
+  });
+
+  it('resumed after such a drop: a fresh session without the item, and the whole utterance is committed', () => {
+    const h = setup();
+    h.server.replies = ['Lost.', 'Held.', 'Final.'];
+    h.server.startDelayMs = 100;
+    h.at(0, () => h.input.next({ type: 'speech.started', turnId: 't1', audioMs: 0 }));
+    h.audio(0, 1600);
+    h.at(600, () => h.input.next({ type: 'speech.paused', turnId: 't1', audioMs: 400, decidedAudioMs: 600 }));
+    h.at(650, () => h.fake.connections[0]!.drop());
+    h.at(1000, () => h.input.next({ type: 'speech.resumed', turnId: 't1', audioMs: 1000 }));
+    h.at(1600, () => h.input.next({ type: 'speech.ended', turnId: 't1', audioMs: 1500, reason: 'silence', decidedAudioMs: 1600 }));
+    h.at(3000, () => h.input.complete());
+    h.ts.flush();
+
+    expect(h.fake.connections).toHaveLength(3);
+    const third = h.fake.connections[2]!;
+    expect(third.sentOf('conversation.item.create')).toEqual([]);
+    expect(third.sentOf('input_audio_buffer.commit')).toHaveLength(1);
+    expect(h.server.committed.get('u2')).toBe(1600 * 24);
+    expect(h.out.some((o) => o.event.type === 'assistant.text' && /Lost|Held/.test(o.event.delta))).toBe(false);
+    expect(h.emitted('assistant.done').map((o) => o.event)).toMatchObject([{ turnId: 't1', text: 'Final.' }]);
+    expect(h.server.items).toEqual(['u2', 'a3']);
     expect(h.speculation()).toEqual(['started', 'discarded']);
   });
 
