@@ -106,6 +106,10 @@ const RENEW_MARGIN_MS = 5 * 60_000;
  * in:   a-a-a-a-a-a-a-a-a-a---------------|        a audio.in (server VAD decides turns)
  * out:  a-a-S-a-a-a-E-a-a-a--T--x-x-x-D---|        S speech.started, E speech.ended, T transcript,
  *                                                   x assistant.text / assistant.audio, D assistant.done
+ *
+ * in:   S-a-a-P-a-a-E--------|                      local turns, preemptive: P speech.paused commits and
+ * out:  S-a-a-P-a-a-E(Txx)D--|                      asks; the reply is held until E (a speech.resumed
+ *                                                   instead removes it from the session)
  * ```
  *
  * Barge-in (the shared policy): caller speech during a reply cancels the response, emits `reply.cancel`

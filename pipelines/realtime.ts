@@ -99,7 +99,7 @@ export interface RealtimePipelineOptions extends RealtimeProviderOptions {
   readonly playback?: PlaybackClock;
   /** Reconnect attempts after an unexpected close; default 3. */
   readonly maxReconnects?: number;
-  /** Fresh session at the first quiet moment after this long (before the 60-minute limit); default 55 min, 0: never. */
+  /** Fresh session at the first quiet moment after this long (before the provider's cap); default the cap less 5 min, 0: never. */
   readonly renewAfterMs?: number;
   /** A due reply with no server event for this long is asked again on a fresh session; default 15 s, 0: never. */
   readonly stallTimeoutMs?: number;
