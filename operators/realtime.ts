@@ -10,7 +10,7 @@ import {
   type RealtimeTurnDetection,
 } from '../src/providers/realtime-types.js';
 import { cancelReply, checkBargeCandidate, onInterruption, replyActive } from '../src/realtime/barge.js';
-import { connect, lostAfterGivingUp, maybeRenew } from '../src/realtime/link.js';
+import { connect, lostAfterGivingUp } from '../src/realtime/link.js';
 import { CallState, type CallConfig } from '../src/realtime/state.js';
 import { onSpeechPaused, onSpeechResumed } from '../src/realtime/speculation.js';
 import { onInputComplete, onLocalSpeechEnded, onLocalSpeechStarted } from '../src/realtime/turns.js';
@@ -142,10 +142,10 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
           else checkBargeCandidate(call);
         }
         call.emit(event);
-        if (call.renewDue) maybeRenew(call);
+        if (call.connection?.renewDue) call.connection.checkRenewal();
       };
 
-      connect(call, false);
+      connect(call);
       if (options.interruptions) call.subs.push(options.interruptions.subscribe((e: InterruptionEvent) => onInterruption(call, e)));
       call.subs.push(
         source.subscribe({
@@ -199,7 +199,6 @@ export function realtime(options: RealtimeOptions): OperatorFunction<PipelineEve
 
       return () => {
         call.closed = true;
-        call.stallTimer?.unsubscribe();
         for (const { abort } of call.toolAborts.values()) abort.abort();
         for (const s of call.subs) s.unsubscribe();
         call.connection?.close();

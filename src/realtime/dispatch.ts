@@ -6,14 +6,8 @@ import { onResponseAudio, onResponseDone, onResponseItem, onResponseStarted, onR
 import { interceptSpeculation } from './speculation.js';
 import type { CallState } from './state.js';
 
-/**
- * Neutral session events -> the call's bookkeeping and pipeline events. `live`: false for held events
- * replayed later (they prove nothing about the connection of now).
- */
-export function onRealtimeEvent(c: CallState, event: RealtimeEvent, live = true): void {
-  // Only real progress proves the session works: a server that accepts connections but never answers
-  // must still run out of attempts.
-  if (live && event.type !== 'session.ready' && event.type !== 'item.added' && event.type !== 'rate_limits' && event.type !== 'error') c.attempts = 0;
+/** Neutral session events -> the call's bookkeeping and pipeline events. */
+export function onRealtimeEvent(c: CallState, event: RealtimeEvent): void {
   if (interceptSpeculation(c, event)) return;
   switch (event.type) {
     case 'session.ready':

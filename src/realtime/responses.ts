@@ -2,7 +2,7 @@ import type { AudioFrame, SampleRate } from '../audio/frame.js';
 import { formatRate, type RealtimeEvent } from '../providers/realtime-types.js';
 import { runToolCall } from '../tool-runner.js';
 import { cancelReply, replyActive } from './barge.js';
-import { armStallTimer, maybeComplete } from './link.js';
+import { maybeComplete } from './link.js';
 import type { CallState, ResponseState } from './state.js';
 
 type Ev<T extends RealtimeEvent['type']> = Extract<RealtimeEvent, { type: T }>;
@@ -11,8 +11,8 @@ type Ev<T extends RealtimeEvent['type']> = Extract<RealtimeEvent, { type: T }>;
 export function requestResponse(c: CallState, turnId: string): void {
   c.nextResponseTurn = turnId;
   c.awaitingResponse.add(turnId);
+  // The resilient connection bounds the wait for it (stall timeout).
   c.conn()?.createResponse();
-  armStallTimer(c);
 }
 
 export function responseOf(c: CallState, responseId: string | undefined): ResponseState | undefined {

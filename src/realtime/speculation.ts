@@ -104,7 +104,7 @@ export function useSpeculation(c: CallState, turnId: string): boolean {
   }
   c.localTurn = undefined;
   c.speculation = undefined;
-  for (const event of spec.held) onRealtimeEvent(c, event, false);
+  for (const event of spec.held) onRealtimeEvent(c, event);
   return true;
 }
 

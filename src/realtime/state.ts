@@ -3,7 +3,8 @@ import type { BargeInThresholds } from '../bargein-policy.js';
 import { RxVoiceError, type ErrorCode } from '../errors.js';
 import { errorEvent, type PipelineEvent } from '../events.js';
 import type { PlaybackClock } from '../playback.js';
-import type { RealtimeAudioFormat, RealtimeConnection, RealtimeSession, RealtimeSessionConfig } from '../providers/realtime-types.js';
+import type { RealtimeAudioFormat, RealtimeSession, RealtimeSessionConfig } from '../providers/realtime-types.js';
+import type { ResilientConnection } from './resilient.js';
 import type { RunnableTool } from '../tool-runner.js';
 import { RealtimeHistory } from './history.js';
 import type { Discarded, Speculation } from './speculation.js';
@@ -67,19 +68,15 @@ export class CallState {
   readonly history = new RealtimeHistory();
 
   // connection
-  connection: RealtimeConnection | undefined;
+  connection: ResilientConnection | undefined;
   connectionSub: Subscription | undefined;
   /** Where the current connection's audio timeline starts in the call's. */
   connBaseMs = 0;
-  attempts = 0;
   fatal = false;
   fatalCode: ErrorCode = 'connection';
   /** Turns already named in an utteranceLost error after giving up (each named once). */
   lostNamed = new Set<string>();
   closed = false;
-  renewTimer: Subscription | undefined;
-  renewDue = false;
-  stallTimer: Subscription | undefined;
   drainTimer: Subscription | undefined;
   inputDone = false;
 
@@ -121,7 +118,7 @@ export class CallState {
   ) {}
 
   /** The live connection, if the chain has not given up. */
-  conn(): RealtimeConnection | undefined {
+  conn(): ResilientConnection | undefined {
     return this.connection && !this.fatal ? this.connection : undefined;
   }
 
