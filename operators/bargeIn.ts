@@ -3,16 +3,10 @@ import { frameEndMs } from '../src/audio/frame.js';
 import type { PipelineEvent, TranscriptEvent } from '../src/events.js';
 import type { PlaybackClock } from '../src/playback.js';
 import { countWords } from '../src/text/segmenter.js';
+import { bargeInThresholds, type BargeInPolicy } from '../src/bargein-policy.js';
 
-/** When caller speech during a reply counts as a barge-in. `false`: never (a new final transcript still ends a stale reply). */
-export type BargeInPolicy =
-  | false
-  | {
-      /** The caller must have spoken this long (audio time) before the reply is cut. Default 0. */
-      readonly minSpeechMs?: number;
-      /** A partial or final transcript with at least this many words is needed. Default 0. */
-      readonly minWords?: number;
-    };
+/** When caller speech during a reply counts as a barge-in: the policy both chains share (src/bargein-policy.ts). */
+export type { BargeInPolicy };
 
 export interface BargeInOptions {
   /** The clock `tts` records reply audio in (the same instance): tells whether a reply is still active. */
@@ -69,8 +63,7 @@ export function bargeIn(options: BargeInOptions): OperatorFunction<PipelineEvent
   const scheduler = options.scheduler ?? asyncScheduler;
   const clock = options.playback;
   const policy = options.policy ?? {};
-  const minSpeechMs = policy === false ? 0 : Math.max(0, policy.minSpeechMs ?? 0);
-  const minWords = policy === false ? 0 : Math.max(0, policy.minWords ?? 0);
+  const { minSpeechMs, minWords } = bargeInThresholds(policy);
   const resume = options.resume ?? true;
 
   return (source) =>

@@ -3,6 +3,7 @@ import { Conversation } from '../src/conversation.js';
 import { RxVoiceError, toRxVoiceError } from '../src/errors.js';
 import { addUsage, errorEvent, retryMetric, type PipelineEvent, type TokenUsage } from '../src/events.js';
 import type { ChatChunk, ChatModel, ChatToolCall } from '../src/providers/types.js';
+import { runTool as runSharedTool } from '../src/tool-runner.js';
 import { toToolSpec, type ToolDefinition } from '../src/tools.js';
 import { retryDelayMs, type RetryOptions } from './transcribe.js';
 
@@ -145,24 +146,9 @@ export function llmStream(options: LlmStreamOptions): OperatorFunction<PipelineE
       };
     });
 
-  const runTool = async (call: ChatToolCall, turnId: string, signal: AbortSignal): Promise<{ output: string; isError: boolean }> => {
-    const tool = tools.get(call.name);
-    if (!tool) return { output: JSON.stringify({ error: `unknown tool: ${call.name}` }), isError: true };
-    let args: Record<string, unknown>;
-    try {
-      const parsed: unknown = call.arguments.trim() === '' ? {} : JSON.parse(call.arguments);
-      args = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : { value: parsed };
-    } catch {
-      return { output: JSON.stringify({ error: 'the arguments were not valid JSON' }), isError: true };
-    }
-    try {
-      const result = await tool.handler(args, { turnId, signal });
-      return { output: JSON.stringify(result) ?? 'null', isError: false };
-    } catch (err) {
-      const message = toRxVoiceError(err, 'tool', 'tool_failed').message;
-      return { output: JSON.stringify({ error: message }), isError: true };
-    }
-  };
+  // The shared runner (src/tool-runner.ts): the same parsing and redacted error text as the realtime chain.
+  const runTool = (call: ChatToolCall, turnId: string, signal: AbortSignal): Promise<{ output: string; isError: boolean }> =>
+    runSharedTool(tools.get(call.name), call.name, call.arguments, { turnId, signal });
 
   return (source) =>
     new Observable<PipelineEvent>((subscriber) => {

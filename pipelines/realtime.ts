@@ -14,7 +14,7 @@ import { PlaybackClock } from '../src/playback.js';
 import { DEFAULT_MODEL_VOICE, DEFAULT_REALTIME_TRANSCRIPTION_MODEL, realtimeProviders } from '../src/providers/defaults.js';
 import type { RealtimeTurnDetection } from '../src/providers/realtime-types.js';
 import { afterSpeech, beforeSpeech, mixBackground, ttsBehaviour } from '../src/behaviours.js';
-import { bargeInSettings, costStage, DEFAULT_SYSTEM_PROMPT, fallbackOptions, voiceOf } from './options.js';
+import { bargeInSettings, costStage, DEFAULT_PAUSE_MS, DEFAULT_SYSTEM_PROMPT, fallbackOptions, voiceOf } from './options.js';
 import type { RealtimePipelineOptions, RealtimeTtsChoice } from './realtimeOptions.js';
 
 export type { RealtimeBargeInOptions, RealtimePipelineOptions, RealtimeTtsChoice } from './realtimeOptions.js';
@@ -40,7 +40,9 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
     defer(() => {
       const playback = options.playback ?? new PlaybackClock(scheduler);
       const interruptions = new Subject<InterruptionEvent>();
-      const input = local ? vad(options.vad) : map((frame: AudioFrame): PipelineEvent => ({ type: 'audio.in', frame }));
+      const preemptive = options.preemptive ?? true;
+      const pauseMs = preemptive === false ? 0 : ((preemptive === true ? undefined : preemptive.pauseMs) ?? DEFAULT_PAUSE_MS);
+      const input = local ? vad({ pauseMs, ...options.vad }) : map((frame: AudioFrame): PipelineEvent => ({ type: 'audio.in', frame }));
       const speech: OperatorFunction<PipelineEvent, PipelineEvent> =
         choice === 'model'
           ? resampleAssistantAudio((options.outputFormat ?? PCM16_16K).sampleRate)
@@ -70,6 +72,7 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
           ...(options.models?.transcribe !== undefined ? { transcriptionModel: options.models.transcribe } : {}),
           ...(options.language ? { language: options.language } : {}),
           turnDetection,
+          preemptive: preemptive !== false,
           ...(options.tools ? { tools: options.tools } : {}),
           ...(options.batchMs ? { batchMs: options.batchMs } : {}),
           ...bargeInOf(options.bargeIn),

@@ -46,6 +46,12 @@ export interface RealtimePipelineOptions extends RealtimeProviderOptions, Endpoi
    */
   readonly bargeIn?: BargeInChoice;
   readonly vad?: VadOptions;
+  /**
+   * Preemptive replies with local turns (default on): at a short pause (`pauseMs`, default 200) the
+   * operator commits and asks for the reply, held until the turn ends; speech after the pause removes it
+   * from the session. `false`: the reply is asked for at the end of the turn, as originally.
+   */
+  readonly preemptive?: boolean | { readonly pauseMs?: number };
   readonly sentences?: SentencesOptions;
   /** Where reply audio is recorded and the sink reports what was played; default one per subscription. */
   readonly playback?: PlaybackClock;

@@ -1,36 +1,113 @@
 import type { Observable } from 'rxjs';
+import type { TokenUsage } from '../events.js';
 import type { JsonSchema } from './types.js';
 
 /**
- * The small, vendor-neutral interface behind the `realtime` operator (LiveKit-plugin style): the operator
- * speaks the GA event vocabulary and never knows the URL, the auth header or the protocol dialect (GA or
- * the retired beta/Azure-preview one) of the server behind it. The provider translates both ways.
+ * The vendor-neutral realtime speech-model interface behind the `realtime` operator: verbs going up, neutral
+ * events coming down, item and response ids as opaque strings. A provider (OpenAI / Azure OpenAI in
+ * `src/providers/openai-realtime/`) owns the URL, the auth, the dialect and every wire event name.
  *
  * ```
  * const connection = session.connect(config);      // nothing happens yet
- * connection.events.subscribe(...)                  // opens ONE socket, sends session.update first
- * connection.send({ type: 'input_audio_buffer.append', audio })  // queued until the socket is open
- * unsubscribe                                       // closes it with 1000
+ * connection.events.subscribe(...)                  // opens ONE connection, applies the config first
+ * connection.appendAudio(samples)                   // queued until the connection is open
+ * unsubscribe                                       // closes it normally
  * ```
  */
 export interface RealtimeSession {
   readonly name: string;
-  /** A new connection (one socket); call again to reconnect. */
+  /** The provider's hard limit on one connection's length (OpenAI 60 min, Azure 30 min); undefined: none known. */
+  readonly maxSessionMs?: number;
+  /** The input transcription model used when the caller names none; undefined: no input transcripts by default. */
+  readonly defaultTranscriptionModel?: string;
+  /** A new connection; call again to reconnect. */
   connect(config: RealtimeSessionConfig): RealtimeConnection;
 }
 
 export interface RealtimeConnection {
   /**
-   * Server events in GA names (beta names are renamed by the provider). Subscribing opens the socket; the
-   * stream completes when the socket closes after `close()`, and errors with an `RxVoiceError` when the
-   * upgrade is refused (`auth` for 401/403) or the socket closes unexpectedly (`connection`, retryable; or
-   * `session_expired` after the server's maximum session length). Unsubscribing closes the socket.
+   * Neutral events. Subscribing opens the connection; the stream completes after `close()`, and errors with
+   * an `RxVoiceError` when the connection is refused (`auth`), drops (`connection`, retryable) or reaches
+   * the provider's maximum length (`session_expired`, retryable). Unsubscribing closes it.
    */
-  readonly events: Observable<RealtimeServerEvent>;
-  /** Sends a client event (GA shape); queued while the socket opens. False once the socket is closed. */
-  send(event: RealtimeClientEvent): boolean;
-  /** Closes the socket normally (1000); `events` completes. */
+  readonly events: Observable<RealtimeEvent>;
+  /** Caller audio at `formatRate(config.inputFormat)`, mono. False once the connection is closed. */
+  appendAudio(samples: Int16Array): boolean;
+  /** Ends the pending user input: it becomes a user item (`input.committed`). */
+  commit(): boolean;
+  /** Drops uncommitted input audio. */
+  clearInput(): boolean;
+  createResponse(): boolean;
+  /** Cancels the response in flight (the given one, or whichever is active). */
+  cancelResponse(responseId?: string): boolean;
+  /** Cuts an assistant audio item to what was played: the model then remembers only that. */
+  truncate(itemId: string, atMs: number): boolean;
+  deleteItem(itemId: string): boolean;
+  /** Adds an item to the conversation (history restore, a heard-text replacement), after `previousItemId` if given. */
+  addItem(item: RealtimeItem, previousItemId?: string): boolean;
+  /** Answers a `tool.call`. */
+  sendToolResult(callId: string, output: string): boolean;
+  updateSession(config: RealtimeSessionConfig): boolean;
   close(): void;
+}
+
+/** A conversation item the client adds (history restore, tool exchanges, heard text). */
+export type RealtimeItem =
+  | { readonly type: 'user_text'; readonly text: string }
+  /** A user turn whose transcript never arrived: its audio at the input rate, so the model still hears it. */
+  | { readonly type: 'user_audio'; readonly samples: Int16Array }
+  | { readonly type: 'assistant_text'; readonly text: string }
+  | { readonly type: 'tool_call'; readonly callId: string; readonly name: string; readonly arguments: string }
+  | { readonly type: 'tool_result'; readonly callId: string; readonly output: string };
+
+/** How a response ended. */
+export type RealtimeResponseStatus = 'completed' | 'cancelled' | 'failed' | 'incomplete';
+
+/**
+ * What a realtime connection reports. Audio positions are ms of input audio since the connection's first
+ * appended sample; ids are the provider's, opaque.
+ */
+export type RealtimeEvent =
+  | { readonly type: 'session.ready' }
+  /** Server turn detection heard speech start / stop. */
+  | { readonly type: 'speech.started'; readonly itemId?: string; readonly audioMs: number }
+  | { readonly type: 'speech.stopped'; readonly itemId?: string; readonly audioMs: number }
+  /** The pending input became user item `itemId`. */
+  | { readonly type: 'input.committed'; readonly itemId?: string }
+  | { readonly type: 'item.added'; readonly itemId: string; readonly previousItemId: string | null }
+  | { readonly type: 'input.transcript.delta'; readonly itemId: string; readonly delta: string }
+  | { readonly type: 'input.transcript.done'; readonly itemId: string; readonly text: string; readonly language?: string }
+  | { readonly type: 'input.transcript.failed'; readonly itemId?: string; readonly message: string }
+  | { readonly type: 'response.started'; readonly responseId?: string }
+  /** The response opened an output item: an assistant message (text / audio) or a tool call. */
+  | { readonly type: 'response.item'; readonly responseId?: string; readonly itemId: string; readonly kind: 'message' | 'tool_call' }
+  /** Reply text, or the transcript of the model's own audio. */
+  | { readonly type: 'response.text'; readonly responseId?: string; readonly itemId?: string; readonly delta: string }
+  /** Reply audio at the output format's rate. */
+  | { readonly type: 'response.audio'; readonly responseId?: string; readonly itemId?: string; readonly samples: Int16Array }
+  | { readonly type: 'tool.call'; readonly responseId?: string; readonly callId: string; readonly name: string; readonly arguments: string }
+  | {
+      readonly type: 'response.done';
+      readonly responseId?: string;
+      readonly status: RealtimeResponseStatus;
+      /** The assistant message item of the response, if it had one. */
+      readonly messageItemId?: string;
+      readonly usage?: TokenUsage;
+      /** Why a `failed` response failed. */
+      readonly error?: string;
+    }
+  | { readonly type: 'rate_limits'; readonly limits: readonly RealtimeRateLimit[] }
+  /**
+   * `commit_empty`: too little audio to commit; `server`: any other server error; `protocol`: a message
+   * the provider could not read.
+   */
+  | { readonly type: 'error'; readonly code: 'commit_empty' | 'server' | 'protocol'; readonly message: string };
+
+export interface RealtimeRateLimit {
+  readonly name: string;
+  readonly remaining: number;
+  readonly limit: number;
+  readonly resetSeconds: number;
 }
 
 /** Input audio on the wire: PCM16 at 24 kHz, or G.711 (8 kHz) for telephony. */
@@ -76,47 +153,6 @@ export interface RealtimeSessionConfig {
   readonly tools?: readonly RealtimeToolSpec[];
   readonly toolChoice?: 'auto' | 'none' | 'required';
 }
-
-/** A server event in GA names. Only `type` is certain; every other field is read defensively. */
-export interface RealtimeServerEvent {
-  readonly type: string;
-  readonly [field: string]: unknown;
-}
-
-/** Client events the operator sends (GA shapes). */
-export type RealtimeClientEvent =
-  | { readonly type: 'input_audio_buffer.append'; readonly audio: string }
-  | { readonly type: 'input_audio_buffer.commit' }
-  | { readonly type: 'input_audio_buffer.clear' }
-  | { readonly type: 'response.create'; readonly response?: Readonly<Record<string, unknown>> }
-  | { readonly type: 'response.cancel'; readonly response_id?: string }
-  | {
-      readonly type: 'conversation.item.truncate';
-      readonly item_id: string;
-      readonly content_index: number;
-      readonly audio_end_ms: number;
-    }
-  | { readonly type: 'conversation.item.delete'; readonly item_id: string }
-  | { readonly type: 'conversation.item.create'; readonly previous_item_id?: string | null; readonly item: RealtimeItem };
-
-/** Conversation items the client creates (history restore, tool results), GA content-part spellings. */
-export type RealtimeItem =
-  | {
-      readonly type: 'message';
-      readonly role: 'user' | 'system';
-      readonly content: readonly (
-        | { readonly type: 'input_text'; readonly text: string }
-        /** Base64 audio in the session's input format (a user turn whose transcript never arrived). */
-        | { readonly type: 'input_audio'; readonly audio: string }
-      )[];
-    }
-  | {
-      readonly type: 'message';
-      readonly role: 'assistant';
-      readonly content: readonly { readonly type: 'output_text'; readonly text: string }[];
-    }
-  | { readonly type: 'function_call'; readonly call_id: string; readonly name: string; readonly arguments: string }
-  | { readonly type: 'function_call_output'; readonly call_id: string; readonly output: string };
 
 /** Bytes per ms of input/output audio on the wire, and the sample rate. */
 export function formatRate(format: RealtimeAudioFormat): 24000 | 8000 {

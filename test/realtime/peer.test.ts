@@ -6,9 +6,10 @@ import { resample } from '../../src/audio/resample.js';
 import { readWavFile } from '../../src/audio/wav.js';
 import { resolveEndpoints, SANDBOX_API_KEY } from '../../src/providers/env.js';
 import { encodeAudio } from '../../src/providers/openai-realtime/audio.js';
-import { openaiRealtime } from '../../src/providers/openai-realtime/session.js';
+import { openaiRealtimeSocket } from '../../src/providers/openai-realtime/session.js';
 import { sessionUpdate } from '../../src/providers/openai-realtime/wire.js';
-import type { RealtimeClientEvent, RealtimeServerEvent, RealtimeSessionConfig } from '../../src/providers/realtime-types.js';
+import type { OpenAIClientEvent as RealtimeClientEvent, OpenAIServerEvent as RealtimeServerEvent } from '../../src/providers/openai-realtime/events.js';
+import type { RealtimeSessionConfig } from '../../src/providers/realtime-types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { FIXTURES } from './support.js';
 
@@ -53,7 +54,7 @@ const finished = (seen: readonly RealtimeServerEvent[]): boolean =>
 
 /** Sends the exchange after `session.updated`, collects events until `response.done`. */
 function viaRxvoice(callId: string): Promise<RealtimeServerEvent[]> {
-  const session = openaiRealtime({ endpoint: resolveEndpoints({}, sandbox.url).openai, callId });
+  const session = openaiRealtimeSocket({ endpoint: resolveEndpoints({}, sandbox.url).openai, callId });
   const connection = session.connect(config);
   const seen: RealtimeServerEvent[] = [];
   return new Promise((resolve, reject) => {

@@ -5,9 +5,10 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { RxVoiceError } from '../../src/errors.js';
 import type { OpenAIEndpoint } from '../../src/providers/env.js';
 import { AudioDeltaDecoder, encodeAudio } from '../../src/providers/openai-realtime/audio.js';
-import { openaiRealtime } from '../../src/providers/openai-realtime/session.js';
+import { openaiRealtimeSocket } from '../../src/providers/openai-realtime/session.js';
 import { clientEventWire, normalizeServerEvent, realtimeTarget, sessionUpdate } from '../../src/providers/openai-realtime/wire.js';
-import type { RealtimeServerEvent, RealtimeSessionConfig } from '../../src/providers/realtime-types.js';
+import type { OpenAIServerEvent as RealtimeServerEvent } from '../../src/providers/openai-realtime/events.js';
+import type { RealtimeSessionConfig } from '../../src/providers/realtime-types.js';
 
 const openai: OpenAIEndpoint = { kind: 'openai', baseURL: 'https://api.openai.com/v1', apiKey: 'sk-test-abcdef123456', sandbox: false };
 const azure: OpenAIEndpoint = {
@@ -164,7 +165,7 @@ async function scriptedServer(
 }
 
 function run(endpoint: OpenAIEndpoint, extra: { callId?: string; keepAliveMs?: number } = {}) {
-  const connection = openaiRealtime({ endpoint, ...extra }).connect({ output: 'text', inputFormat: 'pcm16', turnDetection: { type: 'none' } });
+  const connection = openaiRealtimeSocket({ endpoint, ...extra }).connect({ output: 'text', inputFormat: 'pcm16', turnDetection: { type: 'none' } });
   const events: RealtimeServerEvent[] = [];
   const ended = new Promise<{ error?: RxVoiceError }>((resolve) => {
     connection.events.subscribe({ next: (e) => events.push(e), error: (error: RxVoiceError) => resolve({ error }), complete: () => resolve({}) });

@@ -3,21 +3,19 @@ import WebSocket from 'ws';
 import type { IncomingMessage } from 'node:http';
 import { redactSecrets, RxVoiceError } from '../../errors.js';
 import type { OpenAIEndpoint } from '../env.js';
-import type {
-  RealtimeClientEvent,
-  RealtimeConnection,
-  RealtimeServerEvent,
-  RealtimeSession,
-  RealtimeSessionConfig,
-} from '../realtime-types.js';
+import type { RealtimeSession, RealtimeSessionConfig } from '../realtime-types.js';
+import { openaiConnection } from './connection.js';
+import type { OpenAIClientEvent, OpenAIServerEvent, OpenAIWireConnection } from './events.js';
 import {
   clientEventWire,
   DEFAULT_REALTIME_MODEL,
+  DEFAULT_TRANSCRIPTION_MODEL,
   INVALID_API_KEY_CLOSE,
   isAuthErrorEvent,
   normalizeServerEvent,
   realtimeTarget,
   sessionUpdate,
+  type RealtimeDialect,
   type RealtimeTargetOptions,
 } from './wire.js';
 
@@ -32,19 +30,50 @@ export interface OpenAIRealtimeOptions extends RealtimeTargetOptions {
   readonly connectTimeoutMs?: number;
 }
 
+/** OpenAI's documented cap on one realtime session ("The maximum duration of a Realtime session is 60 minutes", Realtime API guide). */
+export const OPENAI_MAX_SESSION_MS = 60 * 60_000;
+/** Azure OpenAI's ("The maximum session duration is 30 minutes", Azure OpenAI realtime audio how-to / quotas). */
+export const AZURE_MAX_SESSION_MS = 30 * 60_000;
+
+/** A wire-level session: one socket per `connect()`, GA event shapes both ways. */
+export interface OpenAIWireSession {
+  readonly name: string;
+  readonly maxSessionMs: number;
+  /** The protocol dialect the socket speaks (GA or the retired beta / Azure preview one). */
+  readonly dialect: RealtimeDialect;
+  connect(config: RealtimeSessionConfig): OpenAIWireConnection;
+}
+
 /**
- * The OpenAI / Azure OpenAI realtime provider over `ws`: one socket per `connect()`. Sends the
- * `session.update` first, renames beta events to GA names, turns a refused upgrade or an `invalid_api_key`
- * error event into an `auth` error, and the 60-minute limit (`session_expired` + close 1001) into a
- * retryable `session_expired` error so the operator reconnects.
+ * The OpenAI / Azure OpenAI realtime provider, vendor-neutral: verbs and neutral events over
+ * `openaiRealtimeSocket`.
  */
 export function openaiRealtime(options: OpenAIRealtimeOptions): RealtimeSession {
+  const socket = openaiRealtimeSocket(options);
+  return {
+    name: socket.name,
+    maxSessionMs: socket.maxSessionMs,
+    defaultTranscriptionModel: DEFAULT_TRANSCRIPTION_MODEL,
+    connect: (config) => openaiConnection(socket.connect(config), config, socket.dialect),
+  };
+}
+
+/**
+ * The wire under `openaiRealtime`, over `ws`: one socket per `connect()`. Sends the `session.update`
+ * first, renames beta events to GA names, turns a refused upgrade or an `invalid_api_key` error event into
+ * an `auth` error, and the session cap (`session_expired` + close 1001) into a retryable
+ * `session_expired` error so the operator reconnects.
+ */
+export function openaiRealtimeSocket(options: OpenAIRealtimeOptions): OpenAIWireSession {
   const target = realtimeTarget(options.endpoint, options);
   // `<vendor>:<model>`, as the other providers name themselves (the cost meter prices by the model part).
   const model = options.model ?? (options.endpoint.kind === 'azure' ? options.endpoint.deployments.realtime : DEFAULT_REALTIME_MODEL);
-  const name = `${options.endpoint.kind === 'azure' ? 'azure-openai-realtime' : 'openai-realtime'}:${model}`;
+  const azure = options.endpoint.kind === 'azure';
+  const name = `${azure ? 'azure-openai-realtime' : 'openai-realtime'}:${model}`;
   return {
     name,
+    maxSessionMs: azure ? AZURE_MAX_SESSION_MS : OPENAI_MAX_SESSION_MS,
+    dialect: target.dialect,
     connect: (config) => connectSocket(target, config, options),
   };
 }
@@ -53,13 +82,13 @@ function connectSocket(
   target: ReturnType<typeof realtimeTarget>,
   config: RealtimeSessionConfig,
   options: OpenAIRealtimeOptions,
-): RealtimeConnection {
+): OpenAIWireConnection {
   let socket: WebSocket | undefined;
   let closedByUs = false;
   let finished = false;
   const queue: string[] = [];
 
-  const send = (event: RealtimeClientEvent | Record<string, unknown>): boolean => {
+  const send = (event: OpenAIClientEvent | Record<string, unknown>): boolean => {
     if (finished || closedByUs) return false;
     const text = JSON.stringify(event);
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(text);
@@ -67,7 +96,7 @@ function connectSocket(
     return true;
   };
 
-  const events = new Observable<RealtimeServerEvent>((subscriber) => {
+  const events = new Observable<OpenAIServerEvent>((subscriber) => {
     if (socket) {
       subscriber.error(new RxVoiceError({ code: 'internal', stage: 'realtime', message: 'A realtime connection can be subscribed once' }));
       return;
@@ -145,7 +174,7 @@ function connectSocket(
         subscriber.next({ type: 'client.protocol_error', message: 'Realtime message without a type' });
         return;
       }
-      const event = normalizeServerEvent(parsed as RealtimeServerEvent);
+      const event = normalizeServerEvent(parsed as OpenAIServerEvent);
       if (event.type === 'error') {
         if (isAuthErrorEvent(event)) {
           fail(new RxVoiceError({ code: 'auth', stage: 'realtime', status: 401, message: `Realtime session refused the API key: ${serverErrorMessage(event)}` }));
@@ -201,7 +230,7 @@ function connectSocket(
   };
 }
 
-function serverErrorMessage(event: RealtimeServerEvent): string {
+function serverErrorMessage(event: OpenAIServerEvent): string {
   const error = event.error as { message?: unknown; code?: unknown } | undefined;
   const message = typeof error?.message === 'string' ? error.message : 'error';
   return redactSecrets(message);

@@ -1,11 +1,6 @@
 import type { OpenAIEndpoint } from '../env.js';
-import type {
-  RealtimeAudioFormat,
-  RealtimeClientEvent,
-  RealtimeServerEvent,
-  RealtimeSessionConfig,
-  RealtimeTurnDetection,
-} from '../realtime-types.js';
+import type { RealtimeAudioFormat, RealtimeSessionConfig, RealtimeTurnDetection } from '../realtime-types.js';
+import { BETA_TO_GA_EVENTS, GA_TO_BETA_PART_TYPES, type OpenAIClientEvent, type OpenAIServerEvent } from './events.js';
 
 /**
  * The wire details of OpenAI / Azure OpenAI realtime (OpenAI Realtime API reference, Azure realtime guides): URL forms, auth headers,
@@ -35,6 +30,8 @@ export interface RealtimeTargetOptions {
 }
 
 export const DEFAULT_REALTIME_MODEL = 'gpt-realtime';
+/** Input transcription when the caller names no model (on Azure: a deployment of that name). */
+export const DEFAULT_TRANSCRIPTION_MODEL = 'gpt-4o-mini-transcribe';
 
 /**
  * OpenAI accepts the upgrade for a refused API key and closes with this code (reason
@@ -151,35 +148,24 @@ export function sessionUpdate(config: RealtimeSessionConfig, dialect: RealtimeDi
   };
 }
 
-const BETA_TO_GA: Readonly<Record<string, string>> = {
-  'response.audio.delta': 'response.output_audio.delta',
-  'response.audio.done': 'response.output_audio.done',
-  'response.audio_transcript.delta': 'response.output_audio_transcript.delta',
-  'response.audio_transcript.done': 'response.output_audio_transcript.done',
-  'response.text.delta': 'response.output_text.delta',
-  'response.text.done': 'response.output_text.done',
-  // GA servers send added + done; beta (and some GA traces) send created: one name for the operator.
-  'conversation.item.created': 'conversation.item.added',
-};
-
 /** Renames beta events to their GA names; GA events pass unchanged. */
-export function normalizeServerEvent(event: RealtimeServerEvent): RealtimeServerEvent {
-  const renamed = BETA_TO_GA[event.type];
+export function normalizeServerEvent(event: OpenAIServerEvent): OpenAIServerEvent {
+  const renamed = BETA_TO_GA_EVENTS[event.type];
   return renamed ? { ...event, type: renamed } : event;
 }
 
 /** Writes a client event in the dialect: beta wants `text` where GA says `output_text`. */
-export function clientEventWire(event: RealtimeClientEvent, dialect: RealtimeDialect): RealtimeClientEvent | Record<string, unknown> {
+export function clientEventWire(event: OpenAIClientEvent, dialect: RealtimeDialect): OpenAIClientEvent | Record<string, unknown> {
   if (dialect === 'ga' || event.type !== 'conversation.item.create') return event;
   const item = event.item;
   if (item.type === 'message' && item.role === 'assistant') {
-    return { ...event, item: { ...item, content: item.content.map((c) => ({ type: 'text', text: c.text })) } };
+    return { ...event, item: { ...item, content: item.content.map((c) => ({ type: GA_TO_BETA_PART_TYPES[c.type] ?? c.type, text: c.text })) } };
   }
   return event;
 }
 
 /** Error codes that mean the key was refused after the upgrade. */
-export function isAuthErrorEvent(event: RealtimeServerEvent): boolean {
+export function isAuthErrorEvent(event: OpenAIServerEvent): boolean {
   const error = event.error as { code?: unknown; type?: unknown } | undefined;
   const code = typeof error?.code === 'string' ? error.code : '';
   const type = typeof error?.type === 'string' ? error.type : '';

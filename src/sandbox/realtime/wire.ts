@@ -1,3 +1,4 @@
+import { GA_ONLY_EVENTS, GA_TO_BETA_EVENTS, GA_TO_BETA_PART_TYPES } from '../../providers/openai-realtime/events.js';
 import type { Protocol } from './config.js';
 
 /** A server event as it goes on the wire (always a JSON object with `type` and `event_id`). */
@@ -5,22 +6,11 @@ export type ServerEvent = { readonly type: string } & Record<string, unknown>;
 
 /**
  * The beta protocol is the GA engine under other names (OpenAI Realtime API reference): the engine speaks GA and this
- * layer renames events, content-part types and response fields on the way out.
+ * layer renames events, content-part types and response fields on the way out, with the client's own copy of the map.
  */
-const BETA_EVENT_NAMES: Readonly<Record<string, string>> = {
-  'response.output_audio.delta': 'response.audio.delta',
-  'response.output_audio.done': 'response.audio.done',
-  'response.output_audio_transcript.delta': 'response.audio_transcript.delta',
-  'response.output_audio_transcript.done': 'response.audio_transcript.done',
-  'response.output_text.delta': 'response.text.delta',
-  'response.output_text.done': 'response.text.done',
-  'conversation.item.added': 'conversation.item.created',
-};
-
-/** Events that do not exist in the beta protocol. */
-const GA_ONLY = new Set(['conversation.item.done']);
-
-const BETA_PART_TYPES: Readonly<Record<string, string>> = { output_text: 'text', output_audio: 'audio' };
+const BETA_EVENT_NAMES = GA_TO_BETA_EVENTS;
+const GA_ONLY = GA_ONLY_EVENTS;
+const BETA_PART_TYPES = GA_TO_BETA_PART_TYPES;
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,28 +1,28 @@
 import { Observable, Subscriber } from 'rxjs';
 import { RxVoiceError } from '../../errors.js';
-import type {
-  RealtimeClientEvent,
-  RealtimeConnection,
-  RealtimeServerEvent,
-  RealtimeSession,
-  RealtimeSessionConfig,
-} from '../../providers/realtime-types.js';
+import { openaiConnection } from '../../providers/openai-realtime/connection.js';
+import { DEFAULT_TRANSCRIPTION_MODEL } from '../../providers/openai-realtime/wire.js';
+import type { OpenAIClientEvent, OpenAIServerEvent, OpenAIWireConnection } from '../../providers/openai-realtime/events.js';
+import type { RealtimeConnection, RealtimeSession, RealtimeSessionConfig } from '../../providers/realtime-types.js';
 
-/** One connection of a `FakeRealtimeSession`: what the client sent, and levers to play the server. */
-export class FakeRealtimeConnection implements RealtimeConnection {
-  readonly sent: RealtimeClientEvent[] = [];
-  private subscriber: Subscriber<RealtimeServerEvent> | undefined;
+/**
+ * One connection of a `FakeRealtimeSession`: an in-process OpenAI-GA-dialect server. What the client sent
+ * (wire events), and levers to play the server (wire events).
+ */
+export class FakeRealtimeConnection implements OpenAIWireConnection {
+  readonly sent: OpenAIClientEvent[] = [];
+  private subscriber: Subscriber<OpenAIServerEvent> | undefined;
   private ended = false;
   private ids = 0;
-  readonly events: Observable<RealtimeServerEvent>;
+  readonly events: Observable<OpenAIServerEvent>;
 
   constructor(
     readonly index: number,
     readonly config: RealtimeSessionConfig,
-    private readonly onSend: (event: RealtimeClientEvent, connection: FakeRealtimeConnection) => void,
+    private readonly onSend: (event: OpenAIClientEvent, connection: FakeRealtimeConnection) => void,
     greet = true,
   ) {
-    this.events = new Observable<RealtimeServerEvent>((subscriber) => {
+    this.events = new Observable<OpenAIServerEvent>((subscriber) => {
       this.subscriber = subscriber;
       if (greet) subscriber.next({ type: 'session.created', session: { id: `sess_fake_${index}` } });
       return () => {
@@ -37,7 +37,7 @@ export class FakeRealtimeConnection implements RealtimeConnection {
     return this.subscriber !== undefined && !this.ended;
   }
 
-  send(event: RealtimeClientEvent): boolean {
+  send(event: OpenAIClientEvent): boolean {
     if (this.ended) return false;
     this.sent.push(event);
     this.onSend(event, this);
@@ -53,12 +53,12 @@ export class FakeRealtimeConnection implements RealtimeConnection {
   }
 
   /** The sent events of one type. */
-  sentOf<T extends RealtimeClientEvent['type']>(type: T): Extract<RealtimeClientEvent, { type: T }>[] {
-    return this.sent.filter((e): e is Extract<RealtimeClientEvent, { type: T }> => e.type === type);
+  sentOf<T extends OpenAIClientEvent['type']>(type: T): Extract<OpenAIClientEvent, { type: T }>[] {
+    return this.sent.filter((e): e is Extract<OpenAIClientEvent, { type: T }> => e.type === type);
   }
 
   /** Plays one server event. */
-  emit(event: RealtimeServerEvent): void {
+  emit(event: OpenAIServerEvent): void {
     this.subscriber?.next(event);
   }
 
@@ -117,24 +117,30 @@ export class FakeRealtimeConnection implements RealtimeConnection {
 
 /**
  * A scriptable `RealtimeSession` for marble tests: every `connect()` makes a `FakeRealtimeConnection`
- * (it sends `session.created` when subscribed). Play the server with `current.emit(...)`, `replyText`,
- * `drop()`; react to what the client sends with `onSend`.
+ * (it sends `session.created` when subscribed) behind the OpenAI provider's neutral adapter, so a test
+ * plays a real wire dialect through the real translation. Play the server with `current.emit(...)`,
+ * `replyText`, `drop()`; react to what the client sends with `onSend`.
  */
 export class FakeRealtimeSession implements RealtimeSession {
   readonly name = 'fake-realtime';
   readonly connections: FakeRealtimeConnection[] = [];
   /** Called for every client event, after it is recorded: script the server's answers here. */
-  onSend: ((event: RealtimeClientEvent, connection: FakeRealtimeConnection) => void) | undefined;
+  onSend: ((event: OpenAIClientEvent, connection: FakeRealtimeConnection) => void) | undefined;
   /** Called for every new connection (before the client subscribes to it). */
   onConnect: ((connection: FakeRealtimeConnection) => void) | undefined;
   /** Send `session.created` when a connection is subscribed (a healthy server). Default true. */
   greet = true;
 
-  connect(config: RealtimeSessionConfig): FakeRealtimeConnection {
+  /** Set to make the session report a provider cap (the operator renews before it). */
+  maxSessionMs: number | undefined;
+  /** As the OpenAI provider's. */
+  readonly defaultTranscriptionModel = DEFAULT_TRANSCRIPTION_MODEL;
+
+  connect(config: RealtimeSessionConfig): RealtimeConnection {
     const connection = new FakeRealtimeConnection(this.connections.length, config, (event, conn) => this.onSend?.(event, conn), this.greet);
     this.connections.push(connection);
     this.onConnect?.(connection);
-    return connection;
+    return openaiConnection(connection, config);
   }
 
   /** The newest connection. */
@@ -145,7 +151,7 @@ export class FakeRealtimeSession implements RealtimeSession {
   }
 
   /** Every event sent over every connection, in order. */
-  sent(): RealtimeClientEvent[] {
+  sent(): OpenAIClientEvent[] {
     return this.connections.flatMap((c) => c.sent);
   }
 }
