@@ -1,77 +1,14 @@
-import { asyncScheduler, Observable, ReplaySubject, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import type { AudioFrame, SampleRate } from '../src/audio/frame.js';
+import { asyncScheduler, Observable, type OperatorFunction } from 'rxjs';
 import { RxVoiceError, toRxVoiceError } from '../src/errors.js';
 import { errorEvent, type PipelineEvent } from '../src/events.js';
 import { PlaybackClock } from '../src/playback.js';
-import { PCM16_16K, type AudioFormat } from '../src/audio/format.js';
-import type { SynthesisChunk, Synthesizer, VoiceStyle } from '../src/providers/types.js';
-import { heardLength, type TimedChar } from '../src/text/heard.js';
+import { PCM16_16K } from '../src/audio/format.js';
+import type { SynthesisChunk } from '../src/providers/types.js';
+import type { TtsOptions } from '../src/tts/options.js';
+import { heardLength } from '../src/text/heard.js';
+import { createReply, cutFrame, joinHeard, takeAudio, type Reply } from '../src/tts/reply.js';
 
-/** `whole`: speak the reply's full text at `assistant.done` (the seed). `streamed`: speak segments as they come. */
-export type TtsMode = 'whole' | 'streamed';
-
-export interface TtsOptions {
-  /** The provider; its model is chosen where it is built, not here. */
-  readonly synthesizer: Synthesizer;
-  /** The provider's voice id; omitted: the synthesizer's default voice. */
-  readonly voiceId?: string;
-  /** Default PCM16 at 16 kHz (`{ encoding: 'mulaw', sampleRate: 8000 }` for telephony). */
-  readonly outputFormat?: AudioFormat;
-  readonly language?: string;
-  readonly voiceStyle?: VoiceStyle;
-  /** Default `streamed`. */
-  readonly mode?: TtsMode;
-  /**
-   * Streamed mode: open the turn's synthesis at its final transcript, before the reply's first text exists,
-   * so a stream-input socket's connect (TLS, upgrade) overlaps the model's first token. Default false.
-   */
-  readonly openEarly?: boolean;
-  /**
-   * Speak each reply in its caller turn's language (the final transcript's `language`), with that
-   * language's voice from `voices` when there is one; replies of their own (idle prompts) take the last
-   * turn's. Off by default: `language` and `voiceId` hold for the call.
-   */
-  readonly followLanguage?: boolean;
-  /** Voice id per ISO-639-1 language, for `followLanguage`. */
-  readonly voices?: Readonly<Record<string, string>>;
-  /** Ask the synthesizer to read numbers, dates... out itself (`SynthesisRequest.normalizeText`); omitted: its default. */
-  readonly normalizeText?: boolean;
-  /** Output frame length in ms. Default 20. */
-  readonly frameMs?: number;
-  /** Where emitted reply audio is recorded; share it with `bargeIn` and the sink. */
-  readonly playback?: PlaybackClock;
-  readonly scheduler?: SchedulerLike;
-}
-
-/** One reply being (or waiting to be) spoken. */
-interface Reply {
-  readonly turnId: string;
-  /** The text handed to the synthesizer so far. */
-  text: string;
-  /** Streamed mode: the reply's text pieces; replayed to the synthesis when it starts. */
-  readonly input?: ReplaySubject<string>;
-  state: 'queued' | 'running' | 'finished';
-  subscription?: Subscription;
-  requestAt: number;
-  /** Opened at the transcript, before any text: the first-byte clock starts at the first text. */
-  early?: boolean;
-  firstByte: boolean;
-  /** Audio received, in samples (alignment offsets). */
-  samplesIn: number;
-  /** Audio emitted as frames, in samples. */
-  samplesOut: number;
-  seq: number;
-  sampleRate?: SampleRate;
-  pending: Int16Array;
-  readonly timeline: TimedChar[];
-  /** Timeline entries before this index start before the audio emitted so far (no later frame has them). */
-  timelineDone: number;
-  /** For a resumed reply: what was heard before the cut, and how long it played. */
-  readonly heardBefore: string;
-  readonly playedBefore: number;
-  /** Set on a resumed reply: the caller turn whose false interruption it resumes after. */
-  readonly resumedBy?: string;
-}
+export type { TtsMode, TtsOptions } from '../src/tts/options.js';
 
 /**
  * Text to speech: turns a reply's text into `assistant.audio` frames through a `Synthesizer`.
@@ -137,23 +74,7 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
         streamed: boolean,
         before?: { heard: string; playedMs: number; by: string },
       ): Reply => {
-        const reply: Reply = {
-          turnId,
-          text,
-          ...(streamed ? { input: new ReplaySubject<string>() } : {}),
-          state: 'queued',
-          requestAt: 0,
-          firstByte: false,
-          samplesIn: 0,
-          samplesOut: 0,
-          seq: 0,
-          pending: new Int16Array(0),
-          timeline: [],
-          timelineDone: 0,
-          heardBefore: before?.heard ?? '',
-          playedBefore: before?.playedMs ?? 0,
-          ...(before ? { resumedBy: before.by } : {}),
-        };
+        const reply = createReply(turnId, text, streamed, before);
         replies.set(turnId, reply);
         if (replies.size > 64) replies.delete(replies.keys().next().value as string);
         queue.push(reply);
@@ -161,22 +82,8 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
       };
 
       const emitFrame = (reply: Reply, samples: Int16Array): void => {
-        const rate = reply.sampleRate!;
-        const startMs = (reply.samplesOut * 1000) / rate;
-        const endMs = ((reply.samplesOut + samples.length) * 1000) / rate;
-        const frame: AudioFrame = { samples, sampleRate: rate, startMs, seq: reply.seq++ };
-        reply.samplesOut += samples.length;
-        // Characters that start in this frame. Frames only move forward, so the prefix of the timeline
-        // that starts before this frame's end is never needed again: skip it (was a filter over the
-        // whole reply's timeline per frame).
-        const timeline = reply.timeline;
-        let text = '';
-        for (let i = reply.timelineDone; i < timeline.length; i++) {
-          const c = timeline[i]!;
-          if (c.startMs >= startMs && c.startMs < endMs) text += c.char;
-        }
-        while (reply.timelineDone < timeline.length && timeline[reply.timelineDone]!.startMs < endMs) reply.timelineDone++;
-        playback.emitted(reply.turnId, endMs - startMs);
+        const { frame, text, durationMs } = cutFrame(reply, samples);
+        playback.emitted(reply.turnId, durationMs);
         subscriber.next({ type: 'assistant.audio', turnId: reply.turnId, frame, ...(text ? { text } : {}) });
       };
 
@@ -186,7 +93,6 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
         if (chunk.sampleRate !== reply.sampleRate) {
           throw new RxVoiceError({ code: 'protocol', stage: 'tts', message: `sample rate changed mid-reply (${reply.sampleRate} -> ${chunk.sampleRate})` });
         }
-        const rate = reply.sampleRate;
         if (!reply.firstByte && chunk.samples.length > 0) {
           reply.firstByte = true;
           const now = scheduler.now();
@@ -200,22 +106,7 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
             detail: { mode, synthesizer: options.synthesizer.name, sinceRequest: true },
           });
         }
-        const offsetMs = (reply.samplesIn * 1000) / rate;
-        const a = chunk.alignment;
-        if (a) {
-          for (let i = 0; i < a.chars.length; i++) {
-            const start = offsetMs + (a.charStartMs[i] ?? 0);
-            reply.timeline.push({ char: a.chars[i]!, startMs: start, endMs: start + (a.charDurationMs[i] ?? 0) });
-          }
-        }
-        reply.samplesIn += chunk.samples.length;
-        const frameSamples = Math.max(1, Math.round((rate * frameMs) / 1000));
-        let pending = concat(reply.pending, chunk.samples);
-        while (pending.length >= frameSamples) {
-          emitFrame(reply, pending.slice(0, frameSamples));
-          pending = pending.subarray(frameSamples);
-        }
-        reply.pending = pending.slice();
+        for (const samples of takeAudio(reply, chunk, frameMs)) emitFrame(reply, samples);
       };
 
       const heardOf = (reply: Reply | undefined, playedMs: number): number =>
@@ -415,18 +306,4 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
         queue.length = 0;
       };
     });
-}
-
-function concat(a: Int16Array, b: Int16Array): Int16Array {
-  if (a.length === 0) return b;
-  const out = new Int16Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-function joinHeard(before: string, after: string): string {
-  if (before === '') return after;
-  if (after === '') return before;
-  return `${before.trimEnd()} ${after.trimStart()}`;
 }
