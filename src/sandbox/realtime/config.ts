@@ -1,3 +1,4 @@
+import { fromGaAudioFormat, gaAudioFormat, isRealtimeWireFormat } from '../../providers/openai-realtime/audio-format.js';
 import type { WireAudioFormat } from './audio.js';
 
 /**
@@ -111,32 +112,19 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 function gaFormat(value: unknown, param: string): WireAudioFormat {
   if (!isObject(value)) throw new ConfigError('invalid_type', `Invalid type for '${param}': expected an object.`, param);
-  switch (value.type) {
-    case 'audio/pcm':
-      if (value.rate !== undefined && value.rate !== 24000) {
-        throw new ConfigError('invalid_value', `Invalid value for '${param}.rate': only 24000 is supported.`, `${param}.rate`);
-      }
-      return 'pcm16';
-    case 'audio/pcmu':
-      return 'pcmu';
-    case 'audio/pcma':
-      return 'pcma';
-    default:
-      throw new ConfigError('invalid_value', `Invalid value for '${param}.type': expected audio/pcm, audio/pcmu or audio/pcma.`, `${param}.type`);
+  const format = fromGaAudioFormat(value);
+  if (format === undefined) {
+    throw new ConfigError('invalid_value', `Invalid value for '${param}.type': expected audio/pcm, audio/pcmu or audio/pcma.`, `${param}.type`);
   }
+  if (format === 'pcm16' && value.rate !== undefined && value.rate !== 24000) {
+    throw new ConfigError('invalid_value', `Invalid value for '${param}.rate': only 24000 is supported.`, `${param}.rate`);
+  }
+  return format;
 }
 
 function betaFormat(value: unknown, param: string): WireAudioFormat {
-  switch (value) {
-    case 'pcm16':
-      return 'pcm16';
-    case 'g711_ulaw':
-      return 'pcmu';
-    case 'g711_alaw':
-      return 'pcma';
-    default:
-      throw new ConfigError('invalid_value', `Invalid value for '${param}': expected pcm16, g711_ulaw or g711_alaw.`, param);
-  }
+  if (isRealtimeWireFormat(value)) return value;
+  throw new ConfigError('invalid_value', `Invalid value for '${param}': expected pcm16, g711_ulaw or g711_alaw.`, param);
 }
 
 function turnDetection(value: unknown, current: TurnDetection | null, param: string): TurnDetection | null {
@@ -284,20 +272,6 @@ function applyBeta(s: Json, current: SessionConfig): SessionConfig {
   return next;
 }
 
-const GA_FORMAT: Record<WireAudioFormat, Json> = {
-  pcm16: { type: 'audio/pcm', rate: 24000 },
-  pcmu: { type: 'audio/pcmu' },
-  pcma: { type: 'audio/pcma' },
-};
-const BETA_FORMAT: Record<WireAudioFormat, string> = { pcm16: 'pcm16', pcmu: 'g711_ulaw', pcma: 'g711_alaw' };
-
-export function gaFormatObject(format: WireAudioFormat): Json {
-  return { ...GA_FORMAT[format] };
-}
-export function betaFormatName(format: WireAudioFormat): string {
-  return BETA_FORMAT[format];
-}
-
 function turnDetectionObject(td: TurnDetection | null, silenceDefaultMs: number, protocol: Protocol): Json | null {
   if (td === null) return null;
   if (td.type === 'semantic_vad') {
@@ -335,8 +309,8 @@ export function sessionObject(
       modalities: config.output === 'audio' ? ['text', 'audio'] : ['text'],
       instructions: config.instructions,
       voice: config.voice,
-      input_audio_format: BETA_FORMAT[config.inputFormat],
-      output_audio_format: BETA_FORMAT[config.outputFormat],
+      input_audio_format: config.inputFormat,
+      output_audio_format: config.outputFormat,
       input_audio_transcription: transcriptionObject(config.transcription),
       input_audio_noise_reduction: config.noiseReduction,
       turn_detection: td,
@@ -349,7 +323,7 @@ export function sessionObject(
     };
   }
   const input = {
-    format: gaFormatObject(config.inputFormat),
+    format: gaAudioFormat(config.inputFormat),
     transcription: transcriptionObject(config.transcription),
     noise_reduction: config.noiseReduction,
     turn_detection: td,
@@ -379,7 +353,7 @@ export function sessionObject(
     expires_at: ids.expiresAt,
     audio: {
       input,
-      output: { format: gaFormatObject(config.outputFormat), voice: config.voice, speed: config.speed },
+      output: { format: gaAudioFormat(config.outputFormat), voice: config.voice, speed: config.speed },
     },
     include: config.include,
   };

@@ -1,6 +1,7 @@
 import type { SandboxContext, SandboxMessage, SandboxReply } from '../context.js';
 import { DEFAULT_AFTER_CHUNKS, DEFAULT_STALL_MS } from '../faults.js';
 import type { FaultSpec } from '../types.js';
+import { gaAudioFormat } from '../../providers/openai-realtime/audio-format.js';
 import { encodeWireAudio, formatSampleRate, type WireAudioFormat } from './audio.js';
 import type { ToolDefinition } from './config.js';
 import { newId } from './ids.js';
@@ -128,7 +129,7 @@ export class ResponseRun {
       conversation_id: plan.inConversation ? plan.conversationId : null,
       output_modalities: [plan.output],
       max_output_tokens: plan.maxOutputTokens,
-      audio: { output: { format: formatObject(plan.outputFormat), voice: plan.voice } },
+      audio: { output: { format: gaAudioFormat(plan.outputFormat), voice: plan.voice } },
       usage,
       metadata: plan.metadata ?? null,
     };
@@ -434,10 +435,6 @@ export class ResponseRun {
       },
     });
   }
-}
-
-function formatObject(format: WireAudioFormat): Record<string, unknown> {
-  return format === 'pcm16' ? { type: 'audio/pcm', rate: 24000 } : { type: format === 'pcmu' ? 'audio/pcmu' : 'audio/pcma' };
 }
 
 /** Word-sized pieces whose concatenation is the text (leading spaces kept, as OpenAI's deltas have them). */
