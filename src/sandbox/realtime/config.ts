@@ -52,7 +52,15 @@ export interface SessionConfig {
   readonly temperature: number;
   readonly tracing: unknown;
   readonly include: readonly string[] | null;
+  /** GA only: how the conversation is cut when it outgrows the context window. */
+  readonly truncation: Truncation;
 }
+
+/**
+ * GA `session.truncation` (openai-node resources/realtime/realtime.ts RealtimeTruncation:
+ * `'auto' | 'disabled' | {type: 'retention_ratio', retention_ratio}`); GA session objects always carry it.
+ */
+export type Truncation = 'auto' | 'disabled' | { readonly type: 'retention_ratio'; readonly retention_ratio: number };
 
 export const DEFAULT_TURN_DETECTION: TurnDetection = {
   type: 'server_vad',
@@ -84,6 +92,7 @@ export function defaultConfig(model: string, kind: 'realtime' | 'transcription',
     temperature: 0.8,
     tracing: null,
     include: null,
+    truncation: 'auto',
   };
 }
 
@@ -201,6 +210,16 @@ function maxTokens(value: unknown, param: string): number | 'inf' {
   throw new ConfigError('invalid_value', `Invalid value for '${param}': expected 1-4096 or "inf".`, param);
 }
 
+function truncation(value: unknown): Truncation {
+  if (value === 'auto' || value === 'disabled') return value;
+  if (isObject(value) && value.type === 'retention_ratio') {
+    const ratio = value.retention_ratio;
+    if (typeof ratio === 'number' && ratio >= 0 && ratio <= 1) return { type: 'retention_ratio', retention_ratio: ratio };
+    throw new ConfigError('invalid_value', "Invalid value for 'session.truncation.retention_ratio': expected a number from 0 to 1.", 'session.truncation.retention_ratio');
+  }
+  throw new ConfigError('invalid_value', "Invalid value for 'session.truncation': expected 'auto', 'disabled' or a retention_ratio object.", 'session.truncation');
+}
+
 /** Applies a `session.update` payload (only the fields present change) and returns the new config. */
 export function parseSessionUpdate(raw: unknown, current: SessionConfig, protocol: Protocol): SessionConfig {
   if (!isObject(raw)) throw new ConfigError('invalid_type', "Invalid type for 'session': expected an object.", 'session');
@@ -224,6 +243,7 @@ function applyGa(s: Json, current: SessionConfig): SessionConfig {
   if (s.max_output_tokens !== undefined) next = { ...next, maxOutputTokens: maxTokens(s.max_output_tokens, 'session.max_output_tokens') };
   if (s.tracing !== undefined) next = { ...next, tracing: s.tracing };
   if (s.include !== undefined) next = { ...next, include: Array.isArray(s.include) ? s.include.map(String) : null };
+  if (s.truncation !== undefined) next = { ...next, truncation: truncation(s.truncation) };
   const audio = s.audio;
   if (audio !== undefined) {
     if (!isObject(audio)) throw new ConfigError('invalid_type', "Invalid type for 'session.audio'.", 'session.audio');
@@ -349,6 +369,7 @@ export function sessionObject(
     tool_choice: config.toolChoice,
     max_output_tokens: config.maxOutputTokens,
     tracing: config.tracing,
+    truncation: config.truncation,
     prompt: null,
     expires_at: ids.expiresAt,
     audio: {
