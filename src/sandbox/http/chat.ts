@@ -210,8 +210,33 @@ export async function handleChat(state: SandboxState, req: IncomingMessage, res:
     }
   }
   if (!(await sse.send(chunk({}, finishReason)))) return;
+  if (vendor === 'azure' && !(await sse.send(contentFilterAnnotation(replyText.length)))) return;
   if (includeUsage && !(await sse.send({ ...common, object: 'chat.completion.chunk', choices: [], usage }))) return;
   sse.end();
+}
+
+/**
+ * Azure's content-filter annotation for the completion, which comes AFTER the `finish_reason` chunk:
+ * a choice with no `delta`, `finish_reason: null`, the filter results and the offsets they cover, in a
+ * chunk with empty `id`/`model`/`object` (learn.microsoft.com/azure/foundry/openai/concepts/content-streaming,
+ * "Asynchronous Filter": annotation messages follow the completion; sample stream there). A client that
+ * takes `finish_reason` as the end must keep reading to `[DONE]` and skip it.
+ */
+function contentFilterAnnotation(completionChars: number): Record<string, unknown> {
+  return {
+    choices: [
+      {
+        index: 0,
+        finish_reason: null,
+        content_filter_offsets: { check_offset: 0, start_offset: 0, end_offset: completionChars },
+        content_filter_results: { ...CONTENT_FILTER_RESULTS, protected_material_code: { filtered: false, detected: false }, protected_material_text: { filtered: false, detected: false } },
+      },
+    ],
+    created: 0,
+    id: '',
+    model: '',
+    object: '',
+  };
 }
 
 /**

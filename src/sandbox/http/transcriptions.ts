@@ -138,6 +138,19 @@ function srtTime(seconds: number, separator: ',' | '.'): string {
   return `${pad(Math.floor(ms / 3_600_000))}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)}${separator}${pad(ms % 1000, 3)}`;
 }
 
+/** Words without punctuation, each given a share of the audio by its length (TranscriptionWord: word, start, end). */
+function wordTimes(text: string, seconds: number): Array<{ word: string; start: number; end: number }> {
+  const words = text.split(/\s+/).map((w) => w.replace(/^[^\p{L}\p{N}']+|[^\p{L}\p{N}']+$/gu, '')).filter((w) => w !== '');
+  const total = words.reduce((n, w) => n + w.length, 0);
+  const round = (t: number): number => Math.round(t * 100) / 100;
+  let at = 0;
+  return words.map((word) => {
+    const start = at;
+    at += total === 0 ? 0 : (word.length / total) * seconds;
+    return { word, start: round(start), end: round(at) };
+  });
+}
+
 /** Serves `POST .../audio/transcriptions` for OpenAI and both Azure URL forms. */
 export async function handleTranscription(
   state: SandboxState,
@@ -260,7 +273,10 @@ export async function handleTranscription(
       usage,
     };
     if (!(await sse.send(done))) return;
-    return sse.end();
+    // The stream ends after `transcript.text.done`: no `[DONE]` line, unlike chat (openai-node
+    // resources/audio/transcriptions.ts: TranscriptionStreamEvent = TranscriptionTextDeltaEvent |
+    // TranscriptionTextDoneEvent; the done event is the last).
+    return sse.close();
   }
 
   switch (format) {
@@ -270,17 +286,29 @@ export async function handleTranscription(
       return sendWithFault(res, fault, `1\n${srtTime(0, ',')} --> ${srtTime(seconds, ',')}\n${text}\n\n`, 'text');
     case 'vtt':
       return sendWithFault(res, fault, `WEBVTT\n\n${srtTime(0, '.')} --> ${srtTime(seconds, '.')}\n${text}\n\n`, 'text');
-    case 'verbose_json':
+    case 'verbose_json': {
+      // `timestamp_granularities[]` picks `segments` (the default), `words`, or both (openai-node
+      // resources/audio/transcriptions.ts: TranscriptionCreateParams.timestamp_granularities,
+      // TranscriptionVerbose.words / segments; the SDK sends arrays as `name[]` form fields).
+      const granularities = [...(upload.fields.get('timestamp_granularities[]') ?? []), ...(upload.fields.get('timestamp_granularities') ?? [])];
+      const withWords = granularities.includes('word');
+      const withSegments = granularities.length === 0 || granularities.includes('segment');
       return sendWithFault(res, fault, {
         task: 'transcribe',
         language: LANGUAGE_NAMES[utterance.language] ?? utterance.language,
         duration: seconds,
         text,
-        segments: [
-          { id: 0, seek: 0, start: 0, end: seconds, text: ` ${text}`, tokens: pieces.map((_, i) => 50364 + i), temperature: 0, avg_logprob: -0.1, compression_ratio: 1, no_speech_prob: 0.01 },
-        ],
+        ...(withWords ? { words: wordTimes(text, seconds) } : {}),
+        ...(withSegments
+          ? {
+              segments: [
+                { id: 0, seek: 0, start: 0, end: seconds, text: ` ${text}`, tokens: pieces.map((_, i) => 50364 + i), temperature: 0, avg_logprob: -0.1, compression_ratio: 1, no_speech_prob: 0.01 },
+              ],
+            }
+          : {}),
         usage,
       });
+    }
     case 'diarized_json':
       return sendWithFault(res, fault, {
         task: 'transcribe',
