@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureCall } from '../server/support/fixture-call.js';
 import type { RunningServer } from '../../src/server/types.js';
+import { startOtlpCollector } from '../support/otlp-collector.js';
 
 let child: ChildProcess | undefined;
 afterEach(() => {
@@ -55,20 +54,10 @@ describe('rxvoice serve telemetry', () => {
 
 describe('rxvoice serve traces', () => {
   it('exports the call\'s spans over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set', async () => {
-    const bodies: string[] = [];
-    const collector = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString()));
-      req.on('end', () => {
-        if (req.url === '/v1/traces') bodies.push(body);
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-    const port = (collector.address() as AddressInfo).port;
-    const { callId } = await callThroughCli([], { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_SERVICE_NAME: 'voice-test' });
-    collector.close();
-    const text = bodies.join('\n');
+    const collector = await startOtlpCollector();
+    const { callId } = await callThroughCli([], { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_SERVICE_NAME: 'voice-test' });
+    await collector.close();
+    const text = collector.bodies.join('\n');
     expect(text).toContain('"rxvoice.call"');
     expect(text).toContain('"rxvoice.chat"');
     expect(text).toContain(callId);
