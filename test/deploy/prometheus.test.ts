@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { speechCall } from '../server/support/client.js';
+import { speechCall } from '../server/support/fixture-call.js';
 import { capture, freePort, requireBinary, spawnChild, spawnServe, tempDir, until } from './support.js';
 
 requireBinary('prometheus', ['--version']);
