@@ -7,6 +7,7 @@ import type { OpenAIEndpoint } from '../env.js';
 import type { ChatChunk, ChatModel, ChatRequest } from '../types.js';
 import { connectionError, httpError, isAbortError, resolveRequest, sharedDispatcher } from './http.js';
 import { readSse } from './sse.js';
+import type { ChatCompletionChunkWire } from './wire.js';
 
 export interface OpenAIChatModelOptions {
   readonly endpoint: OpenAIEndpoint;
@@ -70,19 +71,6 @@ export function chatRequestBody(model: string, req: ChatRequest, defaults: { tem
   };
 }
 
-interface WireChunk {
-  choices?: {
-    delta?: {
-      content?: string | null;
-      refusal?: string | null;
-      tool_calls?: { index?: number; id?: string; function?: { name?: string; arguments?: string } }[];
-    };
-    finish_reason?: string | null;
-  }[];
-  usage?: unknown;
-  error?: { message?: string; code?: string | number };
-}
-
 async function streamChat(
   options: OpenAIChatModelOptions,
   model: string,
@@ -120,9 +108,9 @@ async function streamChat(
         sawDone = true;
         return true;
       }
-      let chunk: WireChunk;
+      let chunk: ChatCompletionChunkWire;
       try {
-        chunk = JSON.parse(data) as WireChunk;
+        chunk = JSON.parse(data) as ChatCompletionChunkWire;
       } catch {
         failure = new RxVoiceError({ code: 'protocol', stage: 'llm', message: 'malformed chat stream event', retryable: true });
         return true;

@@ -9,6 +9,7 @@ import type { SandboxState, TranscriptionUploadStat } from '../state.js';
 import { sleep } from '../time.js';
 import { splitTokens } from '../tokens.js';
 import { CALL_HEADER, TURN_HEADER, FAULT_HEADER } from '../types.js';
+import type { TranscriptLogprobWire, TranscriptionStreamEventWire } from '../../providers/openai/wire.js';
 import { headerValue } from './body.js';
 import { sendWithFault } from './respond.js';
 
@@ -256,7 +257,7 @@ export async function handleTranscription(
       };
   const includes = [...(upload.fields.get('include[]') ?? []), ...(upload.fields.get('include') ?? [])];
   const withLogprobs = includes.includes('logprobs') && !isWhisper;
-  const logprobsOf = (piece: string): Array<{ token: string; logprob: number; bytes: number[] }> => [
+  const logprobsOf = (piece: string): TranscriptLogprobWire[] => [
     { token: piece, logprob: -0.01, bytes: [...Buffer.from(piece, 'utf8')] },
   ];
   respond(200);
@@ -264,9 +265,10 @@ export async function handleTranscription(
   if (first(upload.fields, 'stream') === 'true' && !isWhisper) {
     const sse = new SseStream(res, fault);
     for (const piece of pieces) {
-      if (!(await sse.send({ type: 'transcript.text.delta', delta: piece, ...(withLogprobs ? { logprobs: logprobsOf(piece) } : {}) }))) return;
+      const delta: TranscriptionStreamEventWire = { type: 'transcript.text.delta', delta: piece, ...(withLogprobs ? { logprobs: logprobsOf(piece) } : {}) };
+      if (!(await sse.send(delta))) return;
     }
-    const done = {
+    const done: TranscriptionStreamEventWire = {
       type: 'transcript.text.done',
       text,
       ...(withLogprobs ? { logprobs: pieces.flatMap(logprobsOf) } : {}),
