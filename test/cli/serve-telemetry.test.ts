@@ -3,20 +3,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureCall } from '../server/support/fixture-call.js';
 import type { RunningServer } from '../../src/server/types.js';
 import { startOtlpCollector } from '../support/otlp-collector.js';
+import { until } from '../support/until.js';
 
 let child: ChildProcess | undefined;
 afterEach(() => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
 });
 
-async function until<T>(what: string, probe: () => T | undefined, tries = 600): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** `rxvoice serve` on the sandbox, one fixture call through it, then SIGTERM; what it wrote. */
 async function callThroughCli(args: string[], env: Record<string, string> = {}) {
@@ -28,7 +21,7 @@ async function callThroughCli(args: string[], env: Record<string, string> = {}) 
   let stderr = '';
   proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const url = await until('the banner', () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1]);
+  const url = await until('the banner', () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1], { intervalMs: 50 });
   const client = await fixtureCall({ url } as RunningServer, 'cascaded');
   const callId = String(client.received.json.find((m) => m.type === 'started')?.sessionId);
   const exited = new Promise((resolve) => proc.once('exit', resolve));
