@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { AzureErrorBody, OpenAIErrorBody } from '../providers/openai/wire.js';
 
 /** Which vendor's error shape a route answers with. */
 export type ErrorFlavor = 'openai' | 'azure';
@@ -11,7 +12,7 @@ export interface OpenAIErrorInit {
 }
 
 /** OpenAI's error body: `{"error":{"message","type","param","code"}}`. */
-export function openaiErrorBody(init: OpenAIErrorInit): { error: { message: string; type: string; param: string | null; code: string | null } } {
+export function openaiErrorBody(init: OpenAIErrorInit): OpenAIErrorBody {
   return {
     error: {
       message: init.message,
@@ -23,7 +24,7 @@ export function openaiErrorBody(init: OpenAIErrorInit): { error: { message: stri
 }
 
 /** Azure's error body: `{"error":{"code","message"}}` (code is a string, often the status). */
-export function azureErrorBody(code: string, message: string): { error: { code: string; message: string } } {
+export function azureErrorBody(code: string, message: string): AzureErrorBody {
   return { error: { code, message } };
 }
 

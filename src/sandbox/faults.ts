@@ -14,7 +14,7 @@ export const DEFAULT_RETRY_AFTER_S = 1;
 
 /**
  * Parses `kind;key=value;...` as sent in the `x-rxvoice-fault` header or `fault` query parameter,
- * e.g. `http_429;retryAfterS=2`, `reset;afterChunks=3`, `stall;stallMs=500;afterChunks=1`.
+ * e.g. `http_429;retryAfterS=2`, `http_429;retryAfterS=none` (no retry-after header), `reset;afterChunks=3`, `stall;stallMs=500;afterChunks=1`.
  * Returns undefined for empty or unknown text (an unknown fault must not break the request).
  */
 export function parseFault(text: string | undefined | null): FaultSpec | undefined {
@@ -22,9 +22,13 @@ export function parseFault(text: string | undefined | null): FaultSpec | undefin
   const [kindText, ...params] = text.split(';').map((p) => p.trim());
   const kind = KINDS.find((k) => k === kindText);
   if (!kind) return undefined;
-  const spec: { kind: FaultKind; retryAfterS?: number; stallMs?: number; afterChunks?: number } = { kind };
+  const spec: { kind: FaultKind; retryAfterS?: number | null; stallMs?: number; afterChunks?: number } = { kind };
   for (const param of params) {
     const [key, raw] = param.split('=').map((p) => p.trim());
+    if (key === 'retryAfterS' && raw === 'none') {
+      spec.retryAfterS = null;
+      continue;
+    }
     const value = Number(raw);
     if (!Number.isFinite(value) || value < 0) continue;
     if (key === 'retryAfterS') spec.retryAfterS = value;
@@ -48,11 +52,10 @@ export function statusFaultResponse(
 ): { status: number; headers: Record<string, string>; body: unknown } | undefined {
   switch (fault.kind) {
     case 'http_429': {
-      const seconds = fault.retryAfterS ?? DEFAULT_RETRY_AFTER_S;
+      const seconds = fault.retryAfterS === null ? undefined : (fault.retryAfterS ?? DEFAULT_RETRY_AFTER_S);
       const headers = {
-        'retry-after': String(seconds),
-        'retry-after-ms': String(Math.round(seconds * 1000)),
-        'x-ratelimit-remaining-requests': '0',
+        ...(seconds === undefined ? {} : { 'retry-after': String(seconds), 'retry-after-ms': String(Math.round(seconds * 1000)) }),
+        ...(flavor === 'elevenlabs' ? {} : rateLimitHeaders(seconds ?? DEFAULT_RETRY_AFTER_S)),
       };
       const body =
         flavor === 'azure'
@@ -87,6 +90,29 @@ export function statusFaultResponse(
     default:
       return undefined;
   }
+}
+
+/**
+ * The `x-ratelimit-*` set OpenAI and Azure send with every response, a 429 included (OpenAI "Rate limits"
+ * guide, platform.openai.com/docs/guides/rate-limits#rate-limits-in-headers: limit/remaining/reset for
+ * requests and tokens; resets are durations like `1s`, `6m0s`). A 429 has a limit at zero.
+ */
+export function rateLimitHeaders(resetS: number): Record<string, string> {
+  return {
+    'x-ratelimit-limit-requests': '500',
+    'x-ratelimit-limit-tokens': '30000',
+    'x-ratelimit-remaining-requests': '0',
+    'x-ratelimit-remaining-tokens': '29000',
+    'x-ratelimit-reset-requests': durationText(resetS),
+    'x-ratelimit-reset-tokens': durationText(Math.max(0.001, resetS / 10)),
+  };
+}
+
+/** Seconds as OpenAI writes reset durations: `120ms`, `1s`, `1.5s`, `6m0s`. */
+function durationText(seconds: number): string {
+  if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
+  if (seconds < 60) return `${Number(seconds.toFixed(3))}s`;
+  return `${Math.floor(seconds / 60)}m${Number((seconds % 60).toFixed(3))}s`;
 }
 
 /**

@@ -53,9 +53,15 @@ export class SseStream {
     return true;
   }
 
-  /** Ends with `data: [DONE]`. */
+  /** Ends with `data: [DONE]` (Chat Completions streams). */
   end(): void {
     if (this.abort.signal.aborted || this.res.writableEnded) return;
     this.res.end('data: [DONE]\n\n');
+  }
+
+  /** Ends after the last event with no `[DONE]` sentinel (the transcription stream). */
+  close(): void {
+    if (this.abort.signal.aborted || this.res.writableEnded) return;
+    this.res.end();
   }
 }

@@ -67,8 +67,8 @@ export type FaultKind =
 
 export interface FaultSpec {
   readonly kind: FaultKind;
-  /** Seconds, for http_429. */
-  readonly retryAfterS?: number;
+  /** Seconds, for http_429 (default 1). `null`: no `retry-after` at all, as some real 429s come. */
+  readonly retryAfterS?: number | null;
   /** For stall. */
   readonly stallMs?: number;
   /** Stream chunks (SSE events, audio messages, realtime deltas) sent before the fault strikes. */

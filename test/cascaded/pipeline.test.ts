@@ -1,53 +1,13 @@
-import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { cascaded, type CascadedOptions } from '../../pipelines/cascaded.js';
-import { fromPcm } from '../../src/audio/sources.js';
+import { cascaded } from '../../pipelines/cascaded.js';
 import { Conversation } from '../../src/conversation.js';
 import { RxVoiceError } from '../../src/errors.js';
 import type { MetricEvent, PipelineEvent } from '../../src/events.js';
-import { fakeChatModel, fakeTranscriber, type ChatReplyScript } from '../../src/testing/fakes/openai.js';
-import { fakeSynthesizer } from '../../src/testing/fakes/tts.js';
-import { scriptedSpeech } from '../../src/testing/vad.js';
+import { runScriptedCall, type ScriptedCall } from '../support/scripted-call.js';
 
-/** A tone where the caller speaks, silence elsewhere, 16 kHz. */
-function callAudio(totalMs: number, spans: readonly (readonly [number, number])[]): Int16Array {
-  const samples = new Int16Array((totalMs * 16000) / 1000);
-  for (const [a, b] of spans) for (let i = (a * 16) | 0; i < b * 16; i++) samples[i] = Math.round(6000 * Math.sin((2 * Math.PI * 220 * i) / 16000));
-  return samples;
-}
-
-interface Setup {
-  readonly totalMs: number;
-  readonly speech: readonly (readonly [number, number])[];
-  readonly transcripts: readonly (string | Error)[];
-  readonly replies: readonly ChatReplyScript[];
-  readonly options?: Partial<CascadedOptions>;
-  readonly unsubscribeAt?: number;
-}
-
-function runCall(setup: Setup) {
-  const scheduler = new TestScheduler(() => undefined);
-  const stt = fakeTranscriber({ transcripts: setup.transcripts, latencyMs: 100, scheduler });
-  const chat = fakeChatModel({ replies: setup.replies, firstTokenMs: 200, tokenMs: 50, scheduler });
-  const tts = fakeSynthesizer({ firstByteMs: 100, msPerChar: 40, scheduler });
+function runCall(setup: ScriptedCall) {
   const conversation = new Conversation({ systemPrompt: 'Be brief.' });
-  const out: { t: number; e: PipelineEvent }[] = [];
-  let completed = false;
-  scheduler.run(() => {
-    const sub = fromPcm(callAudio(setup.totalMs, setup.speech), 16000, { realtime: true, scheduler })
-      .pipe(
-        cascaded({
-          providers: { transcriber: stt, chatModel: chat, synthesizer: tts },
-          vad: { probabilities: scriptedSpeech(setup.speech) },
-          conversation,
-          scheduler,
-          ...setup.options,
-        }),
-      )
-      .subscribe({ next: (e) => out.push({ t: scheduler.now(), e }), complete: () => (completed = true) });
-    if (setup.unsubscribeAt !== undefined) scheduler.schedule(() => sub.unsubscribe(), setup.unsubscribeAt);
-  });
-  const events = out.filter((o) => o.e.type !== 'audio.in');
+  const { events, stt, chat, tts, completed } = runScriptedCall({ ...setup, options: { conversation, ...setup.options } });
   const first = (type: PipelineEvent['type'], turnId = 'turn-1') => events.find((o) => o.e.type === type && 'turnId' in o.e && o.e.turnId === turnId);
   const metric = (name: MetricEvent['name'], turnId = 'turn-1') =>
     events.map((o) => o.e).find((e): e is MetricEvent => e.type === 'metric' && e.name === name && e.turnId === turnId);

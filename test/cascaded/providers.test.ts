@@ -13,19 +13,16 @@ import type { ChatChunk, TranscriptUpdate } from '../../src/providers/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 
 let sandbox: Sandbox;
+const SCENARIO = {
+  utterances: [],
+  replies: [
+    { match: 'weather', toolCall: { name: 'get_weather', arguments: { city: 'Paris' } }, afterTool: 'It is {result} in Paris.' },
+    { match: 'hello', reply: 'Hi there! How can I help you today?' },
+  ],
+};
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    profile: 'instant',
-    apiKey: 'sk-test-secret-key-123456',
-    scenario: {
-      utterances: [],
-      replies: [
-        { match: 'weather', toolCall: { name: 'get_weather', arguments: { city: 'Paris' } }, afterTool: 'It is {result} in Paris.' },
-        { match: 'hello', reply: 'Hi there! How can I help you today?' },
-      ],
-    },
-  });
+  sandbox = await startSandbox({ profile: 'instant', apiKey: 'sk-test-secret-key-123456', scenario: SCENARIO });
 });
 afterAll(async () => sandbox.close());
 
@@ -75,6 +72,26 @@ describe.each(forms)('chat over %s', (_name, endpoint) => {
     expect(text).toBe('Hi there! How can I help you today?');
     expect(chunks.filter((c) => c.type === 'text').length).toBeGreaterThan(3);
     expect(chunks.at(-1)).toMatchObject({ type: 'done', finishReason: 'stop', usage: { inputTokens: expect.any(Number), outputTokens: expect.any(Number) } });
+  });
+});
+
+describe('chat tolerates what real providers send around the reply', () => {
+  it.each(forms.slice(1))("skips Azure's content-filter chunks (leading prompt filter, annotation after finish_reason) over %s", async (_name, endpoint) => {
+    const chunks = await chat(endpoint(), 'hello');
+    // The annotation comes between finish_reason and the usage chunk: usage proves the client read past it.
+    expect(chunks.filter((c) => c.type !== 'text')).toEqual([
+      { type: 'done', finishReason: 'stop', usage: expect.objectContaining({ inputTokens: expect.any(Number), outputTokens: expect.any(Number) }) },
+    ]);
+    expect(chunks.flatMap((c) => (c.type === 'text' ? [c.delta] : [])).join('')).toBe('Hi there! How can I help you today?');
+  });
+
+  it.each(forms)('reads a 429 without retry-after as retryable rate_limited with no wait of its own over %s', async (_name, endpoint) => {
+    sandbox.setScenario({ ...SCENARIO, faults: [{ surface: 'chat', request: 1, fault: { kind: 'http_429', retryAfterS: null } }] });
+    const err = await chat(endpoint(), 'hello').catch((e: unknown) => e);
+    sandbox.setScenario(SCENARIO);
+    expect(err).toBeInstanceOf(RxVoiceError);
+    expect(err).toMatchObject({ code: 'rate_limited', stage: 'llm', status: 429, retryable: true });
+    expect((err as RxVoiceError).retryAfterMs).toBeUndefined();
   });
 });
 
@@ -192,6 +209,29 @@ describe('transcribe operator over a real socket', () => {
     expect(stats.map((s) => s.status)).toEqual([429, 200]);
     expect(stats[1]!.startedAt - started).toBeGreaterThanOrEqual(280);
     expect(stats[1]!.audioBytes).toBe(4 * 1600 * 2);
+  });
+});
+
+describe('transcribe after a 429 without retry-after', () => {
+  it('backs off on its own schedule and still gets the transcript', async () => {
+    sandbox.setScenario({
+      utterances: [{ transcript: 'No hint given.' }],
+      faults: [{ surface: 'transcribe', request: 1, fault: { kind: 'http_429', retryAfterS: null } }],
+    });
+    const before = sandbox.stats.transcriptions.length;
+    const events = new Subject<PipelineEvent>();
+    const transcriber = createOpenAITranscriber({ endpoint: openai() });
+    const out = lastValueFrom(events.pipe(transcribe({ transcriber, retry: { baseDelayMs: 40 } }), toArray()));
+    for (let i = 0; i < 2; i++) {
+      events.next({ type: 'utterance.chunk', turnId: 'turn-1', index: i, samples: new Int16Array(1600).fill(1000), sampleRate: 16000, startMs: i * 100, final: i === 1 });
+    }
+    events.complete();
+    const transcripts = (await out).filter((e) => e.type !== 'utterance.chunk');
+    expect(transcripts).toEqual([
+      expect.objectContaining({ type: 'metric', name: 'retry', valueMs: 40, stage: 'transcribe', detail: { code: 'rate_limited', attempt: 1 } }),
+      { type: 'transcript', turnId: 'turn-1', text: 'No hint given.', final: true },
+    ]);
+    expect(sandbox.stats.transcriptions.slice(before).map((s) => s.status)).toEqual([429, 200]);
   });
 });
 

@@ -1,15 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureCall } from '../server/support/fixture-call.js';
 import type { RunningServer } from '../../src/server/types.js';
+import { startOtlpCollector } from '../support/otlp-collector.js';
 import { until } from '../support/until.js';
 
 let child: ChildProcess | undefined;
 afterEach(() => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
 });
+
 
 /** `rxvoice serve` on the sandbox, one fixture call through it, then SIGTERM; what it wrote. */
 async function callThroughCli(args: string[], env: Record<string, string> = {}) {
@@ -21,7 +21,7 @@ async function callThroughCli(args: string[], env: Record<string, string> = {}) 
   let stderr = '';
   proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const url = await until('the banner', () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1]);
+  const url = await until('the banner', () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1], { intervalMs: 50 });
   const client = await fixtureCall({ url } as RunningServer, 'cascaded');
   const callId = String(client.received.json.find((m) => m.type === 'started')?.sessionId);
   const exited = new Promise((resolve) => proc.once('exit', resolve));
@@ -47,20 +47,10 @@ describe('rxvoice serve telemetry', () => {
 
 describe('rxvoice serve traces', () => {
   it('exports the call\'s spans over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set', async () => {
-    const bodies: string[] = [];
-    const collector = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString()));
-      req.on('end', () => {
-        if (req.url === '/v1/traces') bodies.push(body);
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-    const port = (collector.address() as AddressInfo).port;
-    const { callId } = await callThroughCli([], { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_SERVICE_NAME: 'voice-test' });
-    collector.close();
-    const text = bodies.join('\n');
+    const collector = await startOtlpCollector();
+    const { callId } = await callThroughCli([], { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_SERVICE_NAME: 'voice-test' });
+    await collector.close();
+    const text = collector.bodies.join('\n');
     expect(text).toContain('"rxvoice.call"');
     expect(text).toContain('"rxvoice.chat"');
     expect(text).toContain(callId);

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from '../server/support/client.js';
-import { until } from '../support/until.js';
+import { until as poll } from '../support/until.js';
 
 let child: ChildProcess | undefined;
 afterEach(() => {
@@ -12,6 +12,9 @@ afterEach(() => {
 
 const workersOf = (pid: number): number[] =>
   readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+
+/** Checks every 50 ms, for up to 10 s unless told (a loaded 2-core machine starts workers slowly). */
+const until = <T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> => poll(what, probe, { timeoutMs, intervalMs: 50 });
 
 const start = { type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 }, pipeline: 'cascaded' };
 
@@ -27,10 +30,10 @@ describe('rxvoice serve --workers', () => {
     proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const listening = (): number[] => [...stderr.matchAll(/worker (\d+) listening on port/g)].map((m) => Number(m[1]));
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-    const url = await until('the banner', () => /listening on (http:\/\/127\.0\.0\.1:\d+) \(2 workers\)/.exec(stdout)?.[1], 600);
+    const url = await until('the banner', () => /listening on (http:\/\/127\.0\.0\.1:\d+) \(2 workers\)/.exec(stdout)?.[1], 30_000);
     const pid = proc.pid!;
     // Both workers listen (the banner comes when the first is up), else round-robin has one choice.
-    await until('two listening workers', () => (listening().length === 2 ? true : undefined), 600);
+    await until('two listening workers', () => (listening().length === 2 ? true : undefined), 30_000);
     expect(workersOf(pid).sort()).toEqual(listening().sort());
     for (let i = 0; i < 4; i++) expect((await fetch(`${url}/readyz`)).status).toBe(200);
 
@@ -56,7 +59,7 @@ describe('rxvoice serve --workers', () => {
     await until('a replacement worker', () => {
       const now = workersOf(pid);
       return now.length === 2 && !now.includes(first!) && listening().length === 3 ? true : undefined;
-    }, 600);
+    }, 30_000);
     const c = await TestClient.open(ws);
     c.send(start);
     await c.waitFor((m) => m.type === 'started');

@@ -1,44 +1,14 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TestClient } from '../server/support/client.js';
+import { freePort, requireBinary, spawnChild, spawnServe, tempDir, until as poll } from './support.js';
 
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-});
+requireBinary('haproxy', ['-v']);
 
-const hasHaproxy = (() => {
-  try {
-    execFileSync('haproxy', ['-v'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!hasHaproxy) throw new Error('haproxy is not installed: .ci/run installs Debian\'s haproxy package');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, tries = 400): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** HAProxy's checks run every 300 ms: poll faster than that, for up to 20 s. */
+const until = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> => poll(what, probe, { timeoutMs: 20_000, intervalMs: 50 });
 
 interface Backend {
   proc: ChildProcess;
@@ -47,13 +17,8 @@ interface Backend {
   exited: Promise<number | null>;
 }
 
-// The lag gate is set out of the way here: these tests are about draining, and a call's set-up blocks a
-// fresh process's loop for over a second on a loaded 2-core CI machine (a known issue, see docs/server.md).
 async function startBackend(port: number): Promise<Backend> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--workers', '1', '--port', String(port), '--profile', 'instant', '--drain-seconds', '8', '--max-lag-ms', '10000'], {
-    env: { ...process.env, OPENAI_API_KEY: '', AZURE_OPENAI_API_KEY: '', ELEVENLABS_API_KEY: '' },
-  });
-  children.push(proc);
+  const proc = spawnServe(port, ['--drain-seconds', '8']);
   let stderr = '';
   let stdout = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -78,7 +43,7 @@ async function untilUp(stats: string, name: string): Promise<void> {
 }
 
 async function startHaproxy(pa: number, pb: number, pf: number, ps: number): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'rxvoice-haproxy-'));
+  const dir = tempDir('rxvoice-haproxy-');
   const cfg = join(dir, 'haproxy.cfg');
   writeFileSync(
     cfg,
@@ -113,8 +78,7 @@ async function startHaproxy(pa: number, pb: number, pf: number, ps: number): Pro
       '',
     ].join('\n'),
   );
-  const haproxy = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(haproxy);
+  const haproxy = spawnChild('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
   haproxy.stderr!.resume();
   const front = `ws://127.0.0.1:${pf}/v1/stream`;
   await until('haproxy', async () => ((await fetch(`http://127.0.0.1:${pf}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined));

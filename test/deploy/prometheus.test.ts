@@ -1,60 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { speechCall } from '../server/support/client.js';
+import { describe, expect, it } from 'vitest';
+import { speechCall } from '../server/support/fixture-call.js';
+import { capture, freePort, requireBinary, spawnChild, spawnServe, tempDir, until } from './support.js';
 
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-const hasPrometheus = (() => {
-  try {
-    execFileSync('prometheus', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!hasPrometheus) throw new Error('prometheus is not installed: .ci/run installs Debian\'s prometheus package');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err; // connection refused while the process starts: try again
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`);
-}
-
-/** Captures a child's output so a failure can say what the process printed. */
-function capture(proc: ChildProcess): () => string {
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  return () => out;
-}
+requireBinary('prometheus', ['--version']);
 
 interface Sample {
   readonly metric: Record<string, string>;
@@ -86,19 +36,13 @@ interface Target {
 describe('scraped by a real Prometheus server', () => {
   it('scrapes rxvoice serve and answers PromQL about a call that ran through it', async () => {
     const [p, q] = [await freePort(), await freePort()];
-    // Keys emptied: the CLI starts its sandbox providers. The lag gate is out of the way, as in
-    // haproxy.test.ts: a fresh process's first call can block its loop for over a second on 2 cores.
-    const server = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--workers', '1', '--port', String(p), '--profile', 'instant', '--max-lag-ms', '10000'], {
-      env: { ...process.env, OPENAI_API_KEY: '', AZURE_OPENAI_API_KEY: '', ELEVENLABS_API_KEY: '' },
-    });
-    children.push(server);
+    const server = spawnServe(p);
     const serverOut = capture(server);
     await until(`rxvoice serve on ${p}`, () => (serverOut().includes('listening on') ? true : undefined)).catch((err: unknown) => {
       throw new Error(`${String(err)}\n${serverOut()}`);
     });
 
-    const dir = mkdtempSync(join(tmpdir(), 'rxvoice-prometheus-'));
-    dirs.push(dir);
+    const dir = tempDir('rxvoice-prometheus-');
     const config = join(dir, 'prometheus.yml');
     writeFileSync(
       config,
@@ -115,10 +59,9 @@ describe('scraped by a real Prometheus server', () => {
         '',
       ].join('\n'),
     );
-    const prometheus = spawn('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${q}`], {
+    const prometheus = spawnChild('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${q}`], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    children.push(prometheus);
     const prometheusOut = capture(prometheus);
     const base = `http://127.0.0.1:${q}`;
     const explain = (err: unknown): never => {

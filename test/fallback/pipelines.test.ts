@@ -1,10 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cascaded } from '../../pipelines/cascaded.js';
-import type { AudioFrame } from '../../src/audio/frame.js';
-import { resolveEndpoints } from '../../src/providers/env.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { describe, expect, it } from 'vitest';
 import type { FaultRule, Scenario } from '../../src/sandbox/types.js';
-import { callTurnByTurn, digest, fixtureTurns, ofType, replyAudioMs } from '../faults/support/call.js';
+import { cascadedOnSandbox, demoCallOnSandbox, digest, ofType, replyAudioMs } from '../faults/support/call.js';
 
 /** The optional spoken fallback through the real cascaded chain: a lost turn is answered, not silent. */
 const BASE: Scenario = {
@@ -15,19 +11,9 @@ const BASE: Scenario = {
   ],
 };
 
-let sandbox: Sandbox;
-let turns: AudioFrame[][];
-beforeAll(async () => {
-  sandbox = await startSandbox({ profile: 'instant', scenario: BASE });
-  turns = (await fixtureTurns('call-3turns')).turns.slice(0, 2);
-});
-afterAll(async () => sandbox.close());
+const demo = demoCallOnSandbox(BASE, 2);
 
-async function run(faults: FaultRule[], fallbackSpeech: boolean | string, callId: string) {
-  sandbox.setScenario({ ...BASE, faults });
-  const chain = cascaded({ endpoints: resolveEndpoints({}, sandbox.url), callId, bargeIn: false, retry: false, fallbackSpeech });
-  return (await callTurnByTurn(turns, chain)).events;
-}
+const run = (faults: FaultRule[], fallbackSpeech: boolean | string, callId: string) => cascadedOnSandbox(demo, BASE, faults, { callId, retry: false, fallbackSpeech });
 
 describe('fallbackSpeech', () => {
   it('speaks the apology for a turn whose transcription failed, and the next turn is answered as usual', async () => {

@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cascaded } from '../../pipelines/cascaded.js';
-import type { AudioFrame } from '../../src/audio/frame.js';
 import type { PipelineEvent } from '../../src/events.js';
 import { resolveEndpoints } from '../../src/providers/env.js';
 import { createOpenAIChatModel } from '../../src/providers/openai/chat.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import type { FaultRule, Scenario } from '../../src/sandbox/types.js';
-import { callTurnByTurn, digest, fixtureTurns, ofType, replyAudioMs } from './support/call.js';
+import { callTurnByTurn, cascadedOnSandbox, demoCallOnSandbox, digest, ofType, replyAudioMs } from './support/call.js';
 
 /**
  * Provider faults injected by the sandbox (instant profile) into the cascaded chain, on the demo call's
@@ -24,24 +22,11 @@ const BASE: Scenario = {
   ],
 };
 
-let sandbox: Sandbox;
-let turns: AudioFrame[][];
-beforeAll(async () => {
-  sandbox = await startSandbox({ profile: 'instant', scenario: BASE });
-  turns = (await fixtureTurns('call-3turns')).turns.slice(0, 2);
-});
-afterAll(async () => sandbox.close());
+const demo = demoCallOnSandbox(BASE, 2);
 
 let calls = 0;
-async function run(faults: FaultRule[], mode: 'streaming' | 'seed' = 'streaming', quietMs?: number) {
-  sandbox.setScenario({ ...BASE, faults });
-  const events = await callTurnByTurn(
-    turns,
-    cascaded({ endpoints: resolveEndpoints({}, sandbox.url), callId: `cascaded-fault-${++calls}`, mode, bargeIn: false, systemPrompt: 'Be brief.' }),
-    quietMs === undefined ? {} : { quietMs },
-  );
-  return events.events;
-}
+const run = (faults: FaultRule[], mode: 'streaming' | 'seed' = 'streaming', quietMs?: number) =>
+  cascadedOnSandbox(demo, BASE, faults, { callId: `cascaded-fault-${++calls}`, mode, systemPrompt: 'Be brief.' }, quietMs === undefined ? {} : { quietMs });
 
 function expectSecondTurnAnswered(events: PipelineEvent[]) {
   const summary = digest(events);
@@ -62,7 +47,7 @@ describe('cascaded() under provider faults (sandbox, real audio)', () => {
     expect(ofType(events, 'assistant.done').find((e) => e.turnId === 'turn-1')?.text, summary).toBe('It is sunny in Paris. About twenty degrees.');
     // The first token came at least the retry-after later than the transcript.
     expect(metric(events, 'llm_first_token')! - metric(events, 'transcript_final')!, summary).toBeGreaterThanOrEqual(950);
-    expect(sandbox.stats.requests.chat).toBeGreaterThanOrEqual(3);
+    expect(demo.sandbox.stats.requests.chat).toBeGreaterThanOrEqual(3);
     expectSecondTurnAnswered(events);
   });
 
@@ -79,7 +64,7 @@ describe('cascaded() under provider faults (sandbox, real audio)', () => {
   it('chat 503 on every attempt: one llm error for turn 1 after the bounded retries, then turn 2 works', async () => {
     const events = await run([{ surface: 'chat', request: 1, count: 3, fault: { kind: 'http_503' } }]);
     // 3 attempts for turn 1 (all refused), 1 for turn 2: the bound held.
-    expect(sandbox.stats.requests.chat).toBe(4); // setScenario started the counts again
+    expect(demo.sandbox.stats.requests.chat).toBe(4); // setScenario started the counts again
     const errors = ofType(events, 'error');
     expect(errors, digest(events)).toHaveLength(1);
     expect(errors[0]).toMatchObject({ turnId: 'turn-1', stage: 'llm', code: 'provider_error', retryable: true });
@@ -105,11 +90,11 @@ describe('cascaded() under provider faults (sandbox, real audio)', () => {
   });
 
   it('chat stream stalled past the stall timeout mid-reply: one timeout error for turn 1, then turn 2 works', async () => {
-    sandbox.setScenario({ ...BASE, faults: [{ surface: 'chat', request: 1, fault: { kind: 'stall', stallMs: 4000, afterChunks: 3 } }] });
+    demo.sandbox.setScenario({ ...BASE, faults: [{ surface: 'chat', request: 1, fault: { kind: 'stall', stallMs: 4000, afterChunks: 3 } }] });
     const callId = `cascaded-fault-${++calls}`;
-    const endpoints = resolveEndpoints({}, sandbox.url);
+    const endpoints = resolveEndpoints({}, demo.sandbox.url);
     const chatModel = createOpenAIChatModel({ endpoint: endpoints.openai, headers: { 'x-rxvoice-call': callId }, stallTimeoutMs: 800 });
-    const { events } = await callTurnByTurn(turns, cascaded({ endpoints, callId, bargeIn: false, systemPrompt: 'Be brief.', providers: { chatModel } }));
+    const { events } = await callTurnByTurn(demo.turns, cascaded({ endpoints, callId, bargeIn: false, systemPrompt: 'Be brief.', providers: { chatModel } }));
     const errors = ofType(events, 'error');
     expect(errors, digest(events)).toHaveLength(1);
     expect(errors[0]).toMatchObject({ turnId: 'turn-1', stage: 'llm', code: 'timeout' });
@@ -118,11 +103,11 @@ describe('cascaded() under provider faults (sandbox, real audio)', () => {
   });
 
   it('chat stream stalled before its first token past the stall timeout: retried, answered, no error', async () => {
-    sandbox.setScenario({ ...BASE, faults: [{ surface: 'chat', request: 1, fault: { kind: 'stall', stallMs: 4000, afterChunks: 0 } }] });
+    demo.sandbox.setScenario({ ...BASE, faults: [{ surface: 'chat', request: 1, fault: { kind: 'stall', stallMs: 4000, afterChunks: 0 } }] });
     const callId = `cascaded-fault-${++calls}`;
-    const endpoints = resolveEndpoints({}, sandbox.url);
+    const endpoints = resolveEndpoints({}, demo.sandbox.url);
     const chatModel = createOpenAIChatModel({ endpoint: endpoints.openai, headers: { 'x-rxvoice-call': callId }, stallTimeoutMs: 800 });
-    const { events } = await callTurnByTurn(turns, cascaded({ endpoints, callId, bargeIn: false, systemPrompt: 'Be brief.', providers: { chatModel } }));
+    const { events } = await callTurnByTurn(demo.turns, cascaded({ endpoints, callId, bargeIn: false, systemPrompt: 'Be brief.', providers: { chatModel } }));
     expect(ofType(events, 'error'), digest(events)).toEqual([]);
     expect(ofType(events, 'assistant.done').find((e) => e.turnId === 'turn-1')?.text).toBe('It is sunny in Paris. About twenty degrees.');
     expectSecondTurnAnswered(events);
@@ -153,7 +138,7 @@ describe('cascaded() under provider faults (sandbox, real audio)', () => {
 
   it('transcription 500 on every attempt: the utterance ends in one error naming it (utteranceLost), then turn 2 works', async () => {
     const events = await run([{ surface: 'transcribe', request: 1, count: 3, fault: { kind: 'http_500' } }]);
-    expect(sandbox.stats.requests.transcribe).toBe(4); // 3 refused attempts for turn 1, 1 for turn 2
+    expect(demo.sandbox.stats.requests.transcribe).toBe(4); // 3 refused attempts for turn 1, 1 for turn 2
     const errors = ofType(events, 'error');
     expect(errors, digest(events)).toHaveLength(1);
     expect(errors[0]).toMatchObject({ turnId: 'turn-1', stage: 'transcribe', code: 'provider_error', utteranceLost: true });

@@ -3,18 +3,17 @@ import { runInNewContext } from 'node:vm';
 import { concat, ignoreElements, map, Observable, of, timer, type Subscription } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cascaded, type CascadedOptions } from '../../pipelines/cascaded.js';
+import { cascaded } from '../../pipelines/cascaded.js';
 import type { AudioFrame } from '../../src/audio/frame.js';
-import { fromPcm } from '../../src/audio/sources.js';
 import { Conversation } from '../../src/conversation.js';
 import type { PipelineEvent } from '../../src/events.js';
 import type { ChatModel, Transcriber } from '../../src/providers/types.js';
-import { fakeChatModel, fakeTranscriber, type ChatReplyScript } from '../../src/testing/fakes/openai.js';
 import { fakeSynthesizer } from '../../src/testing/fakes/tts.js';
 import { scriptedSpeech } from '../../src/testing/vad.js';
 import { defineTool } from '../../src/tools.js';
 import { resolveEndpoints } from '../../src/providers/env.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { runScriptedCall, type ScriptedCall } from '../support/scripted-call.js';
 import { callTurnByTurn, digest, fixtureTurns, ofType, replyAudioMs } from './support/call.js';
 
 /**
@@ -26,33 +25,8 @@ import { callTurnByTurn, digest, fixtureTurns, ofType, replyAudioMs } from './su
 
 const REPLY = 'Sure. The weather in Paris is sunny today, about twenty degrees, with a light breeze. Anything else?';
 
-function callAudio(totalMs: number, spans: readonly (readonly [number, number])[]): Int16Array {
-  const samples = new Int16Array((totalMs * 16000) / 1000);
-  for (const [a, b] of spans) for (let i = (a * 16) | 0; i < b * 16; i++) samples[i] = Math.round(6000 * Math.sin((2 * Math.PI * 220 * i) / 16000));
-  return samples;
-}
-
-interface Setup {
-  readonly totalMs: number;
-  readonly speech: readonly (readonly [number, number])[];
-  readonly transcripts: readonly (string | Error)[];
-  readonly replies: readonly ChatReplyScript[];
-  readonly options?: Partial<CascadedOptions>;
-  readonly firstTokenMs?: number;
-}
-
-function run(setup: Setup) {
-  const scheduler = new TestScheduler(() => undefined);
-  const stt = fakeTranscriber({ transcripts: setup.transcripts, latencyMs: 100, scheduler });
-  const chat = fakeChatModel({ replies: setup.replies, firstTokenMs: setup.firstTokenMs ?? 200, tokenMs: 50, scheduler });
-  const tts = fakeSynthesizer({ firstByteMs: 100, msPerChar: 40, scheduler });
-  const out: { t: number; e: PipelineEvent }[] = [];
-  scheduler.run(() => {
-    fromPcm(callAudio(setup.totalMs, setup.speech), 16000, { realtime: true, scheduler })
-      .pipe(cascaded({ providers: { transcriber: stt, chatModel: chat, synthesizer: tts }, vad: { probabilities: scriptedSpeech(setup.speech) }, scheduler, ...setup.options }))
-      .subscribe((e) => out.push({ t: scheduler.now(), e }));
-  });
-  const events = out.filter((o) => o.e.type !== 'audio.in');
+function run(setup: ScriptedCall) {
+  const { events, stt, chat, tts } = runScriptedCall(setup);
   const of_ = <T extends PipelineEvent['type']>(type: T, turnId?: string) =>
     events.filter((o) => o.e.type === type && (turnId === undefined || ('turnId' in o.e && o.e.turnId === turnId))) as { t: number; e: Extract<PipelineEvent, { type: T }> }[];
   const audioMs = (turnId: string) => of_('assistant.audio', turnId).reduce((ms, o) => ms + (o.e.frame.samples.length * 1000) / o.e.frame.sampleRate, 0);

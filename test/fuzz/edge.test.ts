@@ -11,7 +11,8 @@ import { serve } from '../../src/server/index.js';
 import type { RunningServer } from '../../src/server/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { echoPipeline } from '../server/support/fake-pipeline.js';
-import { echoCall, TestClient } from '../server/support/client.js';
+import { TestClient } from '../server/support/client.js';
+import { echoCall } from '../server/support/fixture-call.js';
 
 /**
  * The live edge, fuzzed as a stranger would: raw HTTP request lines and headers (plain and upgrade) against

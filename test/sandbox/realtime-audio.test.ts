@@ -61,7 +61,7 @@ describe('realtime audio responses', () => {
     expect(types.indexOf('response.output_audio_transcript.delta')).toBeLessThan(types.indexOf('response.output_audio.delta'));
     expect(types.indexOf('response.output_audio.done')).toBeLessThan(types.indexOf('response.output_audio_transcript.done'));
     const part = await log.waitFor('response.content_part.added');
-    expect(part.part).toEqual({ type: 'output_audio', transcript: '' });
+    expect(part.part).toEqual({ type: 'audio', transcript: '' }); // content parts say audio/text in GA too
     rt.close();
   });
 

@@ -6,8 +6,7 @@ import { readWavFile } from '../../src/audio/wav.js';
 import { fixturesDir } from '../../src/testing/fixtures.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { serve } from '../../src/server/index.js';
-import { fixtureCall } from './support/fixture-call.js';
-import { pcmBytes, sendAudio, TestClient } from './support/client.js';
+import { fixtureCall, speakFixture, startCall, streamUrl } from './support/fixture-call.js';
 import { sandboxPipelineFactory } from './support/real-pipelines.js';
 
 const SENTENCE = 'The quick brown fox jumps over the lazy dog.';
@@ -53,11 +52,8 @@ describe('cost per call', () => {
 
   it('a call over its budget hears its reply out, then ends politely (ended + 1000)', async () => {
     const server = await serve({ pipelineFactory: await sandboxPipelineFactory(sandbox.url, 'cascaded'), staticDir: false, limits: { maxCallUsd: 0.000001 } });
-    const wav = await readWavFile(`${fixturesDir()}/one-sentence.wav`);
-    const client = await TestClient.open(`${server.url.replace('http', 'ws')}/v1/stream`);
-    client.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 }, pipeline: 'cascaded' });
-    await client.waitFor((m) => m.type === 'started');
-    await sendAudio(client, pcmBytes(wav.samples), 640, 10);
+    const { client } = await startCall(streamUrl(server), { pipeline: 'cascaded' });
+    await speakFixture(client);
     // The caller keeps the line open (silence), as a phone does: the server is the one that ends it.
     const silence = setInterval(() => client.ws.readyState === 1 && client.ws.send(Buffer.alloc(640)), 20);
     const ended = await client.waitFor((m) => m.type === 'ended');

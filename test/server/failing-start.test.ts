@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { serve } from '../../src/server/index.js';
 import type { RunningServer } from '../../src/server/types.js';
 import { echoPipeline } from './support/fake-pipeline.js';
-import { echoCall, TestClient } from './support/client.js';
+import { TestClient } from './support/client.js';
+import { echoCall } from './support/fixture-call.js';
 
 let server: RunningServer | undefined;
 afterEach(async () => {

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readWavFile } from '../../src/audio/wav.js';
-import { fixturesDir } from '../../src/testing/fixtures.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { serve } from '../../src/server/index.js';
 import { callOutcome } from '../../src/server/metrics.js';
 import type { RunningServer } from '../../src/server/types.js';
-import { pcmBytes, sendAudio, TestClient } from './support/client.js';
+import { hangUpAfterReply, speakFixture, startCall, streamUrl } from './support/fixture-call.js';
 import { sandboxPipelineFactory } from './support/real-pipelines.js';
 
 const SENTENCE = 'The quick brown fox jumps over the lazy dog.';
@@ -83,19 +81,13 @@ describe('/metrics', () => {
     expect(before.types.get('nodejs_eventloop_lag_p99_seconds')).toBe('gauge');
     expect(value(before.samples, 'rxvoice_calls_started_total') ?? 0).toBe(0);
 
-    const wav = await readWavFile(`${fixturesDir()}/one-sentence.wav`);
-    const client = await TestClient.open(`${server.url.replace('http', 'ws')}/v1/stream`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    client.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 }, pipeline: 'cascaded' });
-    const started = await client.waitFor((m) => m.type === 'started');
+    const { client, started } = await startCall(streamUrl(server), { pipeline: 'cascaded', headers: { authorization: `Bearer ${TOKEN}` } });
     const sessionId = String(started.sessionId);
     const during = await scrape(server);
     expect(value(during.samples, 'rxvoice_live_calls')).toBe(1);
 
-    await sendAudio(client, pcmBytes(wav.samples), 640, 10);
-    await client.waitFor((m) => m.type === 'assistant.done' || m.type === 'error');
-    await new Promise((r) => setTimeout(r, 1000));
-    client.send({ type: 'stop' });
-    expect((await client.closed).code).toBe(1000);
+    await speakFixture(client);
+    expect((await hangUpAfterReply(client, { lingerMs: 1000 })).code).toBe(1000);
     // The server's close handler runs once the close handshake ends on its side too.
     let after = await scrape(server);
     for (let i = 0; i < 20 && value(after.samples, 'rxvoice_calls_ended_total', { outcome: 'completed' }) === undefined; i++) {
@@ -133,14 +125,9 @@ describe('/metrics', () => {
       replies: [{ match: 'fox', reply: 'Foxes are quick.' }],
       faults: [{ surface: 'transcribe', request: 1, fault: { kind: 'http_429', retryAfterS: 0.1 } }],
     });
-    const wav = await readWavFile(`${fixturesDir()}/one-sentence.wav`);
-    const client = await TestClient.open(`${server.url.replace('http', 'ws')}/v1/stream`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    client.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 }, pipeline: 'cascaded' });
-    await client.waitFor((m) => m.type === 'started');
-    await sendAudio(client, pcmBytes(wav.samples), 640, 10);
-    await client.waitFor((m) => m.type === 'assistant.done' || m.type === 'error');
-    client.send({ type: 'stop' });
-    await client.closed;
+    const { client } = await startCall(streamUrl(server), { pipeline: 'cascaded', headers: { authorization: `Bearer ${TOKEN}` } });
+    await speakFixture(client);
+    await hangUpAfterReply(client);
     const after = await scrape(server);
     expect(value(after.samples, 'rxvoice_retries_total', { stage: 'transcribe', provider: 'sandbox-openai', code: 'rate_limited' })).toBe(1);
     expect(client.received.json.filter((m) => m.type === 'error')).toEqual([]);

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readWavFile } from '../../src/audio/wav.js';
-import { fixturesDir } from '../../src/testing/fixtures.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { serve } from '../../src/server/index.js';
 import type { PipelineName, RunningServer } from '../../src/server/types.js';
 import { bytesToSamples } from '../../src/server/codec.js';
-import { pcmBytes, sendAudio, TestClient } from './support/client.js';
+import { fixtureCall } from './support/fixture-call.js';
 import { sandboxPipelineFactory } from './support/real-pipelines.js';
 
 const SENTENCE = 'The quick brown fox jumps over the lazy dog.';
@@ -30,17 +28,8 @@ describe('rxvoice protocol with the real pipelines against the sandbox', () => {
     it(`${pipeline}: a fixture call gives the transcript, the reply text and reply audio, in order`, async () => {
       const server = await serve({ pipelineFactory: await sandboxPipelineFactory(sandbox.url, pipeline), staticDir: false });
       servers[pipeline] = server;
-      const wav = await readWavFile(`${fixturesDir()}/one-sentence.wav`);
-      expect(wav.sampleRate).toBe(16000);
-      const client = await TestClient.open(`${server.url.replace('http', 'ws')}/v1/stream`);
-      client.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 }, pipeline });
-      await client.waitFor((m) => m.type === 'started');
-      // Twice real time, in 20 ms messages.
-      await sendAudio(client, pcmBytes(wav.samples), 640, 10);
-      await client.waitFor((m) => m.type === 'assistant.done' || m.type === 'error');
-      // Let the reply audio finish streaming, then hang up.
-      await new Promise((r) => setTimeout(r, 1500));
-      client.send({ type: 'stop' });
+      // Twice real time, in 20 ms messages; the reply audio streams out before the hang-up.
+      const client = await fixtureCall(server, pipeline);
       const closed = await client.closed;
 
       const errors = client.received.json.filter((m) => m.type === 'error');

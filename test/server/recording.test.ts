@@ -8,7 +8,8 @@ import { serve } from '../../src/server/index.js';
 import { CallRecorder } from '../../src/server/recording.js';
 import type { RunningServer } from '../../src/server/types.js';
 import { echoPipeline, toneBursts } from './support/fake-pipeline.js';
-import { echoCall, pcmBytes, sendAudio, TestClient } from './support/client.js';
+import { pcmBytes, sendAudio, TestClient } from './support/client.js';
+import { echoCall } from './support/fixture-call.js';
 import { TwilioEmulator } from './support/twilio-emulator.js';
 
 let server: RunningServer | undefined;

@@ -1,11 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { serve } from '../../src/server/index.js';
 import type { PipelineName } from '../../src/server/types.js';
+import { startOtlpCollector } from '../support/otlp-collector.js';
 import { fixtureCall } from './support/fixture-call.js';
 import { sandboxPipelineFactory } from './support/real-pipelines.js';
 
@@ -95,29 +94,19 @@ describe('OpenTelemetry spans per call, turn and stage', () => {
   });
 
   it('exports over OTLP/HTTP to a collector', async () => {
-    const bodies: string[] = [];
-    const collector: Server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString()));
-      req.on('end', () => {
-        if (req.url === '/v1/traces') bodies.push(body);
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-    const port = (collector.address() as AddressInfo).port;
+    const collector = await startOtlpCollector();
     // This exporter speaks OTLP as JSON over HTTP, so the test reads what a collector would receive.
-    const exporter = new OTLPTraceExporter({ url: `http://127.0.0.1:${port}/v1/traces` });
+    const exporter = new OTLPTraceExporter({ url: `${collector.url}/v1/traces` });
     const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
     const server = await serve({ pipelineFactory: await sandboxPipelineFactory(sandbox.url, 'cascaded'), staticDir: false, tracing: { tracerProvider }, models: MODELS });
     const client = await fixtureCall(server, 'cascaded');
     await server.close(1000);
     await tracerProvider.forceFlush();
     await tracerProvider.shutdown();
-    collector.close();
+    await collector.close();
     const callId = String(client.received.json.find((m) => m.type === 'started')?.sessionId);
     type OtlpSpan = { name: string; traceId: string; attributes: { key: string; value: { stringValue?: string } }[] };
-    const received: OtlpSpan[] = bodies.flatMap(
+    const received: OtlpSpan[] = collector.bodies.flatMap(
       (b) => (JSON.parse(b) as { resourceSpans: { scopeSpans: { scope: { name: string }; spans: OtlpSpan[] }[] }[] }).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)),
     );
     const names = received.map((s) => s.name);

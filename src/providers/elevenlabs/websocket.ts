@@ -6,6 +6,7 @@ import { AudioDecoder } from './audio.js';
 import { closeError, httpError, retryDelayMs } from './errors.js';
 import type { ElevenLabsRequest, ElevenLabsVoiceSettings } from './options.js';
 import type { RetryOptions } from './rest.js';
+import type { VoiceSettingsWire, WsAlignmentReceived, WsTextMessage } from './wire.js';
 
 export interface StreamInputOptions {
   /** `ws://` or `wss://` origin (no path). */
@@ -20,16 +21,8 @@ export interface StreamInputOptions {
   readonly query?: Readonly<Record<string, string>>;
 }
 
-interface WsAlignmentWire {
-  chars?: string[];
-  charStartTimesMs?: number[];
-  charsStartTimesMs?: number[];
-  charDurationsMs?: number[];
-  charsDurationsMs?: number[];
-}
-
 /** The server's alignment, whichever spelling of the keys it used (ElevenLabs AsyncAPI spec). */
-function toAlignment(wire: WsAlignmentWire | null | undefined): Alignment | undefined {
+function toAlignment(wire: WsAlignmentReceived | null | undefined): Alignment | undefined {
   if (!wire || !Array.isArray(wire.chars)) return undefined;
   const starts = wire.charStartTimesMs ?? wire.charsStartTimesMs;
   const durations = wire.charDurationsMs ?? wire.charsDurationsMs;
@@ -38,14 +31,14 @@ function toAlignment(wire: WsAlignmentWire | null | undefined): Alignment | unde
 }
 
 /** The SDK-named settings in the stream-input protocol's snake_case (ElevenLabs AsyncAPI spec, `voice_settings`). */
-function voiceSettingsWire(v: ElevenLabsVoiceSettings): Record<string, number | boolean> {
-  const out: Record<string, number | boolean> = {};
-  if (v.stability !== undefined) out.stability = v.stability;
-  if (v.similarityBoost !== undefined) out.similarity_boost = v.similarityBoost;
-  if (v.style !== undefined) out.style = v.style;
-  if (v.useSpeakerBoost !== undefined) out.use_speaker_boost = v.useSpeakerBoost;
-  if (v.speed !== undefined) out.speed = v.speed;
-  return out;
+function voiceSettingsWire(v: ElevenLabsVoiceSettings): VoiceSettingsWire {
+  return {
+    ...(v.stability !== undefined ? { stability: v.stability } : {}),
+    ...(v.similarityBoost !== undefined ? { similarity_boost: v.similarityBoost } : {}),
+    ...(v.style !== undefined ? { style: v.style } : {}),
+    ...(v.useSpeakerBoost !== undefined ? { use_speaker_boost: v.useSpeakerBoost } : {}),
+    ...(v.speed !== undefined ? { speed: v.speed } : {}),
+  };
 }
 
 /** Text ending at punctuation gets the trailing space ElevenLabs asks for; a mid-word delta is sent as is. */
@@ -74,7 +67,7 @@ export function streamInputSynthesis(options: StreamInputOptions, request: Eleve
     let retryTimer: NodeJS.Timeout | undefined;
     let textSub: Subscription | undefined;
 
-    const send = (message: Record<string, unknown>): void => {
+    const send = (message: WsTextMessage): void => {
       if (ws?.readyState !== WebSocket.OPEN) return;
       ws.send(JSON.stringify(message));
       lastSend = Date.now();
@@ -155,7 +148,7 @@ export function streamInputSynthesis(options: StreamInputOptions, request: Eleve
         }
         if (typeof message.audio === 'string' && message.audio.length > 0) {
           const samples = decoder.push(Buffer.from(message.audio, 'base64'));
-          const alignment = toAlignment((message.alignment ?? message.normalizedAlignment) as WsAlignmentWire | null);
+          const alignment = toAlignment((message.alignment ?? message.normalizedAlignment) as WsAlignmentReceived | null);
           if (samples.length > 0) gotAudio = true;
           subscriber.next({ samples, sampleRate: decoder.sampleRate, ...(alignment ? { alignment } : {}) });
         }

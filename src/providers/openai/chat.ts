@@ -8,6 +8,7 @@ import type { ChatChunk, ChatModel, ChatRequest } from '../types.js';
 import { connectionError, httpError, isAbortError, resolveRequest, sharedDispatcher } from './http.js';
 import { toChatCompletionsMessages } from './messages.js';
 import { readSse } from './sse.js';
+import type { ChatCompletionChunkWire } from './wire.js';
 
 export interface OpenAIChatModelOptions {
   readonly endpoint: OpenAIEndpoint;
@@ -71,19 +72,6 @@ export function chatRequestBody(model: string, req: ChatRequest, defaults: { tem
   };
 }
 
-interface WireChunk {
-  choices?: {
-    delta?: {
-      content?: string | null;
-      refusal?: string | null;
-      tool_calls?: { index?: number; id?: string; function?: { name?: string; arguments?: string } }[];
-    };
-    finish_reason?: string | null;
-  }[];
-  usage?: unknown;
-  error?: { message?: string; code?: string | number };
-}
-
 async function streamChat(
   options: OpenAIChatModelOptions,
   model: string,
@@ -121,9 +109,9 @@ async function streamChat(
         sawDone = true;
         return true;
       }
-      let chunk: WireChunk;
+      let chunk: ChatCompletionChunkWire;
       try {
-        chunk = JSON.parse(data) as WireChunk;
+        chunk = JSON.parse(data) as ChatCompletionChunkWire;
       } catch {
         failure = new RxVoiceError({ code: 'protocol', stage: 'llm', message: 'malformed chat stream event', retryable: true });
         return true;

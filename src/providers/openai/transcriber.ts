@@ -7,6 +7,7 @@ import type { OpenAIEndpoint } from '../env.js';
 import type { Transcriber, TranscriptionRequest, TranscriptUpdate } from '../types.js';
 import { connectionError, httpError, isAbortError, resolveRequest, sharedDispatcher } from './http.js';
 import { readSse } from './sse.js';
+import type { TranscriptionStreamEventWire } from './wire.js';
 
 export type TranscriptionModel = 'gpt-4o-transcribe' | 'gpt-4o-mini-transcribe' | 'whisper-1' | (string & {});
 
@@ -149,14 +150,14 @@ async function readTranscriptSse(
   let failure: RxVoiceError | undefined;
   await readSse(body, (data) => {
     if (data === '[DONE]') return true;
-    let event: { type?: string; delta?: string; text?: string; language?: string; languages?: { code?: string }[]; error?: { message?: string } };
+    let event: TranscriptionStreamEventWire;
     try {
-      event = JSON.parse(data) as typeof event;
+      event = JSON.parse(data) as TranscriptionStreamEventWire;
     } catch {
       failure = new RxVoiceError({ code: 'protocol', stage: 'transcribe', message: 'malformed transcription stream event', retryable: true });
       return true;
     }
-    if (event.error) {
+    if ('error' in event && event.error) {
       failure = new RxVoiceError({ code: 'provider_error', stage: 'transcribe', message: `transcription failed: ${event.error.message ?? 'error event'}`, retryable: true });
       return true;
     }

@@ -1,5 +1,5 @@
 import type { Alignment } from '../../providers/types.js';
-import type { RestAlignment, WsAlignment } from './wire.js';
+import type { RestAlignment, WsAlignment } from '../../providers/elevenlabs/wire.js';
 
 /** One synthesized text, encoded: bytes in the output format plus char timing relative to its start. */
 export interface EncodedSpeech {

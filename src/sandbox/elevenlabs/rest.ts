@@ -5,7 +5,8 @@ import type { StreamFaults } from '../faults.js';
 import { type EncodedSpeech, type SpeechChunk, splitIntoChunks, toRestAlignment } from './chunks.js';
 import { Pacer, chunkFaults, elevenLabsStatusFault, requestFaultText, resetSocket } from './faults.js';
 import { DEFAULT_REST_FORMAT, type OutputFormat, encodeAudio, parseOutputFormat } from './formats.js';
-import { type TextToSpeechBody, errorBody, isKnownVoiceId, validationError, voiceNotFound } from './wire.js';
+import type { TextToSpeechBody } from '../../providers/elevenlabs/wire.js';
+import { errorBody, isKnownVoiceId, validationError, voiceNotFound } from './wire.js';
 
 export interface RestRoute {
   readonly voiceId: string;

@@ -9,14 +9,8 @@ import type { StreamFaults } from '../faults.js';
 import { DEFAULT_WS_FORMAT, type OutputFormat, parseOutputFormat } from './formats.js';
 import { synthesizeEncoded } from './rest.js';
 import { TextBuffer, parseSchedule } from './text-buffer.js';
-import {
-  WS_ERRORS,
-  WS_INTERNAL_ERROR,
-  type WsAudioMessage,
-  type WsErrorMessage,
-  closeReason,
-  isKnownVoiceId,
-} from './wire.js';
+import type { WsAudioMessage, WsErrorMessage } from '../../providers/elevenlabs/wire.js';
+import { WS_ERRORS, WS_INTERNAL_ERROR, closeReason, isKnownVoiceId } from './wire.js';
 
 export interface StreamInputRoute {
   readonly voiceId: string;

@@ -1,78 +1,27 @@
 /**
- * ElevenLabs' wire shapes as the sandbox sends and reads them. Names follow `@elevenlabs/elevenlabs-js`
- * (serialization/types/*) and the API docs: snake_case in requests, camelCase in WebSocket replies,
- * snake_case + seconds in the REST `with-timestamps` replies.
+ * ElevenLabs' error messages and helpers as the sandbox sends them. The wire shapes themselves live in
+ * src/providers/elevenlabs/wire.ts, shared with the client.
  */
+import type { ElevenLabsErrorBody, ValidationErrorBody, WsErrorMessage } from '../../providers/elevenlabs/wire.js';
 
-/** `{"detail": {"status", "message"}}`: every ElevenLabs error except request validation. */
-export interface ElevenLabsErrorBody {
-  readonly detail: { readonly status: string; readonly message: string };
-}
+export type {
+  ElevenLabsErrorBody,
+  RestAlignment,
+  RestTimestampsChunk,
+  TextToSpeechBody,
+  ValidationErrorBody,
+  VoiceSettingsWire,
+  WsAlignment,
+  WsAudioMessage,
+  WsErrorMessage,
+} from '../../providers/elevenlabs/wire.js';
 
 export function errorBody(status: string, message: string): ElevenLabsErrorBody {
   return { detail: { status, message } };
 }
 
-/** FastAPI's 422: `{"detail": [{"type", "loc", "msg", "input"}]}` (ElevenLabs' API is FastAPI). */
-export interface ValidationErrorBody {
-  readonly detail: ReadonlyArray<{ readonly type: string; readonly loc: ReadonlyArray<string | number>; readonly msg: string; readonly input: unknown }>;
-}
-
 export function validationError(type: string, loc: ReadonlyArray<string | number>, msg: string, input: unknown): ValidationErrorBody {
   return { detail: [{ type, loc, msg, input }] };
-}
-
-/** Request body of `POST /v1/text-to-speech/{voice_id}[/stream][/with-timestamps]`. */
-export interface TextToSpeechBody {
-  readonly text: string;
-  readonly model_id?: string;
-  readonly language_code?: string;
-  readonly voice_settings?: VoiceSettingsWire;
-  readonly seed?: number;
-}
-
-export interface VoiceSettingsWire {
-  readonly stability?: number;
-  readonly similarity_boost?: number;
-  readonly style?: number;
-  readonly use_speaker_boost?: boolean;
-  readonly speed?: number;
-}
-
-/** WebSocket alignment (camelCase, ms, relative to the message's audio). */
-export interface WsAlignment {
-  readonly chars: string[];
-  readonly charStartTimesMs: number[];
-  readonly charDurationsMs: number[];
-}
-
-/** An audio message on `stream-input` (`contextId` only on `multi-stream-input`). */
-export interface WsAudioMessage {
-  readonly audio: string;
-  readonly isFinal: null;
-  readonly normalizedAlignment: WsAlignment | null;
-  readonly alignment: WsAlignment | null;
-  readonly contextId?: string;
-}
-
-/** REST with-timestamps alignment (snake_case, seconds). */
-export interface RestAlignment {
-  readonly characters: string[];
-  readonly character_start_times_seconds: number[];
-  readonly character_end_times_seconds: number[];
-}
-
-export interface RestTimestampsChunk {
-  readonly audio_base64: string;
-  readonly alignment: RestAlignment | null;
-  readonly normalized_alignment: RestAlignment | null;
-}
-
-/** A WebSocket error message; the socket then closes with `code` and the message as reason. */
-export interface WsErrorMessage {
-  readonly message: string;
-  readonly error: string;
-  readonly code: number;
 }
 
 export const WS_POLICY_VIOLATION = 1008;

@@ -7,6 +7,7 @@ import { SseStream } from '../sse.js';
 import type { SandboxState } from '../state.js';
 import { paceMs, pacer, sleep } from '../time.js';
 import { estimateTokens, splitTokens } from '../tokens.js';
+import type { ChatCompletionChunkWire, ChatDeltaWire, ChatUsageWire, ContentFilterResults } from '../../providers/openai/wire.js';
 import { readBody } from './body.js';
 import { sendWithFault } from './respond.js';
 
@@ -65,7 +66,7 @@ function newId(prefix: string, length = 24): string {
 }
 
 const SAFE = { filtered: false, severity: 'safe' } as const;
-const CONTENT_FILTER_RESULTS = { hate: SAFE, self_harm: SAFE, sexual: SAFE, violence: SAFE };
+const CONTENT_FILTER_RESULTS: ContentFilterResults = { hate: SAFE, self_harm: SAFE, sexual: SAFE, violence: SAFE };
 
 /** Serves `POST .../chat/completions` for OpenAI and both Azure URL forms. */
 export async function handleChat(state: SandboxState, req: IncomingMessage, res: ServerResponse, url: URL, route: ChatRoute): Promise<void> {
@@ -125,7 +126,7 @@ export async function handleChat(state: SandboxState, req: IncomingMessage, res:
     if (reply.kind === 'text') reply = { kind: 'text', text: pieces.join('') };
     else reply = { ...reply, arguments: pieces.join('') };
   }
-  const usage = {
+  const usage: ChatUsageWire = {
     prompt_tokens: promptTokens,
     completion_tokens: pieces.length,
     total_tokens: promptTokens + pieces.length,
@@ -174,7 +175,7 @@ export async function handleChat(state: SandboxState, req: IncomingMessage, res:
   const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
   const usageField = includeUsage ? { usage: null } : {};
   const sse = new SseStream(res, fault, { 'x-request-id': newId('req_', 16) });
-  const chunk = (delta: Record<string, unknown>, finish: string | null = null): Record<string, unknown> => ({
+  const chunk = (delta: ChatDeltaWire, finish: string | null = null): ChatCompletionChunkWire => ({
     ...common,
     object: 'chat.completion.chunk',
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finish, ...(finish === null ? azureExtra : {}) }],
@@ -182,7 +183,7 @@ export async function handleChat(state: SandboxState, req: IncomingMessage, res:
   });
 
   if (vendor === 'azure') {
-    const leading = {
+    const leading: ChatCompletionChunkWire = {
       choices: [],
       created: 0,
       id: '',
@@ -202,7 +203,7 @@ export async function handleChat(state: SandboxState, req: IncomingMessage, res:
       await pace(sse.signal);
     }
   } else {
-    const first = { role: 'assistant', content: null, tool_calls: [{ index: 0, id: toolCallId, type: 'function', function: { name: reply.name, arguments: '' } }] };
+    const first: ChatDeltaWire = { role: 'assistant', content: null, tool_calls: [{ index: 0, id: toolCallId, type: 'function', function: { name: reply.name, arguments: '' } }] };
     if (!(await sse.send(chunk(first)))) return;
     for (const piece of pieces) {
       if (!(await sse.send(chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] })))) return;
@@ -210,8 +211,34 @@ export async function handleChat(state: SandboxState, req: IncomingMessage, res:
     }
   }
   if (!(await sse.send(chunk({}, finishReason)))) return;
-  if (includeUsage && !(await sse.send({ ...common, object: 'chat.completion.chunk', choices: [], usage }))) return;
+  if (vendor === 'azure' && !(await sse.send(contentFilterAnnotation(replyText.length)))) return;
+  const usageChunk: ChatCompletionChunkWire = { ...common, object: 'chat.completion.chunk', choices: [], usage };
+  if (includeUsage && !(await sse.send(usageChunk))) return;
   sse.end();
+}
+
+/**
+ * Azure's content-filter annotation for the completion, which comes AFTER the `finish_reason` chunk:
+ * a choice with no `delta`, `finish_reason: null`, the filter results and the offsets they cover, in a
+ * chunk with empty `id`/`model`/`object` (learn.microsoft.com/azure/foundry/openai/concepts/content-streaming,
+ * "Asynchronous Filter": annotation messages follow the completion; sample stream there). A client that
+ * takes `finish_reason` as the end must keep reading to `[DONE]` and skip it.
+ */
+function contentFilterAnnotation(completionChars: number): ChatCompletionChunkWire {
+  return {
+    choices: [
+      {
+        index: 0,
+        finish_reason: null,
+        content_filter_offsets: { check_offset: 0, start_offset: 0, end_offset: completionChars },
+        content_filter_results: { ...CONTENT_FILTER_RESULTS, protected_material_code: { filtered: false, detected: false }, protected_material_text: { filtered: false, detected: false } },
+      },
+    ],
+    created: 0,
+    id: '',
+    model: '',
+    object: '',
+  };
 }
 
 /**

@@ -9,6 +9,7 @@ import { type SandboxState, type TranscriptionUploadStat, transcriptForAudio } f
 import { sleep } from '../time.js';
 import { splitTokens } from '../tokens.js';
 import { CALL_HEADER, TURN_HEADER, FAULT_HEADER } from '../types.js';
+import type { TranscriptLogprobWire, TranscriptionStreamEventWire } from '../../providers/openai/wire.js';
 import { headerValue } from './body.js';
 import { sendWithFault } from './respond.js';
 
@@ -138,6 +139,19 @@ function srtTime(seconds: number, separator: ',' | '.'): string {
   return `${pad(Math.floor(ms / 3_600_000))}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)}${separator}${pad(ms % 1000, 3)}`;
 }
 
+/** Words without punctuation, each given a share of the audio by its length (TranscriptionWord: word, start, end). */
+function wordTimes(text: string, seconds: number): Array<{ word: string; start: number; end: number }> {
+  const words = text.split(/\s+/).map((w) => w.replace(/^[^\p{L}\p{N}']+|[^\p{L}\p{N}']+$/gu, '')).filter((w) => w !== '');
+  const total = words.reduce((n, w) => n + w.length, 0);
+  const round = (t: number): number => Math.round(t * 100) / 100;
+  let at = 0;
+  return words.map((word) => {
+    const start = at;
+    at += total === 0 ? 0 : (word.length / total) * seconds;
+    return { word, start: round(start), end: round(at) };
+  });
+}
+
 /** Serves `POST .../audio/transcriptions` for OpenAI and both Azure URL forms. */
 export async function handleTranscription(
   state: SandboxState,
@@ -247,7 +261,7 @@ export async function handleTranscription(
       };
   const includes = [...(upload.fields.get('include[]') ?? []), ...(upload.fields.get('include') ?? [])];
   const withLogprobs = includes.includes('logprobs') && !isWhisper;
-  const logprobsOf = (piece: string): Array<{ token: string; logprob: number; bytes: number[] }> => [
+  const logprobsOf = (piece: string): TranscriptLogprobWire[] => [
     { token: piece, logprob: -0.01, bytes: [...Buffer.from(piece, 'utf8')] },
   ];
   respond(200);
@@ -255,16 +269,20 @@ export async function handleTranscription(
   if (first(upload.fields, 'stream') === 'true' && !isWhisper) {
     const sse = new SseStream(res, fault);
     for (const piece of pieces) {
-      if (!(await sse.send({ type: 'transcript.text.delta', delta: piece, ...(withLogprobs ? { logprobs: logprobsOf(piece) } : {}) }))) return;
+      const delta: TranscriptionStreamEventWire = { type: 'transcript.text.delta', delta: piece, ...(withLogprobs ? { logprobs: logprobsOf(piece) } : {}) };
+      if (!(await sse.send(delta))) return;
     }
-    const done = {
+    const done: TranscriptionStreamEventWire = {
       type: 'transcript.text.done',
       text,
       ...(withLogprobs ? { logprobs: pieces.flatMap(logprobsOf) } : {}),
       usage,
     };
     if (!(await sse.send(done))) return;
-    return sse.end();
+    // The stream ends after `transcript.text.done`: no `[DONE]` line, unlike chat (openai-node
+    // resources/audio/transcriptions.ts: TranscriptionStreamEvent = TranscriptionTextDeltaEvent |
+    // TranscriptionTextDoneEvent; the done event is the last).
+    return sse.close();
   }
 
   switch (format) {
@@ -274,17 +292,29 @@ export async function handleTranscription(
       return sendWithFault(res, fault, `1\n${srtTime(0, ',')} --> ${srtTime(seconds, ',')}\n${text}\n\n`, 'text');
     case 'vtt':
       return sendWithFault(res, fault, `WEBVTT\n\n${srtTime(0, '.')} --> ${srtTime(seconds, '.')}\n${text}\n\n`, 'text');
-    case 'verbose_json':
+    case 'verbose_json': {
+      // `timestamp_granularities[]` picks `segments` (the default), `words`, or both (openai-node
+      // resources/audio/transcriptions.ts: TranscriptionCreateParams.timestamp_granularities,
+      // TranscriptionVerbose.words / segments; the SDK sends arrays as `name[]` form fields).
+      const granularities = [...(upload.fields.get('timestamp_granularities[]') ?? []), ...(upload.fields.get('timestamp_granularities') ?? [])];
+      const withWords = granularities.includes('word');
+      const withSegments = granularities.length === 0 || granularities.includes('segment');
       return sendWithFault(res, fault, {
         task: 'transcribe',
         language: LANGUAGE_NAMES[utterance.language] ?? utterance.language,
         duration: seconds,
         text,
-        segments: [
-          { id: 0, seek: 0, start: 0, end: seconds, text: ` ${text}`, tokens: pieces.map((_, i) => 50364 + i), temperature: 0, avg_logprob: -0.1, compression_ratio: 1, no_speech_prob: 0.01 },
-        ],
+        ...(withWords ? { words: wordTimes(text, seconds) } : {}),
+        ...(withSegments
+          ? {
+              segments: [
+                { id: 0, seek: 0, start: 0, end: seconds, text: ` ${text}`, tokens: pieces.map((_, i) => 50364 + i), temperature: 0, avg_logprob: -0.1, compression_ratio: 1, no_speech_prob: 0.01 },
+              ],
+            }
+          : {}),
         usage,
       });
+    }
     case 'diarized_json':
       return sendWithFault(res, fault, {
         task: 'transcribe',

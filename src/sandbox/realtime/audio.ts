@@ -4,12 +4,10 @@
  * representation; encoding is the way back for `response.output_audio.delta`.
  */
 import { aLawDecode, aLawEncode, muLawDecode, muLawEncode } from '../../audio/g711.js';
+import type { RealtimeWireFormat } from '../../providers/openai-realtime/audio-format.js';
 
-export type WireAudioFormat = 'pcm16' | 'pcmu' | 'pcma';
-
-export function formatSampleRate(format: WireAudioFormat): 24000 | 8000 {
-  return format === 'pcm16' ? 24000 : 8000;
-}
+export type WireAudioFormat = RealtimeWireFormat;
+export { wireFormatSampleRate as formatSampleRate } from '../../providers/openai-realtime/audio-format.js';
 
 /** Bytes per ms of wire audio: 48 for PCM16 24 kHz, 8 for G.711. */
 export function bytesPerMs(format: WireAudioFormat): number {
@@ -29,7 +27,7 @@ export function decodeWireAudio(base64: string, format: WireAudioFormat): Int16A
     for (let i = 0; i < out.length; i++) out[i] = bytes.readInt16LE(i * 2);
     return out;
   }
-  return format === 'pcmu' ? muLawDecode(bytes) : aLawDecode(bytes);
+  return format === 'g711_ulaw' ? muLawDecode(bytes) : aLawDecode(bytes);
 }
 
 export function encodeWireAudio(samples: Int16Array, format: WireAudioFormat): string {
@@ -38,5 +36,5 @@ export function encodeWireAudio(samples: Int16Array, format: WireAudioFormat): s
     for (let i = 0; i < samples.length; i++) bytes.writeInt16LE(samples[i] ?? 0, i * 2);
     return bytes.toString('base64');
   }
-  return Buffer.from(format === 'pcmu' ? muLawEncode(samples) : aLawEncode(samples)).toString('base64');
+  return Buffer.from(format === 'g711_ulaw' ? muLawEncode(samples) : aLawEncode(samples)).toString('base64');
 }

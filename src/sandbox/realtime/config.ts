@@ -1,3 +1,4 @@
+import { fromGaAudioFormat, gaAudioFormat, isRealtimeWireFormat } from '../../providers/openai-realtime/audio-format.js';
 import type { WireAudioFormat } from './audio.js';
 
 /**
@@ -51,7 +52,15 @@ export interface SessionConfig {
   readonly temperature: number;
   readonly tracing: unknown;
   readonly include: readonly string[] | null;
+  /** GA only: how the conversation is cut when it outgrows the context window. */
+  readonly truncation: Truncation;
 }
+
+/**
+ * GA `session.truncation` (openai-node resources/realtime/realtime.ts RealtimeTruncation:
+ * `'auto' | 'disabled' | {type: 'retention_ratio', retention_ratio}`); GA session objects always carry it.
+ */
+export type Truncation = 'auto' | 'disabled' | { readonly type: 'retention_ratio'; readonly retention_ratio: number };
 
 export const DEFAULT_TURN_DETECTION: TurnDetection = {
   type: 'server_vad',
@@ -83,6 +92,7 @@ export function defaultConfig(model: string, kind: 'realtime' | 'transcription',
     temperature: 0.8,
     tracing: null,
     include: null,
+    truncation: 'auto',
   };
 }
 
@@ -111,32 +121,19 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 function gaFormat(value: unknown, param: string): WireAudioFormat {
   if (!isObject(value)) throw new ConfigError('invalid_type', `Invalid type for '${param}': expected an object.`, param);
-  switch (value.type) {
-    case 'audio/pcm':
-      if (value.rate !== undefined && value.rate !== 24000) {
-        throw new ConfigError('invalid_value', `Invalid value for '${param}.rate': only 24000 is supported.`, `${param}.rate`);
-      }
-      return 'pcm16';
-    case 'audio/pcmu':
-      return 'pcmu';
-    case 'audio/pcma':
-      return 'pcma';
-    default:
-      throw new ConfigError('invalid_value', `Invalid value for '${param}.type': expected audio/pcm, audio/pcmu or audio/pcma.`, `${param}.type`);
+  const format = fromGaAudioFormat(value);
+  if (format === undefined) {
+    throw new ConfigError('invalid_value', `Invalid value for '${param}.type': expected audio/pcm, audio/pcmu or audio/pcma.`, `${param}.type`);
   }
+  if (format === 'pcm16' && value.rate !== undefined && value.rate !== 24000) {
+    throw new ConfigError('invalid_value', `Invalid value for '${param}.rate': only 24000 is supported.`, `${param}.rate`);
+  }
+  return format;
 }
 
 function betaFormat(value: unknown, param: string): WireAudioFormat {
-  switch (value) {
-    case 'pcm16':
-      return 'pcm16';
-    case 'g711_ulaw':
-      return 'pcmu';
-    case 'g711_alaw':
-      return 'pcma';
-    default:
-      throw new ConfigError('invalid_value', `Invalid value for '${param}': expected pcm16, g711_ulaw or g711_alaw.`, param);
-  }
+  if (isRealtimeWireFormat(value)) return value;
+  throw new ConfigError('invalid_value', `Invalid value for '${param}': expected pcm16, g711_ulaw or g711_alaw.`, param);
 }
 
 function turnDetection(value: unknown, current: TurnDetection | null, param: string): TurnDetection | null {
@@ -213,6 +210,16 @@ function maxTokens(value: unknown, param: string): number | 'inf' {
   throw new ConfigError('invalid_value', `Invalid value for '${param}': expected 1-4096 or "inf".`, param);
 }
 
+function truncation(value: unknown): Truncation {
+  if (value === 'auto' || value === 'disabled') return value;
+  if (isObject(value) && value.type === 'retention_ratio') {
+    const ratio = value.retention_ratio;
+    if (typeof ratio === 'number' && ratio >= 0 && ratio <= 1) return { type: 'retention_ratio', retention_ratio: ratio };
+    throw new ConfigError('invalid_value', "Invalid value for 'session.truncation.retention_ratio': expected a number from 0 to 1.", 'session.truncation.retention_ratio');
+  }
+  throw new ConfigError('invalid_value', "Invalid value for 'session.truncation': expected 'auto', 'disabled' or a retention_ratio object.", 'session.truncation');
+}
+
 /** Applies a `session.update` payload (only the fields present change) and returns the new config. */
 export function parseSessionUpdate(raw: unknown, current: SessionConfig, protocol: Protocol): SessionConfig {
   if (!isObject(raw)) throw new ConfigError('invalid_type', "Invalid type for 'session': expected an object.", 'session');
@@ -236,6 +243,7 @@ function applyGa(s: Json, current: SessionConfig): SessionConfig {
   if (s.max_output_tokens !== undefined) next = { ...next, maxOutputTokens: maxTokens(s.max_output_tokens, 'session.max_output_tokens') };
   if (s.tracing !== undefined) next = { ...next, tracing: s.tracing };
   if (s.include !== undefined) next = { ...next, include: Array.isArray(s.include) ? s.include.map(String) : null };
+  if (s.truncation !== undefined) next = { ...next, truncation: truncation(s.truncation) };
   const audio = s.audio;
   if (audio !== undefined) {
     if (!isObject(audio)) throw new ConfigError('invalid_type', "Invalid type for 'session.audio'.", 'session.audio');
@@ -284,20 +292,6 @@ function applyBeta(s: Json, current: SessionConfig): SessionConfig {
   return next;
 }
 
-const GA_FORMAT: Record<WireAudioFormat, Json> = {
-  pcm16: { type: 'audio/pcm', rate: 24000 },
-  pcmu: { type: 'audio/pcmu' },
-  pcma: { type: 'audio/pcma' },
-};
-const BETA_FORMAT: Record<WireAudioFormat, string> = { pcm16: 'pcm16', pcmu: 'g711_ulaw', pcma: 'g711_alaw' };
-
-export function gaFormatObject(format: WireAudioFormat): Json {
-  return { ...GA_FORMAT[format] };
-}
-export function betaFormatName(format: WireAudioFormat): string {
-  return BETA_FORMAT[format];
-}
-
 function turnDetectionObject(td: TurnDetection | null, silenceDefaultMs: number, protocol: Protocol): Json | null {
   if (td === null) return null;
   if (td.type === 'semantic_vad') {
@@ -335,8 +329,8 @@ export function sessionObject(
       modalities: config.output === 'audio' ? ['text', 'audio'] : ['text'],
       instructions: config.instructions,
       voice: config.voice,
-      input_audio_format: BETA_FORMAT[config.inputFormat],
-      output_audio_format: BETA_FORMAT[config.outputFormat],
+      input_audio_format: config.inputFormat,
+      output_audio_format: config.outputFormat,
       input_audio_transcription: transcriptionObject(config.transcription),
       input_audio_noise_reduction: config.noiseReduction,
       turn_detection: td,
@@ -349,7 +343,7 @@ export function sessionObject(
     };
   }
   const input = {
-    format: gaFormatObject(config.inputFormat),
+    format: gaAudioFormat(config.inputFormat),
     transcription: transcriptionObject(config.transcription),
     noise_reduction: config.noiseReduction,
     turn_detection: td,
@@ -375,11 +369,12 @@ export function sessionObject(
     tool_choice: config.toolChoice,
     max_output_tokens: config.maxOutputTokens,
     tracing: config.tracing,
+    truncation: config.truncation,
     prompt: null,
     expires_at: ids.expiresAt,
     audio: {
       input,
-      output: { format: gaFormatObject(config.outputFormat), voice: config.voice, speed: config.speed },
+      output: { format: gaAudioFormat(config.outputFormat), voice: config.voice, speed: config.speed },
     },
     include: config.include,
   };

@@ -31,9 +31,13 @@ export type StoredItem =
 
 type Json = Record<string, unknown>;
 
-/** The item as events carry it (GA names; the wire layer renames for beta). Audio bytes are never included. */
+/**
+ * The item as events carry it (GA names; the wire layer renames for beta). Audio bytes are never included.
+ * GA items have no `object` field (openai-node resources/realtime/realtime.ts marks it optional on
+ * RealtimeConversationItem*, and GA servers leave it out); the beta layer adds `object: "realtime.item"`.
+ */
 export function wireItem(item: StoredItem): Json {
-  const base = { id: item.id, object: 'realtime.item', type: item.type, status: item.status };
+  const base = { id: item.id, type: item.type, status: item.status };
   switch (item.type) {
     case 'message':
       return {

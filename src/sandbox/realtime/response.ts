@@ -1,9 +1,11 @@
 import type { SandboxContext, SandboxMessage, SandboxReply } from '../context.js';
 import { DEFAULT_AFTER_CHUNKS, DEFAULT_STALL_MS } from '../faults.js';
 import type { FaultSpec } from '../types.js';
+import { gaAudioFormat } from '../../providers/openai-realtime/audio-format.js';
 import { encodeWireAudio, formatSampleRate, type WireAudioFormat } from './audio.js';
 import type { ToolDefinition } from './config.js';
 import { newId } from './ids.js';
+import { obfuscation } from './obfuscation.js';
 import { wireItem, type StoredContent, type StoredItem } from './items.js';
 import type { ServerEvent } from './wire.js';
 
@@ -18,8 +20,8 @@ export interface ResponseHost {
   destroySocket(): void;
   /** Appends an item to the default conversation; returns the id of the item before it. */
   addItem(item: StoredItem): string | null;
-  /** Rate-limit bookkeeping after the response: returns the `rate_limits` array. */
-  rateLimits(totalTokens: number): readonly Record<string, unknown>[];
+  /** Rate-limit bookkeeping as a response starts (it reserves `tokens`): returns the `rate_limits` array. */
+  rateLimits(tokens: number): readonly RateLimitWire[];
 }
 
 export interface ResponsePlan {
@@ -40,6 +42,19 @@ export interface ResponsePlan {
   readonly fault?: FaultSpec;
   /** What to say instead of asking the scenario (the idle-timeout nudge). */
   readonly reply?: SandboxReply;
+  /**
+   * Beta only: the beta response object carries the sampling `temperature` (openai-node
+   * resources/beta/realtime/realtime.ts RealtimeResponse: `temperature`); GA's RealtimeResponse has none.
+   */
+  readonly temperature?: number;
+}
+
+/** One entry of `rate_limits.updated` (openai-node resources/realtime/realtime.ts RateLimitsUpdatedEvent.RateLimit). */
+export interface RateLimitWire {
+  readonly name: 'requests' | 'tokens';
+  readonly limit: number;
+  readonly remaining: number;
+  readonly reset_seconds: number;
 }
 
 export type CancelReason = 'client_cancelled' | 'turn_detected';
@@ -128,7 +143,8 @@ export class ResponseRun {
       conversation_id: plan.inConversation ? plan.conversationId : null,
       output_modalities: [plan.output],
       max_output_tokens: plan.maxOutputTokens,
-      audio: { output: { format: formatObject(plan.outputFormat), voice: plan.voice } },
+      ...(plan.temperature === undefined ? {} : { temperature: plan.temperature }),
+      audio: { output: { format: gaAudioFormat(plan.outputFormat), voice: plan.voice } },
       usage,
       metadata: plan.metadata ?? null,
     };
@@ -137,6 +153,10 @@ export class ResponseRun {
   private async run(): Promise<void> {
     const { type: _t, ...created } = this.responseObject('in_progress', null, null);
     this.emit({ type: 'response.created', response: created });
+    // Rate limits come as a response starts, with its output tokens reserved, not after it (openai-node
+    // resources/realtime/realtime.ts RateLimitsUpdatedEvent: "Emitted at the beginning of a Response ...
+    // some tokens will be "reserved" for the output tokens").
+    this.emit({ type: 'rate_limits.updated', rate_limits: this.host.rateLimits(this.reservedTokens()) });
     let status: 'completed' | 'cancelled' | 'failed' | 'incomplete' = 'completed';
     let failure: { type: string; code: string } | undefined;
     try {
@@ -170,7 +190,6 @@ export class ResponseRun {
     const { type: _t2, ...done } = this.responseObject(status, details, usage);
     this.ended = true;
     this.emit({ type: 'response.done', response: done });
-    this.emit({ type: 'rate_limits.updated', rate_limits: this.host.rateLimits(usage.total_tokens) });
   }
 
   private async produce(reply: SandboxReply): Promise<void> {
@@ -212,7 +231,9 @@ export class ResponseRun {
     this.emit({
       type: 'response.content_part.added',
       ...this.partIds(item.id, outputIndex),
-      part: audio ? { type: 'output_audio', transcript: '' } : { type: 'output_text', text: '' },
+      // response.content_part.* name their parts `audio` / `text` in GA too, unlike item content
+      // (openai-node resources/realtime/realtime.ts ResponseContentPartAddedEvent.Part: type 'text' | 'audio').
+      part: audio ? { type: 'audio', transcript: '' } : { type: 'text', text: '' },
     });
     const tokenDelay = this.tokenDelayMs();
     if (part.type === 'output_text') {
@@ -262,7 +283,7 @@ export class ResponseRun {
         part.transcript += token;
         this.outputTextTokens++;
         next++;
-        this.emit({ type: 'response.output_audio_transcript.delta', ...ids, delta: token });
+        this.emit({ type: 'response.output_audio_transcript.delta', ...ids, delta: token, obfuscation: obfuscation(token) });
       }
     };
     for (let start = 0; start < samples.length; start += chunk) {
@@ -322,10 +343,10 @@ export class ResponseRun {
       if (part.type === 'output_audio') {
         this.emit({ type: 'response.output_audio.done', ...ids });
         this.emit({ type: 'response.output_audio_transcript.done', ...ids, transcript: part.transcript });
-        this.emit({ type: 'response.content_part.done', ...ids, part: { type: 'output_audio', transcript: part.transcript } });
+        this.emit({ type: 'response.content_part.done', ...ids, part: { type: 'audio', transcript: part.transcript } });
       } else if (part.type === 'output_text') {
         this.emit({ type: 'response.output_text.done', ...ids, text: part.text });
-        this.emit({ type: 'response.content_part.done', ...ids, part: { type: 'output_text', text: part.text } });
+        this.emit({ type: 'response.content_part.done', ...ids, part: { type: 'text', text: part.text } });
       }
     }
     open.item.status = status;
@@ -333,6 +354,13 @@ export class ResponseRun {
     if (this.plan.inConversation) {
       this.emit({ type: 'conversation.item.done', previous_item_id: open.previous, item: wireItem(open.item) });
     }
+  }
+
+  /** Tokens a response reserves as it starts: its prompt (estimated) plus its output allowance. */
+  private reservedTokens(): number {
+    const prompt = this.plan.messages.reduce((n, m) => n + Math.ceil(m.content.length / 4) + 4, 0);
+    const max = this.plan.maxOutputTokens;
+    return prompt + (max === 'inf' ? 4096 : max);
   }
 
   private partIds(itemId: string, outputIndex: number): Record<string, unknown> {
@@ -435,10 +463,6 @@ export class ResponseRun {
       },
     });
   }
-}
-
-function formatObject(format: WireAudioFormat): Record<string, unknown> {
-  return format === 'pcm16' ? { type: 'audio/pcm', rate: 24000 } : { type: format === 'pcmu' ? 'audio/pcmu' : 'audio/pcma' };
 }
 
 /** Word-sized pieces whose concatenation is the text (leading spaces kept, as OpenAI's deltas have them). */

@@ -14,7 +14,8 @@ import {
 import { HeardAudio } from './heard-audio.js';
 import { newId } from './ids.js';
 import { ItemError, parseClientItem, toSandboxMessages, wireItem, type StoredContent, type StoredItem } from './items.js';
-import { ResponseRun, tokenize } from './response.js';
+import { ResponseRun, tokenize, type RateLimitWire } from './response.js';
+import { obfuscation } from './obfuscation.js';
 import type { TurnDetector, TurnDetectorFactory } from './turn-detector.js';
 import { forProtocol, type ServerEvent } from './wire.js';
 
@@ -372,7 +373,7 @@ export class RealtimeSession {
     const item = this.addUserAudioItem(itemId, utterance.transcript, audioMs);
     if (this.config.transcription === null) return;
     for (const delta of tokenize(utterance.transcript)) {
-      this.emit({ type: 'conversation.item.input_audio_transcription.delta', item_id: itemId, content_index: 0, delta });
+      this.emit({ type: 'conversation.item.input_audio_transcription.delta', item_id: itemId, content_index: 0, delta, obfuscation: obfuscation(delta) });
     }
     const part = item.content[0];
     if (part?.type === 'input_audio') part.transcript = utterance.transcript;
@@ -531,7 +532,7 @@ export class RealtimeSession {
           this.items.push(item);
           return previous;
         },
-        rateLimits: (tokens) => {
+        rateLimits: (tokens): RateLimitWire[] => {
           this.requestsRemaining = Math.max(0, this.requestsRemaining - 1);
           this.tokensRemaining = Math.max(0, this.tokensRemaining - tokens);
           return [
@@ -557,6 +558,7 @@ export class RealtimeSession {
         ),
         ...(fault === undefined ? {} : { fault }),
         ...(reply === undefined ? {} : { reply }),
+        ...(this.options.protocol === 'beta' ? { temperature: typeof overrides.temperature === 'number' ? overrides.temperature : config.temperature } : {}),
       },
     );
     clearTimeout(this.idleTimer);

@@ -21,9 +21,11 @@ function betaPart(part: unknown): unknown {
   return renamed === undefined ? part : { ...part, type: renamed };
 }
 
+/** Beta items carry `object: "realtime.item"` (openai-node resources/beta/realtime/realtime.ts ConversationItem); GA items do not. */
 function betaItem(item: unknown): unknown {
-  if (!isObject(item) || !Array.isArray(item.content)) return item;
-  return { ...item, content: item.content.map(betaPart) };
+  if (!isObject(item)) return item;
+  const withObject = { id: item.id, object: 'realtime.item', ...item };
+  return Array.isArray(item.content) ? { ...withObject, content: item.content.map(betaPart) } : withObject;
 }
 
 function betaResponse(response: unknown): unknown {

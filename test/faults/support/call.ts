@@ -2,6 +2,11 @@ import { Subject, type OperatorFunction, type Subscription } from 'rxjs';
 import { framesOf } from '../../../src/audio/sources.js';
 import type { AudioFrame, SampleRate } from '../../../src/audio/frame.js';
 import type { EventOf, PipelineEvent, PipelineEventType } from '../../../src/events.js';
+import { afterAll, beforeAll } from 'vitest';
+import { cascaded, type CascadedOptions } from '../../../pipelines/cascaded.js';
+import { resolveEndpoints } from '../../../src/providers/env.js';
+import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
+import type { FaultRule, Scenario } from '../../../src/sandbox/types.js';
 import { loadFixture } from '../../../src/testing/fixtures.js';
 
 /**
@@ -139,4 +144,41 @@ export function replyAudioMs(events: readonly PipelineEvent[], turnId: string): 
   return ofType(events, 'assistant.audio')
     .filter((e) => e.turnId === turnId)
     .reduce((ms, e) => ms + (e.frame.samples.length * 1000) / e.frame.sampleRate, 0);
+}
+
+/**
+ * For a test file that plays the demo call (fixtures call-3turns) against one sandbox: starts the sandbox
+ * (instant profile, `base` scenario) and loads the caller's turns before the tests, closes it after.
+ */
+export function demoCallOnSandbox(base: Scenario, turnCount?: number): { readonly sandbox: Sandbox; readonly turns: AudioFrame[][] } {
+  let sandbox: Sandbox | undefined;
+  let turns: AudioFrame[][] = [];
+  beforeAll(async () => {
+    sandbox = await startSandbox({ profile: 'instant', scenario: base });
+    const all = (await fixtureTurns('call-3turns')).turns;
+    turns = turnCount === undefined ? all : all.slice(0, turnCount);
+  });
+  afterAll(async () => sandbox?.close());
+  return {
+    get sandbox(): Sandbox {
+      if (!sandbox) throw new Error('the sandbox starts in beforeAll');
+      return sandbox;
+    },
+    get turns(): AudioFrame[][] {
+      return turns;
+    },
+  };
+}
+
+/** The demo call through `cascaded()` on the sandbox with `faults` added to `base`; barge-in off. */
+export async function cascadedOnSandbox(
+  demo: { readonly sandbox: Sandbox; readonly turns: AudioFrame[][] },
+  base: Scenario,
+  faults: FaultRule[],
+  options: Partial<CascadedOptions>,
+  callOptions: TurnByTurnOptions = {},
+): Promise<PipelineEvent[]> {
+  demo.sandbox.setScenario({ ...base, faults });
+  const chain = cascaded({ endpoints: resolveEndpoints({}, demo.sandbox.url), bargeIn: false, ...options });
+  return (await callTurnByTurn(demo.turns, chain, callOptions)).events;
 }

@@ -1,6 +1,4 @@
 import WebSocket from 'ws';
-import { readWavFile } from '../../../src/audio/wav.js';
-import { toneBursts } from './fake-pipeline.js';
 
 export interface Received {
   readonly json: Record<string, unknown>[];
@@ -87,36 +85,4 @@ export async function sendAudio(client: TestClient, bytes: Buffer, pieceBytes: n
     client.ws.send(bytes.subarray(offset, offset + pieceBytes));
     if (paceMs > 0) await new Promise((r) => setTimeout(r, paceMs));
   }
-}
-
-/**
- * One good call against an echo pipeline on `/v1/stream`: a tone, then silence, one reply, stop. Resolves
- * with how it closed and how many replies came: proof the server (and the next caller) is unharmed.
- */
-export async function echoCall(streamUrl: string): Promise<{ code: number; replies: number }> {
-  const client = await TestClient.open(streamUrl);
-  client.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 } });
-  await client.waitFor((m) => m.type === 'started');
-  await sendAudio(client, pcmBytes(toneBursts(16000, [{ toneMs: 400, silenceMs: 600 }])), 640);
-  await client.waitFor((m) => m.type === 'assistant.done');
-  client.send({ type: 'stop' });
-  const closed = await client.closed;
-  return { code: closed.code, replies: client.received.json.filter((m) => m.type === 'assistant.done').length };
-}
-
-/**
- * One call against the real cascaded pipeline (Silero VAD, sandbox providers): a spoken sentence from a
- * fixture, one reply, stop. echoCall's tone is not speech to a real VAD, so it would never get a reply.
- */
-export async function speechCall(streamUrl: string, wavPath = 'fixtures/one-sentence.wav'): Promise<{ code: number; replies: number }> {
-  const wav = await readWavFile(wavPath);
-  if (wav.sampleRate !== 16000) throw new Error(`${wavPath}: speechCall sends 16 kHz, the file is ${wav.sampleRate} Hz`);
-  const client = await TestClient.open(streamUrl);
-  client.send({ type: 'start', version: 1, format: { encoding: 'pcm16', sampleRate: 16000 }, pipeline: 'cascaded' });
-  await client.waitFor((m) => m.type === 'started');
-  await sendAudio(client, pcmBytes(wav.samples), 640);
-  await client.waitFor((m) => m.type === 'assistant.done');
-  client.send({ type: 'stop' });
-  const closed = await client.closed;
-  return { code: closed.code, replies: client.received.json.filter((m) => m.type === 'assistant.done').length };
 }
