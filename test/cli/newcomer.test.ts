@@ -1,28 +1,11 @@
-import { spawn } from 'node:child_process';
+import { runOffline, type ProcessRun } from '../support/spawn-offline.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Spawns a command the way a user does and collects its exit code and output. */
-function spawnRun(cmd: string, args: readonly string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, {
-      env: { ...process.env, OPENAI_API_KEY: '', AZURE_OPENAI_API_KEY: '', ELEVENLABS_API_KEY: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+type Run = ProcessRun;
+const spawnRun = runOffline;
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 const rxvoice = (args: readonly string[]): Promise<Run> => spawnRun(process.execPath, [...CLI, ...args]);

@@ -1,24 +1,11 @@
-import { spawn } from 'node:child_process';
+import { runOffline, type ProcessRun } from '../support/spawn-offline.js';
 import { chromium, type Browser } from 'playwright-core';
 
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliRun = ProcessRun;
 
 /** The CLI as a user runs it: a separate process, offline (no provider keys, so the sandbox answers). */
 export function rxvoice(args: readonly string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      env: { ...process.env, OPENAI_API_KEY: '', AZURE_OPENAI_API_KEY: '', ELEVENLABS_API_KEY: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runOffline(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args]);
 }
 
 /** Debian's Chromium, as the browser tests launch it. */

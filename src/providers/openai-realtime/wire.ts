@@ -1,3 +1,4 @@
+import { gaAudioFormat } from './audio-format.js';
 import type { OpenAIEndpoint } from '../env.js';
 import type { RealtimeAudioFormat, RealtimeSessionConfig, RealtimeTurnDetection } from '../realtime-types.js';
 import { BETA_TO_GA_EVENTS, GA_TO_BETA_PART_TYPES, type OpenAIClientEvent, type OpenAIServerEvent } from './events.js';
@@ -71,11 +72,6 @@ export function realtimeTarget(endpoint: OpenAIEndpoint, options: RealtimeTarget
   return { url: url.toString(), headers: { ...headers, ...options.headers }, dialect };
 }
 
-function gaFormat(format: RealtimeAudioFormat): Record<string, unknown> {
-  if (format === 'pcm16') return { type: 'audio/pcm', rate: 24000 };
-  return { type: format === 'g711_ulaw' ? 'audio/pcmu' : 'audio/pcma' };
-}
-
 function turnDetectionWire(td: RealtimeTurnDetection): Record<string, unknown> | null {
   if (td.type === 'none') return null;
   const wire: Record<string, unknown> = { type: td.type };
@@ -124,11 +120,11 @@ export function sessionUpdate(config: RealtimeSessionConfig, dialect: RealtimeDi
         output_modalities: [config.output],
         audio: {
           input: {
-            format: gaFormat(config.inputFormat),
+            format: gaAudioFormat(config.inputFormat),
             transcription,
             turn_detection: turnDetectionWire(config.turnDetection),
           },
-          output: { format: gaFormat(outputFormat), ...(config.voice ? { voice: config.voice } : {}) },
+          output: { format: gaAudioFormat(outputFormat), ...(config.voice ? { voice: config.voice } : {}) },
         },
         ...common,
       },
