@@ -5,6 +5,9 @@ import { turnLanguage } from '../../operators/turnLanguage.js';
 import { cascaded } from '../../pipelines/cascaded.js';
 import { realtimePipeline } from '../../pipelines/realtime.js';
 import type { AudioFrame } from '../../src/audio/frame.js';
+import { framesOf } from '../../src/audio/sources.js';
+import { readWavFile } from '../../src/audio/wav.js';
+import { fixturesDir } from '../../src/testing/fixtures.js';
 import { Conversation } from '../../src/conversation.js';
 import type { PipelineEvent } from '../../src/events.js';
 import { createElevenLabsSynthesizer } from '../../src/providers/elevenlabs/index.js';
@@ -88,7 +91,7 @@ describe('turnLanguage and tts followLanguage', () => {
 });
 
 /**
- * A caller who switches English -> French -> English, through the real chains: each reply is spoken in the
+ * A caller who switches English -> French (spoken by espeak-ng's French voice) -> English, through the real chains: each reply is spoken in the
  * caller's language with the mapped voice (what the synthesizer was asked, and the sandbox spoke).
  */
 const SWITCHING: Scenario = {
@@ -107,6 +110,12 @@ describe('followLanguage through the real chains', () => {
   beforeAll(async () => {
     sandbox = await startSandbox({ profile: 'instant', scenario: SWITCHING });
     turns = (await fixtureTurns('call-3turns')).turns;
+    // The French turn is French speech: espeak-ng's French voice (fixtures/french-turn.wav, made with
+    // `espeak-ng -v fr -s 150 "Je voudrais réserver une table pour deux, merci." | sox ... -r 16000 pad 0.3 1.2`),
+    // on the call's clock where the English turn 2 was.
+    const french = await readWavFile(`${fixturesDir()}/french-turn.wav`);
+    const at = turns[1]![0]!.startMs;
+    turns[1] = framesOf(french.samples, 16000, 20).map((f) => ({ ...f, startMs: f.startMs + at }));
   });
   afterAll(async () => sandbox.close());
 
