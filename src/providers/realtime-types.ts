@@ -17,7 +17,7 @@ import type { JsonSchema } from './types.js';
 export interface RealtimeSession {
   readonly name: string;
   /** The provider's hard limit on one connection's length (OpenAI 60 min, Azure 30 min); undefined: none known. */
-  readonly maxSessionMs?: number;
+  readonly maxSessionMs?: number | undefined;
   /** The input transcription model used when the caller names none; undefined: no input transcripts by default. */
   readonly defaultTranscriptionModel?: string;
   /** A new connection; call again to reconnect. */
