@@ -43,6 +43,8 @@ import { cascaded, createCascadedProviders, realtimePipeline, type CascadedOptio
 import { startSandbox } from 'rxvoice/sandbox';
 import { serve } from 'rxvoice/server';
 import { marbles } from 'rxvoice/testing';
+import { runEvals, loadScenarios } from 'rxvoice/eval';
+import { turnDetector, textTurnDetector, type TurnDetector } from 'rxvoice/operators';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -53,14 +55,15 @@ const format: AudioFormat = { encoding: 'pcm16', sampleRate: 16000 };
 const style: VoiceStyle = { speed: 1, stability: 0.5 };
 const history: ChatMessage[] = [{ role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'lookup', arguments: '{}' }] }, { role: 'tool', toolCallId: 'c1', content: '{}' }];
 const phone: CascadedOptions = { outputFormat: MULAW_8K, voiceStyle: style, bargeIn: { policy: { minWords: 2 }, halfDuplex: true } };
-void [vad, sentences, resampleAssistantAudio, turnLog, marbles, unusedServeOptions, createCascadedProviders, realtimePipeline, format, history, phone];
+const myDetector: TurnDetector = { name: 'mine', decide: () => ({ done: true, confidence: 1 }) };
+void [vad, sentences, resampleAssistantAudio, turnLog, marbles, runEvals, loadScenarios, turnDetector, textTurnDetector, myDetector, unusedServeOptions, createCascadedProviders, realtimePipeline, format, history, phone];
 
 const fixtures = join(dirname(createRequire(import.meta.url).resolve('rxvoice/package.json')), 'fixtures');
 const sandbox = await startSandbox({ profile: 'instant' });
 const seen: string[] = [];
 await new Promise<void>((resolve, reject) => {
   fromWav(join(fixtures, 'one-sentence.wav'))
-    .pipe(cascaded({ sandboxURL: sandbox.url, outputFormat: format, voiceStyle: style }))
+    .pipe(cascaded({ sandboxURL: sandbox.url, outputFormat: format, voiceStyle: style, turnDetection: { detector: textTurnDetector(), holdSilenceMs: 1000 } }))
     .subscribe({
       next: (event: PipelineEvent) => {
         if (event.type === 'transcript' && event.final) seen.push('caller: ' + event.text);
