@@ -77,6 +77,9 @@ export async function callCommand(number: string | undefined, opts: ParsedOption
         playback: choice.playback,
         keypad: { dtmf: choice.dtmf },
         ...(choice.call ? { tools: callControlTools(choice.call) } : {}),
+        // While answering-machine detection listens, a greeting's pauses must not end turns on their words
+        // (a voicemail reads complete sentence by sentence): the vad's fixed silence decides.
+        ...(onMachine ? { turnDetection: false } : {}),
       });
       return (source) =>
         source.pipe(
