@@ -157,8 +157,8 @@ export function transcribe(options: TranscribeOptions): OperatorFunction<Pipelin
               const e = toRxVoiceError(err, 'transcribe', 'provider_error');
               if (u.speculating && !u.decided) {
                 // A speculative request that failed costs nothing yet and is not retried: the turn's end
-                // (or the resumed speech) sends a fresh one with the full retry budget. No preview will come.
-                u.attempt = 0;
+                // (or the resumed speech) sends a fresh one; it does not use up the retry budget. No preview will come.
+                u.attempt = Math.max(0, u.attempt - 1);
                 u.speculationFailed = true;
                 subscriber.next(speculationMetric(u.turnId, 'transcribe', 'discarded', scheduler.now(), { failed: true }));
               } else if (e.retryable && u.attempt < maxAttempts) {
@@ -221,12 +221,13 @@ export function transcribe(options: TranscribeOptions): OperatorFunction<Pipelin
         u.held = undefined;
         const failed = u.speculationFailed;
         u.speculationFailed = false;
+        // The aborted speculative request does not count against the retry budget.
+        if (u.request && !failed) u.attempt = Math.max(0, u.attempt - 1);
         u.request?.unsubscribe();
         u.request = undefined;
         u.wait?.unsubscribe();
         u.wait = undefined;
         u.ended = false;
-        u.attempt = 0;
         if (!failed) subscriber.next(speculationMetric(turnId, 'transcribe', 'discarded', scheduler.now()));
         attempt(u);
       };
