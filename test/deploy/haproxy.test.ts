@@ -110,16 +110,19 @@ describe('behind HAProxy (balance leastconn, /readyz checks)', () => {
     const front = await startHaproxy(pa, pb, pf, ps);
 
     const first = await Promise.all([0, 1, 2, 3].map(() => call(front)));
-    // leastconn spreads the four live calls over both backends.
-    expect(a.connected()).toBe(2);
-    expect(b.connected()).toBe(2);
+    // leastconn spreads the four live calls over both backends (calls that connect at the same instant may
+    // land 3 + 1, so the test asks for both in use, not an exact split).
+    const aCalls = a.connected();
+    expect(aCalls).toBeGreaterThan(0);
+    expect(b.connected()).toBeGreaterThan(0);
+    expect(aCalls + b.connected()).toBe(4);
 
     a.proc.kill('SIGTERM');
     // /readyz on `a` answers 503 at once; HAProxy's next two checks (300 ms apart) takes it out of rotation.
     await new Promise((r) => setTimeout(r, 1200));
     const bBefore = b.connected();
     const later = await Promise.all([0, 1, 2].map(() => call(front)));
-    expect(a.connected()).toBe(2);
+    expect(a.connected()).toBe(aCalls);
     expect(b.connected()).toBe(bBefore + 3);
 
     // Every call, on the draining backend or not, ends normally: no error event, close code 1000.
