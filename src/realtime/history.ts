@@ -1,5 +1,6 @@
 import type { RealtimeConnection, RealtimeItem } from '../providers/realtime-types.js';
-import { concatSamples, type Batch } from './uplink.js';
+import { concatSamples } from '../audio/pcm.js';
+import type { Batch } from './uplink.js';
 
 export interface HistoryEntry {
   readonly turnId: string;

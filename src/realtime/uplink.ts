@@ -1,3 +1,4 @@
+import { concatSamples } from '../audio/pcm.js';
 import { createResampler, type StreamingResampler } from '../audio/resample.js';
 import type { AudioFrame } from '../audio/frame.js';
 import { toRxVoiceError, type RxVoiceError } from '../errors.js';
@@ -107,16 +108,4 @@ export class AudioUplink {
     this.length += samples.length;
     if (this.length >= this.batchSamples) this.flush();
   }
-}
-
-export function concatSamples(parts: readonly Int16Array[]): Int16Array {
-  if (parts.length === 1) return parts[0]!;
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Int16Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }

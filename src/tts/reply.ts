@@ -1,5 +1,6 @@
 import { ReplaySubject, type Subscription } from 'rxjs';
 import type { AudioFrame, SampleRate } from '../audio/frame.js';
+import { concatSamples } from '../audio/pcm.js';
 import type { SynthesisChunk } from '../providers/types.js';
 import type { TimedChar } from '../text/heard.js';
 
@@ -69,7 +70,7 @@ export function takeAudio(reply: Reply, chunk: SynthesisChunk, frameMs: number):
   }
   reply.samplesIn += chunk.samples.length;
   const frameSamples = Math.max(1, Math.round((rate * frameMs) / 1000));
-  let pending = concat(reply.pending, chunk.samples);
+  let pending = reply.pending.length === 0 ? chunk.samples : concatSamples([reply.pending, chunk.samples]);
   const frames: Int16Array[] = [];
   while (pending.length >= frameSamples) {
     frames.push(pending.slice(0, frameSamples));
@@ -103,12 +104,4 @@ export function joinHeard(before: string, after: string): string {
   if (before === '') return after;
   if (after === '') return before;
   return `${before.trimEnd()} ${after.trimStart()}`;
-}
-
-function concat(a: Int16Array, b: Int16Array): Int16Array {
-  if (a.length === 0) return b;
-  const out = new Int16Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

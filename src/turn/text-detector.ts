@@ -36,7 +36,8 @@ export interface TextTurnDetectorOptions {
  * Speech-to-text models end most partial turns with a period, so the last word decides before the mark.
  */
 export function textTurnDetector(options: TextTurnDetectorOptions = {}): TurnDetector {
-  const hold = new Set([...TRAILING, ...[...(options.holdWords ?? [])].map((w) => w.toLowerCase())]);
+  // Built once per detector only when extended; the pipelines make one detector per call.
+  const hold = options.holdWords ? new Set([...TRAILING, ...[...options.holdWords].map((w) => w.toLowerCase())]) : TRAILING;
   return {
     name: 'text',
     uses: 'text',
