@@ -1,5 +1,10 @@
 /**
- * Silero vad throughput: `npx tsx bench/vad.ts [--runs 5] [--streams 1,10,50,100]`.
+ * Silero vad throughput: `npx tsx bench/vad.ts [--runs 5] [--streams 1,10,50,100] [--paced 100] [--seconds 12]`.
+ *
+ * 0. `--paced N` (alone: only this part): N streams paced at real time (20 ms frames, start times spread over
+ *    one 20 ms frame by one process-wide clock), energy gate on and off interleaved in the same run, 3 runs
+ *    each: CPU per stream-second (process.cpuUsage: main thread + the model's worker thread), push latency
+ *    p99, windows the model ran, and the gated / ungated CPU ratio.
  *
  * 1. Real-time factor of one stream: processing time / audio time over the 20 s fixture (8 kHz mu-law, so
  *    the resampler is included), through `createSpeechDetector` (the same engine as the `vad` operator).
@@ -19,6 +24,8 @@ const opt = (name: string, fallback: string) => {
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
 };
 const runs = Number(opt('runs', '5'));
+const paced = args.includes('--paced') ? Number(opt('paced', '100')) : undefined;
+const pacedSeconds = Number(opt('seconds', '12'));
 const streamCounts = opt('streams', '1,10,50,100').split(',').map(Number);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -47,6 +54,70 @@ async function runStreams(frames: AudioFrame[], streams: number): Promise<{ wall
   const cpu = process.cpuUsage(cpu0);
   await Promise.all(detectors.map((d) => d.release()));
   return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, utterances: utterances / streams };
+}
+
+/** N detectors fed at real time; CPU over the whole run (after one warm-up frame each). */
+async function runPaced(frames: AudioFrame[], streams: number, energyGate: boolean): Promise<{ cpuMsPerStreamS: number; p99Ms: number; windowsRun: number }> {
+  const detectors = Array.from({ length: streams }, () => createSpeechDetector({ energyGate }));
+  await Promise.all(detectors.map((d) => d.push(frames[0]!)));
+  const { VAD_BATCH_CHANNEL } = await import('../src/vad/silero.js');
+  const { subscribe, unsubscribe } = await import('node:diagnostics_channel');
+  let windowsRun = 0;
+  const count = (m: unknown) => (windowsRun += (m as { windows: number }).windows);
+  subscribe(VAD_BATCH_CHANNEL, count);
+  const latencies: number[] = [];
+  const groups = 4; // stream i pushes at offset (i % 4) * 5 ms within each 20 ms frame
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let tick = 0;
+  const pending: Promise<unknown>[] = [];
+  await new Promise<void>((done) => {
+    const step = () => {
+      const frame = Math.floor(tick / groups) + 1;
+      if (frame >= frames.length) return done();
+      const g = tick % groups;
+      for (let i = g; i < streams; i += groups) {
+        const pushed = performance.now();
+        pending.push(detectors[i]!.push(frames[frame]!).then(() => latencies.push(performance.now() - pushed)));
+      }
+      tick++;
+      // One clock for every stream, corrected against the start time (no drift).
+      setTimeout(step, Math.max(0, t0 + (tick * 20) / groups - performance.now()));
+    };
+    step();
+  });
+  await Promise.all(pending);
+  await Promise.all(detectors.map((d) => d.end()));
+  const cpu = process.cpuUsage(cpu0);
+  unsubscribe(VAD_BATCH_CHANNEL, count);
+  await Promise.all(detectors.map((d) => d.release()));
+  const audioS = ((frames.length - 1) * 20 * streams) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { cpuMsPerStreamS: (cpu.user + cpu.system) / 1000 / audioS, p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? 0, windowsRun };
+}
+
+if (paced !== undefined) {
+  const call = await loadFrames('call-3turns');
+  const frames = call.frames.slice(0, Math.min(call.frames.length, Math.round((pacedSeconds * 1000) / 20) + 1));
+  await runPaced(frames.slice(0, 50), paced, true); // warm-up: model, worker, JIT
+  const results: Record<'gated' | 'ungated', { cpuMsPerStreamS: number; p99Ms: number; windowsRun: number }[]> = { gated: [], ungated: [] };
+  for (let r = 0; r < 3; r++) {
+    results.ungated.push(await runPaced(frames, paced, false));
+    results.gated.push(await runPaced(frames, paced, true));
+  }
+  const row = (name: 'gated' | 'ungated') => ({
+    'energy gate': name === 'gated' ? 'on (default)' : 'off',
+    streams: paced,
+    'CPU ms per stream-second': +median(results[name].map((x) => x.cpuMsPerStreamS)).toFixed(2),
+    'runs (ms/stream-s)': results[name].map((x) => x.cpuMsPerStreamS.toFixed(2)).join(' / '),
+    'push latency p99 ms': +median(results[name].map((x) => x.p99Ms)).toFixed(1),
+    'model windows per stream': Math.round(median(results[name].map((x) => x.windowsRun)) / paced),
+  });
+  console.log(`${paced} paced streams, ${(frames.length - 1) * 0.02} s of call-3turns (16 kHz), medians of 3 interleaved runs; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.table([row('ungated'), row('gated')]);
+  const ratio = median(results.gated.map((g, i) => g.cpuMsPerStreamS / results.ungated[i]!.cpuMsPerStreamS));
+  console.log(`gated / ungated CPU (median of per-run ratios): ${ratio.toFixed(2)}`);
+  process.exit(0);
 }
 
 const rows: Record<string, string | number>[] = [];

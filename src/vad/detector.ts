@@ -5,6 +5,7 @@ import { createResampler, type StreamingResampler } from '../audio/resample.js';
 import { RxVoiceError, toRxVoiceError } from '../errors.js';
 import { SILERO_FRAME_SAMPLES, SILERO_SAMPLE_RATE, SileroModel, type SpeechProbabilityModel } from './silero.js';
 import { VadStateMachine, type VadConfig, type VadTransition } from './state-machine.js';
+import { EnergyGate, energyDb, type EnergyGateConfig } from './gate.js';
 
 const WINDOW_MS = (SILERO_FRAME_SAMPLES * 1000) / SILERO_SAMPLE_RATE; // 32 ms
 
@@ -14,9 +15,23 @@ export interface SpeechDetectorOptions extends Partial<VadConfig> {
    * factory called once per stream. Default: Silero v4, one recurrent state per stream.
    */
   readonly probabilities?: SpeechProbabilityModel | (() => SpeechProbabilityModel | Promise<SpeechProbabilityModel>);
+  /**
+   * Skip the model on windows too quiet to be speech (see src/vad/gate.ts): same decisions, a fraction of
+   * the CPU on a mostly silent caller. `false` runs the model on every window. Default: on with the
+   * default Silero model, off with a model given in `probabilities` (a scripted model is told every window).
+   */
+  readonly energyGate?: boolean | Partial<EnergyGateConfig>;
 }
 
 type MaybePromise<T> = T | Promise<T>;
+
+/** A skipped window replayed to the model when the gate wakes: it moves the state, its result is unused. */
+class Warmup {
+  constructor(readonly frame: Float32Array) {}
+}
+
+/** A window for the model, `null` for one the gate skipped (probability 0), or a warm-up replay. */
+type Window = Float32Array | null | Warmup;
 
 function isPromise<T>(v: MaybePromise<T>): v is Promise<T> {
   return typeof (v as Promise<T> | undefined)?.then === 'function';
@@ -36,6 +51,13 @@ export class VadEngine {
   private resampler: StreamingResampler | undefined;
   private readonly window = new Float32Array(SILERO_FRAME_SAMPLES);
   private filled = 0;
+  /** Sum of squares of the window being filled (for the gate). */
+  private squares = 0;
+  private readonly gate: EnergyGate | undefined;
+  /** The last skipped windows (a ring of `warmupWindows`), replayed to the model when the gate wakes. */
+  private skipped: Float32Array | undefined;
+  private skippedCount = 0;
+  private skippedNext = 0;
   private windowsDone = 0;
   private baseMs: number | undefined;
   private released = false;
@@ -43,6 +65,11 @@ export class VadEngine {
   constructor(private readonly options: SpeechDetectorOptions = {}) {
     this.machine = new VadStateMachine(options);
     const source = options.probabilities;
+    const gate = options.energyGate ?? source === undefined;
+    if (gate !== false) {
+      this.gate = new EnergyGate(gate === true ? {} : gate, this.machine.config.negativeThreshold);
+      this.skipped = new Float32Array(this.gate.config.warmupWindows * SILERO_FRAME_SAMPLES);
+    }
     if (source === undefined) {
       this.loading = SileroModel.load().then(
         (m) => this.adopt(m),
@@ -109,8 +136,9 @@ export class VadEngine {
     const endMs = this.processedMs + (this.filled * 1000) / SILERO_SAMPLE_RATE + windows.length * WINDOW_MS;
     if (this.filled > 0) {
       this.window.fill(0, this.filled);
-      windows.push(this.window.slice());
+      this.admit(windows);
       this.filled = 0;
+      this.squares = 0;
     }
     const close = (ts: VadTransition[]) => [...ts, ...this.machine.end(endMs)];
     const result = this.run(windows);
@@ -125,32 +153,65 @@ export class VadEngine {
     await model?.release?.();
   }
 
-  /** Splits 16 kHz samples into complete windows (copies), keeping the remainder for later. */
-  private cut(pcm16: Int16Array): Float32Array[] {
-    const windows: Float32Array[] = [];
+  /**
+   * Splits 16 kHz samples into complete windows, keeping the remainder for later. A window the gate
+   * skips is `null` (no copy made).
+   */
+  private cut(pcm16: Int16Array): Window[] {
+    const windows: Window[] = [];
     const window = this.window;
     let i = 0;
     while (i < pcm16.length) {
       const n = Math.min(SILERO_FRAME_SAMPLES - this.filled, pcm16.length - i);
       // Converted straight into the window (same scale as pcm16ToFloat32): no per-frame float copy.
-      for (let k = 0; k < n; k++) window[this.filled + k] = pcm16[i + k]! / 32768;
+      let squares = this.squares;
+      for (let k = 0; k < n; k++) {
+        const v = pcm16[i + k]! / 32768;
+        window[this.filled + k] = v;
+        squares += v * v;
+      }
+      this.squares = squares;
       this.filled += n;
       i += n;
       if (this.filled === SILERO_FRAME_SAMPLES) {
-        windows.push(this.window.slice());
+        this.admit(windows);
         this.filled = 0;
+        this.squares = 0;
       }
     }
     return windows;
   }
 
-  private run(windows: Float32Array[]): MaybePromise<VadTransition[]> {
+  /** Adds the full window to `windows` as the gate says (a copy, `null`, or warm-ups then a copy). */
+  private admit(windows: Window[]): void {
+    const verdict = this.gate?.admit(energyDb(this.squares / SILERO_FRAME_SAMPLES)) ?? 'run';
+    const ring = this.skipped;
+    if (verdict === 'skip' && ring) {
+      ring.set(this.window, this.skippedNext * SILERO_FRAME_SAMPLES);
+      this.skippedNext = (this.skippedNext + 1) % (ring.length / SILERO_FRAME_SAMPLES);
+      this.skippedCount++;
+      windows.push(null);
+      return;
+    }
+    if (verdict === 'wake' && ring) {
+      const slots = ring.length / SILERO_FRAME_SAMPLES;
+      const n = Math.min(this.skippedCount, slots);
+      for (let k = 0; k < n; k++) {
+        const slot = (this.skippedNext - n + k + slots) % slots;
+        windows.push(new Warmup(ring.slice(slot * SILERO_FRAME_SAMPLES, (slot + 1) * SILERO_FRAME_SAMPLES)));
+      }
+      this.skippedCount = 0;
+    }
+    windows.push(this.window.slice());
+  }
+
+  private run(windows: Window[]): MaybePromise<VadTransition[]> {
     if (windows.length === 0) return [];
     if (this.loading) return this.loading.then(() => this.run(windows));
     if (this.released) return [];
     if (this.loadError) {
       // Report a model that cannot load once; afterwards frames pass with no speech decisions.
-      this.windowsDone += windows.length;
+      for (const w of windows) if (!(w instanceof Warmup)) this.windowsDone++;
       if (this.loadErrorReported) return [];
       this.loadErrorReported = true;
       throw this.loadError;
@@ -158,29 +219,40 @@ export class VadEngine {
     const model = this.model!;
     const out: VadTransition[] = [];
     for (let i = 0; i < windows.length; i++) {
-      const p = model.process(windows[i]!);
+      const w = windows[i]!;
+      if (w === null) {
+        this.decide(0, out, false);
+        continue;
+      }
+      const p = model.process(w instanceof Warmup ? w.frame : w);
       if (isPromise(p)) return this.runAsync(model, windows, i, p, out);
-      this.decide(p, out);
+      if (!(w instanceof Warmup)) this.decide(p, out, true);
     }
     return out;
   }
 
   private async runAsync(
     model: SpeechProbabilityModel,
-    windows: Float32Array[],
+    windows: Window[],
     from: number,
     first: Promise<number>,
     out: VadTransition[],
   ): Promise<VadTransition[]> {
-    this.decide(await first, out);
+    const p = await first;
+    if (!(windows[from] instanceof Warmup)) this.decide(p, out, true);
     for (let i = from + 1; i < windows.length; i++) {
       if (this.released) break;
-      this.decide(await model.process(windows[i]!), out);
+      const w = windows[i]!;
+      if (w === null) this.decide(0, out, false);
+      else if (w instanceof Warmup) await model.process(w.frame);
+      else this.decide(await model.process(w), out, true);
     }
     return out;
   }
 
-  private decide(p: number, out: VadTransition[]): void {
+  /** @param ran the model gave `p` (false: the gate skipped the window, p is 0) */
+  private decide(p: number, out: VadTransition[], ran: boolean): void {
+    if (ran) this.gate?.observe(p);
     const startMs = this.processedMs;
     this.windowsDone++;
     for (const t of this.machine.push(Number.isFinite(p) ? p : 0, startMs, WINDOW_MS)) out.push(t);
