@@ -26,6 +26,8 @@ const opt = (name: string, fallback: string) => {
 const runs = Number(opt('runs', '5'));
 const paced = args.includes('--paced') ? Number(opt('paced', '100')) : undefined;
 const pacedSeconds = Number(opt('seconds', '12'));
+/** `--gate off` or `--gate on`: only that variant (for --cpu-prof); default both. */
+const onlyGate = opt('gate', 'both');
 const streamCounts = opt('streams', '1,10,50,100').split(',').map(Number);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -102,8 +104,13 @@ if (paced !== undefined) {
   await runPaced(frames.slice(0, 50), paced, true); // warm-up: model, worker, JIT
   const results: Record<'gated' | 'ungated', { cpuMsPerStreamS: number; p99Ms: number; windowsRun: number }[]> = { gated: [], ungated: [] };
   for (let r = 0; r < 3; r++) {
-    results.ungated.push(await runPaced(frames, paced, false));
-    results.gated.push(await runPaced(frames, paced, true));
+    if (onlyGate !== 'on') results.ungated.push(await runPaced(frames, paced, false));
+    if (onlyGate !== 'off') results.gated.push(await runPaced(frames, paced, true));
+  }
+  if (onlyGate !== 'both') {
+    const only = results[onlyGate === 'on' ? 'gated' : 'ungated'];
+    console.log(`gate ${onlyGate}: ${only.map((x) => x.cpuMsPerStreamS.toFixed(2)).join(' / ')} ms CPU per stream-second`);
+    process.exit(0);
   }
   const row = (name: 'gated' | 'ungated') => ({
     'energy gate': name === 'gated' ? 'on (default)' : 'off',
