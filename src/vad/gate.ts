@@ -38,7 +38,7 @@ export const DEFAULT_ENERGY_GATE: EnergyGateConfig = {
   ceilingDb: -50,
   hangoverWindows: 4,
   floorRiseDbPerWindow: 0.05,
-  warmupWindows: 16,
+  warmupWindows: 8,
 };
 
 /** Mean-square energy of a window of floats in [-1, 1], in dBFS (-120 for digital silence). */
