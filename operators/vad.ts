@@ -13,7 +13,8 @@ export type { VadConfig, VadTransition } from '../src/vad/state-machine.js';
 /**
  * Options of `vad`. Defaults: positiveThreshold 0.5, negativeThreshold 0.35, minSpeechMs 250,
  * silenceMs 500 (end-of-turn delay), pauseMs 0 (no `speech.paused`; the pipelines set 200 for their
- * preemptive replies), prePaddingMs 300, maxUtteranceMs 30000, Silero v4 probabilities.
+ * preemptive replies), prePaddingMs 300, maxUtteranceMs 30000, Silero v4 probabilities, energy gate on
+ * (quiet windows skip the model, same decisions; `energyGate: false` runs it on every window).
  */
 export interface VadOptions extends SpeechDetectorOptions {
   /**

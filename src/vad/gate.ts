@@ -11,7 +11,7 @@
  * - only after `hangoverWindows` quiet windows in a row whose model probability was below the
  *   negative threshold: the model itself has seen the speech end;
  * - the recurrent state is frozen while windows are skipped, and the model's state after a long silence
- *   is not the frozen one (a start 190 ms off after 10 s of digital silence when resumed from it). So on the first loud
+ *   is not the frozen one (starts came up to 64 ms off on the fixtures when resumed from it). So on the first loud
  *   window (`wake`) the engine first runs the model on the last `warmupWindows` skipped windows, results
  *   unused: the LSTM forgets, and after those its state is the ungated one to float noise.
  * `test/vad/gate-equality.test.ts` checks that starts and ends match the ungated vad on every fixture.
