@@ -91,6 +91,12 @@ export interface RealtimeOptions {
    * Counted as `speculation` metrics. Default true (it acts only when the vad reports pauses).
    */
   readonly preemptive?: boolean;
+  /**
+   * With `preemptive`: the input transcript of the pause's commit leaves at once as a `transcript` with
+   * `preview: true` (for a `turnDetector` after this operator); the final transcript still waits for the
+   * turn's end. Default false.
+   */
+  readonly previewTranscripts?: boolean;
   readonly scheduler?: SchedulerLike;
 }
 
@@ -250,6 +256,7 @@ function resolve(options: RealtimeOptions): CallConfig {
     echoGuardMs: options.echoGuardMs ?? 0,
     playback: options.playback,
     preemptive: options.preemptive ?? true,
+    previewTranscripts: options.previewTranscripts === true,
   };
 }
 

@@ -15,6 +15,12 @@ export interface TurnDetectorOptions {
   readonly doneSilenceMs?: number;
   /** Silence that ends a turn judged not done, and the longest wait for a verdict; default 1200 ms. */
   readonly holdSilenceMs?: number;
+  /**
+   * Silence that ends the turn while the verdict is still coming; default `holdSilenceMs`. Shorter (e.g. the
+   * vad's `silenceMs`) when the text may come late (a session transcribing asynchronously with the reply):
+   * the vad's own silence ends the turn then and a later verdict is dropped.
+   */
+  readonly waitSilenceMs?: number;
   /** Maps a verdict to the silence that ends the turn, instead of the two above. */
   readonly silenceFor?: (verdict: TurnVerdict) => number;
   /** Audio kept per turn for detectors that read audio; default 30 s (the vad's longest utterance). */
@@ -49,7 +55,7 @@ const MAX_OPEN_TURNS = 4;
  *
  * ```
  * in:       --S--c--P--p("What time is it?")-------E--
- * requests: -----------h-----------------------d------     h = hold 1200 ms, d = done: end now (0 ms)
+ * requests: -----------h-----------------------d------     h = hold (waitSilenceMs), d = done: end now (0 ms)
  * out:      --S--c--P--p-----------------------m-E--     m = turn_verdict metric; E = speech.ended (from the vad)
  * ```
  */
@@ -61,6 +67,7 @@ export function turnDetector(options: TurnDetectorOptions): OperatorFunction<Pip
   const wantsAudio = uses !== 'text';
   const holdMs = options.holdSilenceMs ?? DEFAULT_HOLD_SILENCE_MS;
   const doneMs = options.doneSilenceMs ?? 0;
+  const pendingMs = options.waitSilenceMs ?? holdMs;
   const silenceFor = options.silenceFor ?? ((v: TurnVerdict) => (v.done ? doneMs : holdMs));
   const maxAudioMs = options.maxAudioMs ?? 30_000;
   return (source) =>
@@ -137,7 +144,7 @@ export function turnDetector(options: TurnDetectorOptions): OperatorFunction<Pip
               turn.silenceAtPauseMs = Math.max(0, event.decidedAudioMs - event.audioMs);
               turn.pausedAt = scheduler.now();
               // Hold the turn while the detector reads it; its verdict shortens or keeps the hold.
-              options.requests.next({ turnId: event.turnId, silenceMs: holdMs });
+              options.requests.next({ turnId: event.turnId, silenceMs: pendingMs });
               if (!wantsText) ask(event.turnId, turn, undefined, undefined);
               break;
             }
