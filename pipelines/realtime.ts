@@ -30,8 +30,9 @@ export type { RealtimeModels, RealtimeProviderOptions, RealtimeProviders } from 
  *
  * ```
  * frames ─► vad* ─► realtime ─► turnDetector*** ─► sentences** ─► tts** ─► (interruptions back to realtime) ─► turnMetrics
- *   * turnDetection 'local' (default)   *** local turns with preemptive replies (default): its verdict goes back to the vad   ** tts 'streamed': sentences + streamed tts; 'final': whole-text tts;
+ *   * turnDetection 'local' (default)   ** tts 'streamed': sentences + streamed tts; 'final': whole-text tts;
  *                                          'model': neither, the model's audio is resampled to outputFormat
+ *   *** local turns with preemptive replies (default): reads the pause's commit transcript, its verdict goes to the vad
  * ```
  */
 export function realtimePipeline(options: RealtimePipelineOptions = {}): OperatorFunction<AudioFrame, PipelineEvent> {
