@@ -97,6 +97,11 @@ export interface RealtimeOptions {
    * turn's end. Default false.
    */
   readonly previewTranscripts?: boolean;
+  /**
+   * With `preemptive`: called once per speculative reply when its first text, audio or tool call is held,
+   * i.e. the reply is ready and only the end of the turn keeps it (give it to `turnDetector({ replyReady })`).
+   */
+  readonly onReplyHeld?: (turnId: string) => void;
   readonly scheduler?: SchedulerLike;
 }
 
@@ -257,6 +262,7 @@ function resolve(options: RealtimeOptions): CallConfig {
     playback: options.playback,
     preemptive: options.preemptive ?? true,
     previewTranscripts: options.previewTranscripts === true,
+    onReplyHeld: options.onReplyHeld,
   };
 }
 

@@ -16,11 +16,13 @@ export interface TurnDetectorOptions {
   /** Silence that ends a turn judged not done, and the longest wait for a verdict; default 1200 ms. */
   readonly holdSilenceMs?: number;
   /**
-   * Silence that ends the turn while the verdict is still coming; default `holdSilenceMs`. Shorter (e.g. the
-   * vad's `silenceMs`) when the text may come late (a session transcribing asynchronously with the reply):
-   * the vad's own silence ends the turn then and a later verdict is dropped.
+   * Turn ids whose reply is ready while the turn is still open (a preemptive reply held until the turn ends).
+   * Waiting for a verdict then costs latency: a paused turn without a verdict yet ends at `readySilenceMs`
+   * (default undefined: the vad's own `silenceMs`, at once when that much silence has passed). A later
+   * verdict still applies ("not yet" holds the turn again; the vad ends it once the silence it asks for has passed).
    */
-  readonly waitSilenceMs?: number;
+  readonly replyReady?: Observable<string>;
+  readonly readySilenceMs?: number;
   /** Maps a verdict to the silence that ends the turn, instead of the two above. */
   readonly silenceFor?: (verdict: TurnVerdict) => number;
   /** Audio kept per turn for detectors that read audio; default 30 s (the vad's longest utterance). */
@@ -35,6 +37,8 @@ interface OpenTurn {
   silenceAtPauseMs: number;
   pausedAt: number;
   asked: boolean;
+  /** A verdict (or a failure) came for the current pause. */
+  decided: boolean;
   abort?: AbortController;
   readonly audio: Int16Array[];
   audioSamples: number;
@@ -55,7 +59,7 @@ const MAX_OPEN_TURNS = 4;
  *
  * ```
  * in:       --S--c--P--p("What time is it?")-------E--
- * requests: -----------h-----------------------d------     h = hold (waitSilenceMs), d = done: end now (0 ms)
+ * requests: -----------h-----------------------d------     h = hold 1200 ms, d = done: end now (0 ms)
  * out:      --S--c--P--p-----------------------m-E--     m = turn_verdict metric; E = speech.ended (from the vad)
  * ```
  */
@@ -67,7 +71,6 @@ export function turnDetector(options: TurnDetectorOptions): OperatorFunction<Pip
   const wantsAudio = uses !== 'text';
   const holdMs = options.holdSilenceMs ?? DEFAULT_HOLD_SILENCE_MS;
   const doneMs = options.doneSilenceMs ?? 0;
-  const pendingMs = options.waitSilenceMs ?? holdMs;
   const silenceFor = options.silenceFor ?? ((v: TurnVerdict) => (v.done ? doneMs : holdMs));
   const maxAudioMs = options.maxAudioMs ?? 30_000;
   return (source) =>
@@ -83,12 +86,14 @@ export function turnDetector(options: TurnDetectorOptions): OperatorFunction<Pip
         const current = () => turns.get(turnId) === turn && turn.epoch === epoch && turn.paused && !subscriber.closed;
         const decided = (verdict: TurnVerdict) => {
           if (!current()) return;
+          turn.decided = true;
           const waitMs = Math.max(0, silenceFor(verdict));
           subscriber.next(verdictMetric(turnId, verdict, waitMs, detector.name, scheduler.now()));
           options.requests.next({ turnId, silenceMs: waitMs });
         };
         const failed = (err: unknown) => {
           if (!current()) return;
+          turn.decided = true;
           const e = toRxVoiceError(err, 'vad', 'provider_error');
           subscriber.next(errorEvent({ code: e.code, stage: 'vad', message: `turn detector '${detector.name}': ${e.message}` }, turnId));
           options.requests.next({ turnId, silenceMs: undefined });
@@ -116,6 +121,7 @@ export function turnDetector(options: TurnDetectorOptions): OperatorFunction<Pip
         turn.abort?.abort();
         turn.abort = undefined;
         turn.asked = false;
+        turn.decided = false;
       };
 
       const sub = source.subscribe({
@@ -125,7 +131,7 @@ export function turnDetector(options: TurnDetectorOptions): OperatorFunction<Pip
             case 'speech.started':
               // Bounded: a turn leaves at its speech.ended; a stream that lost those keeps the newest few.
               if (turns.size >= MAX_OPEN_TURNS) turns.delete(turns.keys().next().value as string);
-              turns.set(event.turnId, { paused: false, epoch: 0, silenceAtPauseMs: 0, pausedAt: 0, asked: false, audio: [], audioSamples: 0 });
+              turns.set(event.turnId, { paused: false, epoch: 0, silenceAtPauseMs: 0, pausedAt: 0, asked: false, decided: false, audio: [], audioSamples: 0 });
               break;
             case 'utterance.chunk': {
               const turn = turns.get(event.turnId);
@@ -144,7 +150,7 @@ export function turnDetector(options: TurnDetectorOptions): OperatorFunction<Pip
               turn.silenceAtPauseMs = Math.max(0, event.decidedAudioMs - event.audioMs);
               turn.pausedAt = scheduler.now();
               // Hold the turn while the detector reads it; its verdict shortens or keeps the hold.
-              options.requests.next({ turnId: event.turnId, silenceMs: pendingMs });
+              options.requests.next({ turnId: event.turnId, silenceMs: holdMs });
               if (!wantsText) ask(event.turnId, turn, undefined, undefined);
               break;
             }
@@ -179,8 +185,13 @@ export function turnDetector(options: TurnDetectorOptions): OperatorFunction<Pip
         error: (err: unknown) => subscriber.error(err),
         complete: () => subscriber.complete(),
       });
+      const ready = options.replyReady?.subscribe((turnId) => {
+        const turn = turns.get(turnId);
+        if (turn && turn.paused && !turn.decided) options.requests.next({ turnId, silenceMs: options.readySilenceMs });
+      });
       return () => {
         sub.unsubscribe();
+        ready?.unsubscribe();
         for (const turn of turns.values()) turn.abort?.abort();
         turns.clear();
       };

@@ -16,7 +16,6 @@ import { DEFAULT_MODEL_VOICE, DEFAULT_REALTIME_TRANSCRIPTION_MODEL, realtimeProv
 import type { RealtimeTurnDetection } from '../src/providers/realtime-types.js';
 import { turnDetection as turnDetectionSettings, type TurnDetectionOption } from '../src/turn/option.js';
 import type { EndOfTurnRequest } from '../src/turn/types.js';
-import { DEFAULT_VAD_CONFIG } from '../src/vad/state-machine.js';
 import { afterSpeech, beforeSpeech, mixBackground, ttsBehaviour } from '../src/behaviours.js';
 import { bargeInSettings, costStage, DEFAULT_PAUSE_MS, DEFAULT_SYSTEM_PROMPT, fallbackOptions, voiceOf } from './options.js';
 import type { RealtimePipelineOptions, RealtimeTtsChoice } from './realtimeOptions.js';
@@ -52,11 +51,10 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
       const input = local
         ? vad({ pauseMs, ...options.vad, ...(detection ? { endOfTurn } : {}) })
         : map((frame: AudioFrame): PipelineEvent => ({ type: 'audio.in', frame }));
-      // The session transcribes asynchronously with the reply, so the text may come after the reply's first
-      // audio: until a verdict, the vad's own silence ends the turn (a later verdict is dropped).
-      const detect = detection
-        ? turnDetector({ ...detection, requests: endOfTurn, waitSilenceMs: options.vad?.silenceMs ?? DEFAULT_VAD_CONFIG.silenceMs, scheduler })
-        : identity;
+      // The session transcribes asynchronously with the reply, so the text may come after the reply is
+      // ready: from then on, without a verdict, the vad's own silence ends the turn (at once if it has passed).
+      const replyReady = new Subject<string>();
+      const detect = detection ? turnDetector({ ...detection, requests: endOfTurn, replyReady, scheduler }) : identity;
       const speech: OperatorFunction<PipelineEvent, PipelineEvent> =
         choice === 'model'
           ? resampleAssistantAudio((options.outputFormat ?? PCM16_16K).sampleRate)
@@ -88,6 +86,7 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
           turnDetection,
           preemptive: preemptive !== false,
           previewTranscripts: detection !== undefined,
+          ...(detection ? { onReplyHeld: (turnId: string) => replyReady.next(turnId) } : {}),
           ...(options.tools ? { tools: options.tools } : {}),
           ...(options.batchMs ? { batchMs: options.batchMs } : {}),
           ...bargeInOf(options.bargeIn),

@@ -34,6 +34,8 @@ export interface Speculation {
   committedCount: number;
   readonly previousUserTurn: string | undefined;
   held: RealtimeEvent[];
+  /** The reply's first text, audio or tool call is held (waiting longer for the turn's end now costs latency). */
+  replyHeld?: boolean;
   /** The connection dropped after the commit: the committed audio went into the history (restored as an item). */
   carried?: { readonly entry: HistoryEntry; readonly audio: Batch[] };
 }
@@ -154,8 +156,13 @@ export function carrySpeculationAcrossDrop(c: CallState): void {
 export function interceptSpeculation(c: CallState, event: RealtimeEvent): boolean {
   if (event.type === 'session.ready' || event.type === 'rate_limits' || event.type === 'item.added') return false;
   if (c.speculation) {
-    c.speculation.held.push(event);
-    previewTranscript(c, c.speculation, event);
+    const spec = c.speculation;
+    spec.held.push(event);
+    previewTranscript(c, spec, event);
+    if (!spec.replyHeld && (event.type === 'response.text' || event.type === 'response.audio' || event.type === 'tool.call')) {
+      spec.replyHeld = true;
+      c.cfg.onReplyHeld?.(spec.turnId);
+    }
     return true;
   }
   if (c.discarded && belongsToDiscarded(c.discarded, event)) {

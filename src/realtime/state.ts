@@ -38,6 +38,7 @@ export interface CallConfig {
   readonly preemptive: boolean;
   /** The pause's commit's input transcript leaves at once as a `preview` transcript. */
   readonly previewTranscripts: boolean;
+  readonly onReplyHeld: ((turnId: string) => void) | undefined;
 }
 
 /** One response of the model, by the provider's (opaque) id. */

@@ -31,6 +31,7 @@ interface Server {
 
 export interface SetupOptions {
   readonly previewTranscripts?: boolean;
+  readonly onReplyHeld?: (turnId: string) => void;
   /** Operators after the realtime operator (a turn detector), on the test's scheduler. */
   readonly after?: (scheduler: TestScheduler) => OperatorFunction<PipelineEvent, PipelineEvent>;
 }
@@ -114,6 +115,7 @@ export function setup(options: SetupOptions = {}) {
         stallTimeoutMs: 0,
         batchMs: 20,
         ...(options.previewTranscripts ? { previewTranscripts: true } : {}),
+        ...(options.onReplyHeld ? { onReplyHeld: options.onReplyHeld } : {}),
       }),
       options.after ? options.after(ts) : identity,
     )

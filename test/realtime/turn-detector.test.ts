@@ -7,15 +7,18 @@ import { setup } from './preemptive-server.js';
 const VAD_SILENCE_MS = 500;
 
 /**
- * The realtime chain's end of turn, in virtual time: realtime (previews on) -> turnDetector, whose requests
+ * The realtime chain's end of turn, in virtual time: realtime (previews on, its held reply's readiness
+ * wired to the detector's `replyReady`, as realtimePipeline does) -> turnDetector, whose requests
  * go to a stand-in for the vad that ends the turn once the silence has lasted what was last asked (the
  * vad's own `silenceMs` without a request), at once when that is already due, as `vad({ endOfTurn })` does.
  */
 function build() {
   const endOfTurn = new Subject<EndOfTurnRequest>();
+  const replyReady = new Subject<string>();
   const h = setup({
     previewTranscripts: true,
-    after: (scheduler) => turnDetector({ detector: textTurnDetector(), requests: endOfTurn, waitSilenceMs: VAD_SILENCE_MS, holdSilenceMs: 1200, scheduler }),
+    onReplyHeld: (turnId) => replyReady.next(turnId),
+    after: (scheduler) => turnDetector({ detector: textTurnDetector(), requests: endOfTurn, replyReady, holdSilenceMs: 1200, scheduler }),
   });
   /** The vad: a silence from `fromMs` ends turn `turnId` after the asked silence; speech (`resume`) drops it. */
   let silence: { turnId: string; fromMs: number; version: number } | undefined;
@@ -117,6 +120,23 @@ describe('realtime speculation with the turn detector', () => {
     expect(ended(h)).toEqual([1600]);
     for (const o of [...h.emitted('assistant.text'), ...h.emitted('assistant.done')]) expect(o.at).toBe(1600);
     expect(h.speculation()).toEqual(['started', 'used']);
+  });
+
+  it('the reply is ready before the transcript: without a verdict the vad\'s silence ends the turn, at once when it has passed', () => {
+    const { h, vad } = build();
+    h.server.startDelayMs = 700; // the reply's text at 1310, 910 ms into the silence
+    h.server.transcripts = ['What time is it?'];
+    h.server.transcriptDelayMs = 900; // at 1500
+    h.at(0, () => h.input.next({ type: 'speech.started', turnId: 't1', audioMs: 0 }));
+    h.audio(0, 2000);
+    vad.pause('t1', 400);
+    h.at(3000, () => h.input.complete());
+    h.ts.flush();
+
+    // Not held 1200 ms for a verdict: the reply ready at 1310 ends the turn there.
+    expect(ended(h)).toEqual([1310]);
+    expect(h.emitted('assistant.text').map((o) => o.at)).toEqual([1310]);
+    expect(verdicts(h)).toEqual([]);
   });
 
   it('no verdict before the vad\'s silence (a late transcript): the vad\'s silenceMs ends the turn, the late verdict is dropped', () => {
