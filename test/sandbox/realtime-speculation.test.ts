@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LatencySampler } from '../../src/sandbox/latency.js';
 import { PROFILES } from '../../src/sandbox/profiles.js';
 import type { LatencyProfile } from '../../src/sandbox/types.js';
 import { appendAudio, openSdk, startRealtimeSandbox, type RealtimeSandbox } from './realtime-harness.js';
@@ -105,5 +106,24 @@ describe('realtime sandbox: a discarded speculative commit keeps its scripted ut
     } finally {
       await own.close();
     }
+  });
+
+  it("the input transcript's delay: seeded and varying on typical, its own sequence, none on instant and typical-fixed", () => {
+    const draws = (seed: number, interleave: boolean) => {
+      const sampler = new LatencySampler(PROFILES.typical, seed);
+      return Array.from({ length: 40 }, () => {
+        if (interleave) sampler.realtimeResponseStartMs();
+        return sampler.realtimeTranscriptMs();
+      });
+    };
+    const a = draws(1, false);
+    expect(draws(1, true)).toEqual(a);
+    expect(draws(2, false)).not.toEqual(a);
+    const sorted = [...a].sort((x, y) => x - y);
+    expect(new Set(a).size).toBeGreaterThan(30);
+    expect(sorted[20]).toBeGreaterThan(250);
+    expect(sorted[20]).toBeLessThan(600);
+    expect(new LatencySampler(PROFILES.instant).realtimeTranscriptMs()).toBe(0);
+    expect(new LatencySampler(PROFILES['typical-fixed']).realtimeTranscriptMs()).toBe(0);
   });
 });
