@@ -91,6 +91,17 @@ export interface RealtimeOptions {
    * Counted as `speculation` metrics. Default true (it acts only when the vad reports pauses).
    */
   readonly preemptive?: boolean;
+  /**
+   * With `preemptive`: the input transcript of the pause's commit leaves at once as a `transcript` with
+   * `preview: true` (for a `turnDetector` after this operator); the final transcript still waits for the
+   * turn's end. Default false.
+   */
+  readonly previewTranscripts?: boolean;
+  /**
+   * With `preemptive`: called once per speculative reply when its first text, audio or tool call is held,
+   * i.e. the reply is ready and only the end of the turn keeps it (give it to `turnDetector({ replyReady })`).
+   */
+  readonly onReplyHeld?: (turnId: string) => void;
   readonly scheduler?: SchedulerLike;
 }
 
@@ -250,6 +261,8 @@ function resolve(options: RealtimeOptions): CallConfig {
     echoGuardMs: options.echoGuardMs ?? 0,
     playback: options.playback,
     preemptive: options.preemptive ?? true,
+    previewTranscripts: options.previewTranscripts === true,
+    onReplyHeld: options.onReplyHeld,
   };
 }
 

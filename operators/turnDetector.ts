@@ -15,6 +15,14 @@ export interface TurnDetectorOptions {
   readonly doneSilenceMs?: number;
   /** Silence that ends a turn judged not done, and the longest wait for a verdict; default 1200 ms. */
   readonly holdSilenceMs?: number;
+  /**
+   * Turn ids whose reply is ready while the turn is still open (a preemptive reply held until the turn ends).
+   * Waiting for a verdict then costs latency: a paused turn without a verdict yet ends at `readySilenceMs`
+   * (default undefined: the vad's own `silenceMs`, at once when that much silence has passed). A later
+   * verdict still applies ("not yet" holds the turn again; the vad ends it once the silence it asks for has passed).
+   */
+  readonly replyReady?: Observable<string>;
+  readonly readySilenceMs?: number;
   /** Maps a verdict to the silence that ends the turn, instead of the two above. */
   readonly silenceFor?: (verdict: TurnVerdict) => number;
   /** Audio kept per turn for detectors that read audio; default 30 s (the vad's longest utterance). */
@@ -29,6 +37,8 @@ interface OpenTurn {
   silenceAtPauseMs: number;
   pausedAt: number;
   asked: boolean;
+  /** A verdict (or a failure) came for the current pause. */
+  decided: boolean;
   abort?: AbortController;
   readonly audio: Int16Array[];
   audioSamples: number;
@@ -76,12 +86,14 @@ export function turnDetector(options: TurnDetectorOptions): OperatorFunction<Pip
         const current = () => turns.get(turnId) === turn && turn.epoch === epoch && turn.paused && !subscriber.closed;
         const decided = (verdict: TurnVerdict) => {
           if (!current()) return;
+          turn.decided = true;
           const waitMs = Math.max(0, silenceFor(verdict));
           subscriber.next(verdictMetric(turnId, verdict, waitMs, detector.name, scheduler.now()));
           options.requests.next({ turnId, silenceMs: waitMs });
         };
         const failed = (err: unknown) => {
           if (!current()) return;
+          turn.decided = true;
           const e = toRxVoiceError(err, 'vad', 'provider_error');
           subscriber.next(errorEvent({ code: e.code, stage: 'vad', message: `turn detector '${detector.name}': ${e.message}` }, turnId));
           options.requests.next({ turnId, silenceMs: undefined });
@@ -109,6 +121,7 @@ export function turnDetector(options: TurnDetectorOptions): OperatorFunction<Pip
         turn.abort?.abort();
         turn.abort = undefined;
         turn.asked = false;
+        turn.decided = false;
       };
 
       const sub = source.subscribe({
@@ -118,7 +131,7 @@ export function turnDetector(options: TurnDetectorOptions): OperatorFunction<Pip
             case 'speech.started':
               // Bounded: a turn leaves at its speech.ended; a stream that lost those keeps the newest few.
               if (turns.size >= MAX_OPEN_TURNS) turns.delete(turns.keys().next().value as string);
-              turns.set(event.turnId, { paused: false, epoch: 0, silenceAtPauseMs: 0, pausedAt: 0, asked: false, audio: [], audioSamples: 0 });
+              turns.set(event.turnId, { paused: false, epoch: 0, silenceAtPauseMs: 0, pausedAt: 0, asked: false, decided: false, audio: [], audioSamples: 0 });
               break;
             case 'utterance.chunk': {
               const turn = turns.get(event.turnId);
@@ -172,8 +185,13 @@ export function turnDetector(options: TurnDetectorOptions): OperatorFunction<Pip
         error: (err: unknown) => subscriber.error(err),
         complete: () => subscriber.complete(),
       });
+      const ready = options.replyReady?.subscribe((turnId) => {
+        const turn = turns.get(turnId);
+        if (turn && turn.paused && !turn.decided) options.requests.next({ turnId, silenceMs: options.readySilenceMs });
+      });
       return () => {
         sub.unsubscribe();
+        ready?.unsubscribe();
         for (const turn of turns.values()) turn.abort?.abort();
         turns.clear();
       };

@@ -5,6 +5,7 @@ import { resampleAssistantAudio } from '../operators/resampleAssistantAudio.js';
 import { sentences } from '../operators/sentences.js';
 import { spokenFallback } from '../operators/spokenFallback.js';
 import { tts } from '../operators/tts.js';
+import { turnDetector } from '../operators/turnDetector.js';
 import { vad } from '../operators/vad.js';
 import { PCM16_16K } from '../src/audio/format.js';
 import type { AudioFrame } from '../src/audio/frame.js';
@@ -13,6 +14,8 @@ import type { InterruptionEvent, PipelineEvent } from '../src/events.js';
 import { PlaybackClock } from '../src/playback.js';
 import { DEFAULT_MODEL_VOICE, DEFAULT_REALTIME_TRANSCRIPTION_MODEL, realtimeProviders } from '../src/providers/defaults.js';
 import type { RealtimeTurnDetection } from '../src/providers/realtime-types.js';
+import { turnDetection as turnDetectionSettings, type TurnDetectionOption } from '../src/turn/option.js';
+import type { EndOfTurnRequest } from '../src/turn/types.js';
 import { afterSpeech, beforeSpeech, mixBackground, ttsBehaviour } from '../src/behaviours.js';
 import { bargeInSettings, costStage, DEFAULT_PAUSE_MS, DEFAULT_SYSTEM_PROMPT, fallbackOptions, voiceOf } from './options.js';
 import type { RealtimePipelineOptions, RealtimeTtsChoice } from './realtimeOptions.js';
@@ -25,24 +28,33 @@ export type { RealtimeModels, RealtimeProviderOptions, RealtimeProviders } from 
  * `realtimePipeline(options)` keeps the same options, events, metrics and barge-in behaviour.
  *
  * ```
- * frames ─► vad* ─► realtime ─► sentences** ─► tts** ─► (interruptions back to realtime) ─► turnMetrics
+ * frames ─► vad* ─► realtime ─► turnDetector*** ─► sentences** ─► tts** ─► (interruptions back to realtime) ─► turnMetrics
  *   * turnDetection 'local' (default)   ** tts 'streamed': sentences + streamed tts; 'final': whole-text tts;
  *                                          'model': neither, the model's audio is resampled to outputFormat
+ *   *** local turns with preemptive replies (default): reads the pause's commit transcript, its verdict goes to the vad
  * ```
  */
 export function realtimePipeline(options: RealtimePipelineOptions = {}): OperatorFunction<AudioFrame, PipelineEvent> {
   const scheduler = options.scheduler ?? asyncScheduler;
   const choice: RealtimeTtsChoice = options.tts ?? (options.mode === 'seed' ? 'final' : 'streamed');
   const providers = realtimeProviders(options.providers, { ...options, needsSynthesizer: choice !== 'model' });
-  const turnDetection = turnDetectionOf(options.turnDetection);
+  const turnDetection = serverTurnsOf(options.turnDetection);
   const local = turnDetection.type === 'none';
+  const preemptive = options.preemptive ?? true;
+  const detection = local && preemptive !== false ? turnDetectionSettings(localDetectionOf(options.turnDetection)) : undefined;
   return (frames) =>
     defer(() => {
       const playback = options.playback ?? new PlaybackClock(scheduler);
       const interruptions = new Subject<InterruptionEvent>();
-      const preemptive = options.preemptive ?? true;
       const pauseMs = preemptive === false ? 0 : ((preemptive === true ? undefined : preemptive.pauseMs) ?? DEFAULT_PAUSE_MS);
-      const input = local ? vad({ pauseMs, ...options.vad }) : map((frame: AudioFrame): PipelineEvent => ({ type: 'audio.in', frame }));
+      const endOfTurn = new Subject<EndOfTurnRequest>();
+      const input = local
+        ? vad({ pauseMs, ...options.vad, ...(detection ? { endOfTurn } : {}) })
+        : map((frame: AudioFrame): PipelineEvent => ({ type: 'audio.in', frame }));
+      // The session transcribes asynchronously with the reply, so the text may come after the reply is
+      // ready: from then on, without a verdict, the vad's own silence ends the turn (at once if it has passed).
+      const replyReady = new Subject<string>();
+      const detect = detection ? turnDetector({ ...detection, requests: endOfTurn, replyReady, scheduler }) : identity;
       const speech: OperatorFunction<PipelineEvent, PipelineEvent> =
         choice === 'model'
           ? resampleAssistantAudio((options.outputFormat ?? PCM16_16K).sampleRate)
@@ -73,6 +85,8 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
           ...(options.language ? { language: options.language } : {}),
           turnDetection,
           preemptive: preemptive !== false,
+          previewTranscripts: detection !== undefined,
+          ...(detection ? { onReplyHeld: (turnId: string) => replyReady.next(turnId) } : {}),
           ...(options.tools ? { tools: options.tools } : {}),
           ...(options.batchMs ? { batchMs: options.batchMs } : {}),
           ...bargeInOf(options.bargeIn),
@@ -84,6 +98,7 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
           interruptions,
           scheduler,
         }),
+        detect,
         speech,
         // What the caller heard of a reply spoken by the TTS goes back to the session's history.
         tap((event) => {
@@ -110,8 +125,21 @@ function bargeInOf(choice: RealtimePipelineOptions['bargeIn']): Pick<RealtimeOpt
   };
 }
 
-function turnDetectionOf(option: RealtimePipelineOptions['turnDetection']): RealtimeTurnDetection {
-  if (option === undefined || option === 'local') return { type: 'none' };
+type TurnDetectionChoice = RealtimePipelineOptions['turnDetection'];
+
+function isServerTurns(option: TurnDetectionChoice): option is RealtimeTurnDetection {
+  return typeof option === 'object' && 'type' in option;
+}
+
+/** The session's turn detection: `none` when the local vad decides turns. */
+function serverTurnsOf(option: TurnDetectionChoice): RealtimeTurnDetection {
   if (option === 'server_vad' || option === 'semantic_vad') return { type: option };
+  if (isServerTurns(option)) return option;
+  return { type: 'none' };
+}
+
+/** The local turn detector's option, in `cascaded()`'s shape. */
+function localDetectionOf(option: TurnDetectionChoice): TurnDetectionOption | undefined {
+  if (option === undefined || option === 'local' || option === 'server_vad' || option === 'semantic_vad' || isServerTurns(option)) return undefined;
   return option;
 }

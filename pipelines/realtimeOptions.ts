@@ -8,6 +8,7 @@ import type { CostOptions } from '../src/cost/price.js';
 import type { PlaybackClock } from '../src/playback.js';
 import type { CascadedMode, EndpointChoice, RealtimeProviderOptions, RealtimeProviders } from '../src/providers/defaults.js';
 import type { RealtimeAudioFormat, RealtimeTurnDetection } from '../src/providers/realtime-types.js';
+import type { TurnDetectionOption } from '../src/turn/option.js';
 import type { BargeInChoice, BargeInSettings, VoiceOptions } from './options.js';
 
 /**
@@ -32,10 +33,13 @@ export interface RealtimePipelineOptions extends RealtimeProviderOptions, Endpoi
   readonly tools?: readonly RealtimeTool[];
   /**
    * `local` (default): the project's `vad` decides turns (same turn ids, metrics and barge-in timing as the
-   * cascaded chain); the operator commits and asks for the reply. `server_vad` / `semantic_vad` (or a full
-   * `RealtimeTurnDetection`): the server decides and the local vad is not run.
+   * cascaded chain); the operator commits and asks for the reply. With preemptive replies, a turn detector
+   * reads the session's input transcript of the pause's commit (docs/turn-taking.md): the same shape as
+   * `cascaded()`'s option (`true`/`'local'`: `textTurnDetector()`; a detector, or `{ detector, doneSilenceMs,
+   * holdSilenceMs }`; `false`: local turns, the vad's `silenceMs` ends every turn). `server_vad` /
+   * `semantic_vad` (or a full `RealtimeTurnDetection`): the server decides and the local vad is not run.
    */
-  readonly turnDetection?: 'local' | 'server_vad' | 'semantic_vad' | RealtimeTurnDetection;
+  readonly turnDetection?: 'local' | 'server_vad' | 'semantic_vad' | RealtimeTurnDetection | TurnDetectionOption;
   /** Audio format on the wire: `pcm16` (24 kHz, default) or G.711 for telephony. */
   readonly inputFormat?: RealtimeAudioFormat;
   /** Audio per append, 20-100 ms; default 40. */

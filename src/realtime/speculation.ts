@@ -9,8 +9,8 @@ import type { CallState } from './state.js';
 
 /**
  * Preemptive replies for locally decided turns. At the vad's `speech.paused` the input so far is committed
- * and a response asked for, while every session event that follows is held (no transcript, text or audio
- * leaves the operator). At `speech.ended` the held events are replayed: the reply is already on its way.
+ * and a response asked for, while every session event that follows is held (no text or audio leaves the
+ * operator; the committed item's transcript leaves only as a `preview`). At `speech.ended` the held events are replayed: the reply is already on its way.
  * At `speech.resumed` the response is cancelled and the committed user item and the response's items are
  * deleted, so nothing stays in the conversation; the input is cleared and all of the turn's audio sent
  * again (a committed item cannot be re-opened), so the next commit covers the whole utterance.
@@ -19,6 +19,10 @@ import type { CallState } from './state.js';
  * vad:      S----P~~~~~~E          S started, P paused, E ended (the turn is decided)
  * session:       c r x x x         c commit + response.create at P; x held events
  * out:      S----P------E(xxx)     held events leave at E
+ *
+ * vad:      S----P~~~~~E           with a turn detector: the committed item's transcript leaves at once
+ * session:       c r t x x         as a preview (t -> p); a "done" verdict ends the turn at once
+ * out:      S----P--p--E(xxx)
  *
  * vad:      S----P~~R----E         R resumed
  * session:       c r  (cancel, delete items, clear, re-append)  c r at E for the whole utterance
@@ -30,6 +34,8 @@ export interface Speculation {
   committedCount: number;
   readonly previousUserTurn: string | undefined;
   held: RealtimeEvent[];
+  /** The reply's first text, audio or tool call is held (waiting longer for the turn's end now costs latency). */
+  replyHeld?: boolean;
   /** The connection dropped after the commit: the committed audio went into the history (restored as an item). */
   carried?: { readonly entry: HistoryEntry; readonly audio: Batch[] };
 }
@@ -150,7 +156,13 @@ export function carrySpeculationAcrossDrop(c: CallState): void {
 export function interceptSpeculation(c: CallState, event: RealtimeEvent): boolean {
   if (event.type === 'session.ready' || event.type === 'rate_limits' || event.type === 'item.added') return false;
   if (c.speculation) {
-    c.speculation.held.push(event);
+    const spec = c.speculation;
+    spec.held.push(event);
+    previewTranscript(c, spec, event);
+    if (!spec.replyHeld && (event.type === 'response.text' || event.type === 'response.audio' || event.type === 'tool.call')) {
+      spec.replyHeld = true;
+      c.cfg.onReplyHeld?.(spec.turnId);
+    }
     return true;
   }
   if (c.discarded && belongsToDiscarded(c.discarded, event)) {
@@ -159,6 +171,19 @@ export function interceptSpeculation(c: CallState, event: RealtimeEvent): boolea
     return true;
   }
   return false;
+}
+
+/**
+ * The committed item's input transcript is the turn so far: it leaves at once as a `preview` transcript (a
+ * turn detector reads it to end the turn early); the held copy becomes the final transcript when the turn
+ * is decided.
+ */
+function previewTranscript(c: CallState, spec: Speculation, event: RealtimeEvent): void {
+  if (!c.cfg.previewTranscripts || event.type !== 'input.transcript.done') return;
+  const committed = spec.held.find((e) => e.type === 'input.committed');
+  if (committed?.type !== 'input.committed' || committed.itemId !== event.itemId) return;
+  const language = event.language || c.cfg.language || '';
+  c.emit({ type: 'transcript', turnId: spec.turnId, text: event.text, final: false, preview: true, ...(language ? { language } : {}) });
 }
 
 function belongsToDiscarded(d: Discarded, event: RealtimeEvent): boolean {

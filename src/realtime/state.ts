@@ -36,6 +36,9 @@ export interface CallConfig {
   readonly playback: PlaybackClock | undefined;
   /** Local turns: commit and ask for a reply at the vad's `speech.paused`, held until `speech.ended`. */
   readonly preemptive: boolean;
+  /** The pause's commit's input transcript leaves at once as a `preview` transcript. */
+  readonly previewTranscripts: boolean;
+  readonly onReplyHeld: ((turnId: string) => void) | undefined;
 }
 
 /** One response of the model, by the provider's (opaque) id. */

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Alignment } from '../providers/types.js';
 import type { SampleRate } from '../audio/frame.js';
 import type { LatencySampler } from './latency.js';
-import type { FaultSpec, LatencyProfile, SandboxSurface } from './types.js';
+import type { FaultSpec, LatencyProfile, SandboxSurface, ScenarioPartial } from './types.js';
 
 /**
  * What every sandbox surface (HTTP routes and the realtime WebSocket) shares. Implemented once in
@@ -21,7 +21,7 @@ export interface SandboxContext {
   checkAuth(vendor: 'openai' | 'azure' | 'elevenlabs', headers: IncomingHttpHeaders, query: URLSearchParams): AuthFailure | undefined;
 
   /** The next scenario transcript for a call (`callKey`: call header, realtime session id, or 'default'). */
-  nextUtterance(callKey: string): { transcript: string; language: string };
+  nextUtterance(callKey: string): { transcript: string; language: string; partials?: readonly ScenarioPartial[] };
 
   /** What the assistant says (or which tool it calls) given the conversation so far. */
   reply(messages: readonly SandboxMessage[]): SandboxReply;

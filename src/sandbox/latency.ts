@@ -1,7 +1,7 @@
 import type { LatencyProfile, LatencySpread } from './types.js';
 
 /** The delays a profile injects; each kind is drawn from its own seeded sequence. */
-export type LatencyKind = 'transcribe' | 'chat' | 'tts' | 'realtime';
+export type LatencyKind = 'transcribe' | 'chat' | 'tts' | 'realtime' | 'realtimeTranscript';
 
 /** Standard normal quantiles of p90 and p99. */
 const Z90 = 1.2815515655446004;
@@ -62,7 +62,7 @@ export function normalDraw(seed: number, kind: LatencyKind, n: number): number {
  * requests of another kind interleave differently). A profile without `spread` gives its medians exactly.
  */
 export class LatencySampler {
-  private readonly counts: Record<LatencyKind, number> = { transcribe: 0, chat: 0, tts: 0, realtime: 0 };
+  private readonly counts: Record<LatencyKind, number> = { transcribe: 0, chat: 0, tts: 0, realtime: 0, realtimeTranscript: 0 };
 
   constructor(
     readonly profile: LatencyProfile,
@@ -86,6 +86,11 @@ export class LatencySampler {
   /** The realtime model's response start: it does not grow with the length of the caller's audio. */
   realtimeResponseStartMs(): number {
     return this.draw('realtime', this.profile.realtime.responseStartMs);
+  }
+
+  /** From a realtime commit to the input transcript (a separate ASR pass, asynchronous with the response). */
+  realtimeTranscriptMs(): number {
+    return this.draw('realtimeTranscript', this.profile.realtime.transcriptMs ?? 0);
   }
 
   private draw(kind: LatencyKind, medianMs: number): number {

@@ -44,6 +44,12 @@ export interface LatencyProfile {
     readonly tokensPerSecond: number;
     /** Server VAD's end-of-turn silence when the client does not set one. */
     readonly silenceDurationMs: number;
+    /**
+     * From commit to the input transcript (`conversation.item.input_audio_transcription.delta`/`.completed`);
+     * default 0: sent with the commit. The real API transcribes on a separate ASR model, asynchronously with
+     * the response, so the transcript may come before or after the response's events.
+     */
+    readonly transcriptMs?: number;
   };
   /** Per-request variation of each kind's delay; a kind without one always gets its median. */
   readonly spread?: {
@@ -51,6 +57,7 @@ export interface LatencyProfile {
     readonly chat?: LatencySpread;
     readonly tts?: LatencySpread;
     readonly realtime?: LatencySpread;
+    readonly realtimeTranscript?: LatencySpread;
   };
 }
 

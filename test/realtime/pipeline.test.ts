@@ -87,6 +87,14 @@ describe('realtimePipeline against the sandbox: the three-turn demo call in each
         expect(firstOut, `${turnId} first_audio_out\n${summary}`).toBeDefined();
       }
       if (choice === 'model') expect(ofType(events, 'assistant.audio')[0]!.frame.samples.length).toBeGreaterThan(0);
+      // The turn detector read each pause's commit transcript (complete sentences: done) and the vad ended
+      // the turn at that verdict, before its own 500 ms of silence.
+      const verdicts = ofType(events, 'metric').filter((m) => m.name === 'turn_verdict');
+      for (const turnId of ['turn-1', 'turn-2', 'turn-3']) {
+        expect(verdicts.find((m) => m.turnId === turnId)?.detail, `${turnId} verdict\n${summary}`).toMatchObject({ done: true });
+        const end = ofType(events, 'speech.ended').find((e) => e.turnId === turnId)!;
+        expect(end.decidedAudioMs - end.audioMs, `${turnId} end of turn`).toBeLessThan(500);
+      }
     });
   }
 });

@@ -1,4 +1,5 @@
 import type { SandboxContext, SandboxReply } from '../context.js';
+import { transcriptForAudio, type UtteranceText } from '../state.js';
 import type { FaultSpec } from '../types.js';
 import { decodeWireAudio, encodeWireAudio, formatSampleRate, type WireAudioFormat } from './audio.js';
 import {
@@ -160,6 +161,8 @@ export class RealtimeSession {
     this.closed = true;
     clearTimeout(this.expiryTimer);
     clearTimeout(this.idleTimer);
+    for (const timer of this.transcriptTimers) clearTimeout(timer);
+    this.transcriptTimers.clear();
     this.active?.stop();
     for (const run of this.outOfBand) run.stop();
     void this.detector?.release();
@@ -362,28 +365,53 @@ export class RealtimeSession {
     return item;
   }
 
-  /** Turns buffered audio into a user item, then transcribes it when the session asks for transcripts. */
+  /**
+   * Turns buffered audio into a user item, then transcribes it when the session asks for transcripts. The
+   * words are the scripted utterance's, or its partial when the audio holds only its start (a commit at a
+   * mid-sentence pause). The transcript comes the profile's `transcriptMs` after the commit: the real API
+   * transcribes on a separate ASR model, "asynchronously with Response creation, so this event may come
+   * before or after the Response events" (ConversationItemInputAudioTranscriptionCompletedEvent in
+   * openai/openai-node src/resources/realtime/realtime.ts).
+   */
   private commit(itemId: string, upToMs?: number): void {
     clearTimeout(this.idleTimer);
     const audio = this.takeBuffer(upToMs);
     const audioMs = (audio.length * 1000) / this.bufferRate;
-    const utterance = this.options.ctx.nextUtterance(this.callKey);
-    this.options.heard?.remember(audio, utterance.transcript);
+    const utterance = this.replayUtterance ?? this.options.ctx.nextUtterance(this.callKey);
+    this.replayUtterance = undefined;
+    this.lastUserCommit = { itemId, utterance };
+    const spoken = transcriptForAudio(utterance, audioMs);
+    this.options.heard?.remember(audio, spoken);
     this.committedAudio.set(itemId, { samples: audio.slice(), format: this.config.inputFormat });
-    const item = this.addUserAudioItem(itemId, utterance.transcript, audioMs);
+    const item = this.addUserAudioItem(itemId, spoken, audioMs);
     if (this.config.transcription === null) return;
-    for (const delta of tokenize(utterance.transcript)) {
+    const delayMs = this.options.ctx.latency.realtimeTranscriptMs();
+    if (delayMs <= 0) {
+      this.sendTranscript(item, spoken, audioMs);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.transcriptTimers.delete(timer);
+      // A deleted item is not transcribed any more.
+      if (!this.closed && this.items.includes(item)) this.sendTranscript(item, spoken, audioMs);
+    }, delayMs);
+    this.transcriptTimers.add(timer);
+  }
+
+  private sendTranscript(item: Extract<StoredItem, { type: 'message' }>, spoken: string, audioMs: number): void {
+    const itemId = item.id;
+    for (const delta of tokenize(spoken)) {
       this.emit({ type: 'conversation.item.input_audio_transcription.delta', item_id: itemId, content_index: 0, delta, obfuscation: obfuscation(delta) });
     }
     const part = item.content[0];
-    if (part?.type === 'input_audio') part.transcript = utterance.transcript;
+    if (part?.type === 'input_audio') part.transcript = spoken;
     const audioTokens = Math.round(audioMs / 100);
-    const textTokens = Math.ceil(utterance.transcript.length / 4);
+    const textTokens = Math.ceil(spoken.length / 4);
     this.emit({
       type: 'conversation.item.input_audio_transcription.completed',
       item_id: itemId,
       content_index: 0,
-      transcript: utterance.transcript,
+      transcript: spoken,
       usage: {
         type: 'tokens',
         total_tokens: audioTokens + textTokens,
@@ -393,6 +421,16 @@ export class RealtimeSession {
       },
     });
   }
+
+  /** Transcripts still to come (timers cleared when the session ends). */
+  private readonly transcriptTimers = new Set<NodeJS.Timeout>();
+  /** The newest committed user item and its scripted utterance. */
+  private lastUserCommit: { readonly itemId: string; readonly utterance: UtteranceText } | undefined;
+  /**
+   * The utterance of a committed user item the client deleted again (a discarded speculative reply): the
+   * caller's turn is not over, so the next commit gets the same utterance instead of the script's next one.
+   */
+  private replayUtterance: UtteranceText | undefined;
 
   private readonly committedAudio = new Map<string, { samples: Int16Array; format: WireAudioFormat }>();
 
@@ -472,6 +510,10 @@ export class RealtimeSession {
   private deleteItem(event: Json): void {
     const item = this.findItem(event.item_id, 'item_id');
     this.items.splice(this.items.indexOf(item), 1);
+    if (this.lastUserCommit?.itemId === item.id) {
+      this.replayUtterance = this.lastUserCommit.utterance;
+      this.lastUserCommit = undefined;
+    }
     this.emit({ type: 'conversation.item.deleted', item_id: item.id });
   }
 
