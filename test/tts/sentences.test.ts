@@ -121,8 +121,8 @@ describe('sentences operator', () => {
 
   it('by default speaks a first clause of any length as soon as it is complete', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const input = cold('a-b-c-D|', { a: text('Done'), b: text(', I booked'), c: text(' it.'), D: done('Done, I booked it.') });
-      expectObservable(input.pipe(sentences())).toBe('--s---(tD|)', { s: seg('Done,'), t: seg(' I booked it.'), D: done('Done, I booked it.') });
+      const input = cold('a-b-c-D---|', { a: text('Done'), b: text(', I booked'), c: text(' it.'), D: done('Done, I booked it.') });
+      expectObservable(input.pipe(sentences())).toBe('--s---(tD)|', { s: seg('Done,'), t: seg(' I booked it.'), D: done('Done, I booked it.') });
     });
   });
 
