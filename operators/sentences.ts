@@ -5,7 +5,8 @@ import { DEFAULT_SEGMENTER_OPTIONS, SentenceSegmenter } from '../src/text/segmen
 export interface SentencesOptions {
   /**
    * The first segment of a reply may end at a clause boundary (comma, semicolon, colon, dash) once it has
-   * this many words, so speech starts before the first sentence is complete. Default 4; `false` disables.
+   * this many words, so speech starts before the first sentence is complete. Default 1 (any first clause);
+   * `false` disables.
    */
   readonly firstClauseMinWords?: number | false;
   /** A segment shorter than this (characters) waits to be joined with the next one. Default 0. */

@@ -43,13 +43,19 @@ describe('sentence segmenter', () => {
     expect(split('Well... maybe later. Hmm... Yes.')).toEqual(['Well... maybe later.', ' Hmm...', ' Yes.']);
   });
 
+  it('cuts the first segment at its first clause by default, even a one-word one, later ones at sentence ends', () => {
+    expect(split('Done, I have booked it, for two. You will, I hope, enjoy it.')).toEqual(['Done,', ' I have booked it, for two.', ' You will, I hope, enjoy it.']);
+    expect(split("You're welcome, enjoy your evening, goodbye!")).toEqual(["You're welcome,", ' enjoy your evening, goodbye!']);
+  });
+
   it('cuts the first segment early at a clause once it has enough words, later ones at sentence ends', () => {
-    expect(split('Well, I think that, you know, we should go. Then again, maybe not.')).toEqual([
+    const four = { firstClauseMinWords: 4, minChars: 0, maxChars: 250 } as const;
+    expect(split('Well, I think that, you know, we should go. Then again, maybe not.', 3, four)).toEqual([
       'Well, I think that,',
       ' you know, we should go.',
       ' Then again, maybe not.',
     ]);
-    expect(split('It costs 1,000 dollars at 10:30 today, or so. OK.')).toEqual(['It costs 1,000 dollars at 10:30 today,', ' or so.', ' OK.']);
+    expect(split('It costs 1,000 dollars at 10:30 today, or so. OK.', 3, four)).toEqual(['It costs 1,000 dollars at 10:30 today,', ' or so.', ' OK.']);
   });
 
   it('handles Spanish, French and CJK punctuation', () => {
@@ -105,11 +111,18 @@ describe('sentences operator', () => {
         d: text(' you'),
         D: done('Hello, my friend. How are you'),
       });
-      expectObservable(input.pipe(sentences())).toBe('--s-----(tD)|', {
+      expectObservable(input.pipe(sentences({ firstClauseMinWords: 4 }))).toBe('--s-----(tD)|', {
         s: seg('Hello, my friend.'),
         t: seg(' How are you'),
         D: done('Hello, my friend. How are you'),
       });
+    });
+  });
+
+  it('by default speaks a first clause of any length as soon as it is complete', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold('a-b-c-D---|', { a: text('Done'), b: text(', I booked'), c: text(' it.'), D: done('Done, I booked it.') });
+      expectObservable(input.pipe(sentences())).toBe('--s---(tD)|', { s: seg('Done,'), t: seg(' I booked it.'), D: done('Done, I booked it.') });
     });
   });
 
