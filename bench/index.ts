@@ -7,9 +7,12 @@
  *   npx tsx bench/index.ts [--runs 7] [--calls 10,25,50,100] [--only transport,latency,long,turns,scale,vad] [--quick]
  *
  * `--quick`: one latency run of each kind and 10,25 calls, to check everything works (about 8 minutes).
+ * Ends with one summary: each chain's first audio (median, p90, floor, measure/floor, wasted requests per
+ * turn) from the latency run, and the end-of-turn early cuts (fixed silence vs the turn detector) from the
+ * turns run, read back from their results files.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 
@@ -58,7 +61,7 @@ if (only.has('transport')) {
   ]);
 }
 if (only.has('latency')) {
-  await run('latency: seed cascaded vs streaming cascaded vs realtime (sandbox, typical profile)', [
+  await run('latency: every chain side by side, with its floor (sandbox, typical profile)', [
     'bench/latency.ts', '--runs', runs, '--out', `${RESULTS}/latency.json`,
   ]);
 }
@@ -79,5 +82,19 @@ if (only.has('scale')) {
 }
 if (only.has('vad')) {
   await run('Silero VAD throughput', ['bench/vad.ts', '--runs', values.quick ? '1' : '3'], `${RESULTS}/vad.txt`);
+}
+/** The first table a results file carries (`tables[0]` of latency.json, `table` of turns.json), if this run wrote it. */
+function tableOf(path: string, key: 'tables' | 'table'): string | undefined {
+  if (!existsSync(path)) return undefined;
+  const body = JSON.parse(readFileSync(path, 'utf8')) as { tables?: string[]; table?: string };
+  return key === 'tables' ? body.tables?.[0] : body.table;
+}
+const summary = [
+  only.has('latency') ? tableOf(`${RESULTS}/latency.json`, 'tables') : undefined,
+  only.has('turns') ? tableOf(`${RESULTS}/turns.json`, 'table') : undefined,
+].filter((t): t is string => t !== undefined);
+if (summary.length > 0) {
+  process.stdout.write('\n=== summary: end of speech -> first audio per chain (demo call), and turns cut too early ===\n\n');
+  process.stdout.write(`${summary.join('\n\n')}\n`);
 }
 process.stdout.write(`\nresults in ${RESULTS}/ (see BENCHMARKS.md for how to read them)\n`);

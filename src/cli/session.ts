@@ -18,7 +18,10 @@ export interface ChainChoice {
   readonly pipeline: PipelineName;
   readonly mode?: CascadedMode;
   readonly tts?: 'final' | 'streamed' | 'model';
-  /** Cascaded: preemptive transcription (default: on in streaming mode, off in seed mode, the original design). */
+  /**
+   * Preemptive replies at the vad's short pause. Cascaded: default on in streaming mode (with the turn
+   * detector), off in seed mode (the original design); realtime: default on (the pipeline's default).
+   */
   readonly preemptive?: boolean;
 }
 
@@ -81,14 +84,16 @@ export async function buildChain(
     });
   }
   const { realtimePipeline } = await import('../../pipelines/realtime.js');
-  return realtimePipeline({ endpoints, callId, tts: choice.tts ?? 'streamed', ...tools });
+  return realtimePipeline({ endpoints, callId, tts: choice.tts ?? 'streamed', preemptive: isPreemptive(choice), ...tools });
 }
 
-const isPreemptive = (choice: ChainChoice): boolean => choice.preemptive ?? (choice.mode ?? 'streaming') === 'streaming';
+/** Whether a chain choice answers preemptively (the pipelines' defaults when the choice does not say). */
+export const isPreemptive = (choice: ChainChoice): boolean =>
+  choice.preemptive ?? (choice.pipeline === 'realtime' || (choice.mode ?? 'streaming') === 'streaming');
 
 export function chainLabel(choice: ChainChoice): string {
   if (choice.pipeline === 'cascaded') return `cascaded (${choice.mode ?? 'streaming'}${isPreemptive(choice) ? ', preemptive' : ''})`;
-  return `realtime (tts ${choice.tts ?? 'streamed'})`;
+  return `realtime (tts ${choice.tts ?? 'streamed'}${isPreemptive(choice) ? ', preemptive' : ''})`;
 }
 
 /** Which environment variable holds the key a failing stage used, without ever reading its value out. */

@@ -1,6 +1,6 @@
 export { startSandbox, DEFAULT_MAX_SESSION_MS, type Sandbox, type SandboxOptions } from './server.js';
 export { PROFILES, PROFILE_NAMES, resolveProfile, type ProfileName } from './profiles.js';
-export { LatencySampler, latencyAtZ, type LatencyKind } from './latency.js';
+export { LatencySampler, latencyAtZ, INJECTION_LOG_LIMIT, type LatencyKind, type InjectionRecord } from './latency.js';
 export { parseScenario } from './scenario.js';
 export { parseFault, applyHttpFault, statusFaultResponse, StreamFaults, resetSocket, isStatusFault, type StreamFaultActions } from './faults.js';
 export { SseStream, MALFORMED_SSE_LINE } from './sse.js';

@@ -56,6 +56,20 @@ export function normalDraw(seed: number, kind: LatencyKind, n: number): number {
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 }
 
+/** One injected delay, as `GET /sandbox/stats` reports it (benchmarks compute each turn's floor from these). */
+export interface InjectionRecord {
+  /** The n-th draw of this kind since the sandbox started (0-based). */
+  readonly n: number;
+  readonly kind: LatencyKind;
+  /** The delay injected (ms). */
+  readonly ms: number;
+  /** Epoch ms (`Date.now()`) when the delay was drawn, i.e. when it started: comparable across processes on one machine. */
+  readonly atEpochMs: number;
+}
+
+/** The injection log keeps this many records (the oldest are dropped): a bound on what a long-running sandbox holds. */
+export const INJECTION_LOG_LIMIT = 4096;
+
 /**
  * Draws the delays of one sandbox: the n-th request of a kind gets the n-th draw of that kind, so a run
  * with the same seed and the same requests injects the same delays (draws of one kind do not shift when
@@ -63,6 +77,7 @@ export function normalDraw(seed: number, kind: LatencyKind, n: number): number {
  */
 export class LatencySampler {
   private readonly counts: Record<LatencyKind, number> = { transcribe: 0, chat: 0, tts: 0, realtime: 0, realtimeTranscript: 0 };
+  private readonly log: InjectionRecord[] = [];
 
   constructor(
     readonly profile: LatencyProfile,
@@ -93,10 +108,17 @@ export class LatencySampler {
     return this.draw('realtimeTranscript', this.profile.realtime.transcriptMs ?? 0);
   }
 
+  /** The last INJECTION_LOG_LIMIT delays drawn, oldest first, optionally only those drawn at or after `sinceEpochMs`. */
+  injections(sinceEpochMs = -Infinity): InjectionRecord[] {
+    return this.log.filter((r) => r.atEpochMs >= sinceEpochMs);
+  }
+
   private draw(kind: LatencyKind, medianMs: number): number {
     const n = this.counts[kind]++;
     const spread = this.profile.spread?.[kind];
-    if (medianMs <= 0 || !spread) return Math.max(0, medianMs);
-    return Math.round(latencyAtZ(medianMs, spread, normalDraw(this.seed, kind, n)));
+    const ms = medianMs <= 0 || !spread ? Math.max(0, medianMs) : Math.round(latencyAtZ(medianMs, spread, normalDraw(this.seed, kind, n)));
+    this.log.push({ n, kind, ms, atEpochMs: Date.now() });
+    if (this.log.length > INJECTION_LOG_LIMIT) this.log.splice(0, this.log.length - INJECTION_LOG_LIMIT);
+    return ms;
   }
 }

@@ -23,6 +23,12 @@ export async function routeHttp(state: SandboxState, req: IncomingMessage, res: 
     sendJson(res, 200, { sandbox: true, label: state.label, profile: state.profile.name });
     return true;
   }
+  if (method === 'GET' && path === '/sandbox/stats') {
+    // Sandbox-only (no provider has it): the delays injected, for benchmarks' floors. `?since=<epoch ms>`.
+    const since = Number(url.searchParams.get('since'));
+    sendJson(res, 200, { profile: state.profile.name, injections: state.latency.injections(Number.isFinite(since) ? since : -Infinity) });
+    return true;
+  }
   if (method === 'GET' && (path === '/v1/models' || path === '/openai/v1/models')) {
     const denied = state.checkAuth(path.startsWith('/openai') ? 'azure' : 'openai', req.headers, url.searchParams);
     if (denied) sendJson(res, denied.status, denied.body);

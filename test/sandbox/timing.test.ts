@@ -1,6 +1,6 @@
 import OpenAI, { toFile } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LatencySampler, latencyAtZ, type LatencyProfile, PROFILES, type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { INJECTION_LOG_LIMIT, LatencySampler, latencyAtZ, type InjectionRecord, type LatencyProfile, PROFILES, type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { wavFile } from './helpers.js';
 
 const Z90 = 1.2815515655446004;
@@ -117,5 +117,33 @@ describe('the sandbox schedules transcription by the uploaded audio', () => {
     expect(delays(a!)).toEqual(delays(b!));
     expect(delays(a!)).not.toEqual(delays(c!));
     expect(new Set(delays(a!)).size).toBeGreaterThan(1);
+  });
+
+  it('GET /sandbox/stats reports each injected delay (what benchmarks compute floors from)', async () => {
+    const profile: LatencyProfile = { ...PROFILES.instant, name: 'test-stats', transcribe: { afterUploadMs: 10, perAudioSecondMs: 20 } };
+    const sandbox = await start(profile);
+    const before = Date.now();
+    for (const seconds of [0.5, 2]) await transcribe(sandbox, seconds);
+    const body = (await (await fetch(`${sandbox.url}/sandbox/stats?since=${before}`)).json()) as { profile: string; injections: InjectionRecord[] };
+    expect(body.profile).toBe('test-stats');
+    expect(body.injections.map((r) => [r.kind, r.n, r.ms])).toEqual([
+      ['transcribe', 0, 20],
+      ['transcribe', 1, 50],
+    ]);
+    for (const r of body.injections) expect(r.atEpochMs).toBeGreaterThanOrEqual(before);
+    const later = (await (await fetch(`${sandbox.url}/sandbox/stats?since=${Date.now() + 60_000}`)).json()) as { injections: InjectionRecord[] };
+    expect(later.injections).toEqual([]);
+  });
+});
+
+describe('the injection log', () => {
+  it('keeps only the last INJECTION_LOG_LIMIT draws', () => {
+    const sampler = new LatencySampler({ ...PROFILES['typical-fixed'] });
+    for (let i = 0; i < INJECTION_LOG_LIMIT + 10; i++) sampler.chatFirstTokenMs();
+    const log = sampler.injections();
+    expect(log).toHaveLength(INJECTION_LOG_LIMIT);
+    expect(log[0]!.n).toBe(10);
+    expect(log.at(-1)!.n).toBe(INJECTION_LOG_LIMIT + 9);
+    expect(log.every((r) => r.kind === 'chat' && r.ms === 500)).toBe(true);
   });
 });
