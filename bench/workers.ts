@@ -34,6 +34,8 @@ const { values } = parseArgs({
     step: { type: 'string', default: '25' },
     max: { type: 'string', default: '200' },
     sandbox: { type: 'string', default: 'cheap' },
+    // Run every level up to --max even after one misses the bar (for CPU per call-second at every level).
+    'every-level': { type: 'boolean', default: false },
     workers: { type: 'string', default: '1,2' },
     profile: { type: 'string', default: 'typical' },
     fixture: { type: 'string', default: 'fixtures/call-3turns.wav' },
@@ -196,6 +198,7 @@ try {
         // Not counted: loads Silero and compiles the paths in every worker (round-robin spreads these).
         await Promise.all(Array.from({ length: 2 * workers }, () => oneCall(server.url, warmup, undefined)));
         let capacity = 0;
+        let missed = false;
         for (let calls = first; calls <= max; calls += step) {
           const lateness: number[] = [];
           const from = Date.now();
@@ -234,8 +237,10 @@ try {
           level.passed = level.lagP99Ms < BAR_MS && errors === 0 && replies === level.expectedReplies;
           levels.push(level);
           process.stderr.write(`run ${run}, --workers ${workers}, ${calls} calls: server ${level.serverCpuMsPerCallSecond.toFixed(2)} ms CPU per call-second, p99 ${level.lagP99Ms.toFixed(1)} ms, replies ${replies}/${level.expectedReplies}, client CPU ${client.cpuPercent.toFixed(0)} %\n`);
-          if (!level.passed) break;
-          capacity = calls;
+          // Capacity = the last level before the first miss (later levels may pass by luck).
+          if (!level.passed) missed = true;
+          else if (!missed) capacity = calls;
+          if (missed && !values['every-level']) break;
         }
         (capacities[workers] ??= []).push(capacity);
       } finally {
@@ -283,7 +288,7 @@ const [c1, c2] = [median(capacities[workerCounts[0]!] ?? [0]), median(capacities
 const ratio = workerCounts.length === 2 && c1 > 0 ? `ratio --workers ${workerCounts[1]} / --workers ${workerCounts[0]}: ${(c2 / c1).toFixed(2)}` : '';
 process.stdout.write(
   `\nmachine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n` +
-    `profile ${values.profile}, ${values.fixture} (${audio.seconds.toFixed(1)} s, ${TURNS} turns) per call, rxvoice serve, step ${step}\n${table}\n` +
+    `profile ${values.profile}, sandbox ${values.sandbox}, ${values.fixture} (${audio.seconds.toFixed(1)} s, ${TURNS} turns) per call, rxvoice serve, step ${step}\n${table}\n` +
     `medians per level:\n  ${perLevel.join('\n  ')}\n` +
     `capacity (median of ${runs}; p99 frame lag < ${BAR_MS} ms, every reply back, no error):\n  ${summary.join('\n  ')}\n  ${ratio}\n${shared}\n`,
 );
