@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
  * The sandbox in its own process, so its speech synthesis never shares an event loop (or a core's time
  * slice accounting) with the chain being measured.
  */
-export async function startSandboxProcess(args: readonly string[]): Promise<{ url: string; close(): Promise<void> }> {
+export async function startSandboxProcess(args: readonly string[]): Promise<{ url: string; pid: number | undefined; close(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'sandbox', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -19,6 +19,7 @@ export async function startSandboxProcess(args: readonly string[]): Promise<{ ur
   });
   return {
     url,
+    pid: child.pid,
     close: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());

@@ -2,7 +2,11 @@
  * Workers benchmark: how many concurrent calls one machine holds at p99 caller-frame lag under 20 ms with
  * `rxvoice serve --workers 1` and with `--workers 2`, in the same run (the ratio is the point).
  *
- *   npx tsx bench/workers.ts [--runs 3] [--start 5] [--step 5] [--max 60] [--fixture fixtures/call-3turns.wav] [--out bench/results/workers.json]
+ *   npx tsx bench/workers.ts [--runs 3] [--start 25] [--step 25] [--max 200] [--sandbox cheap|full] [--fixture fixtures/call-3turns.wav] [--out bench/results/workers.json]
+ *
+ * Headline per level: the server's CPU per call-second (all its processes: primary and workers, from
+ * /proc) and the p99 frame lag; the sandbox's CPU (cheap mode by default: speech served from memory) and
+ * this caller process's CPU beside it, since all three share the machine's cores.
  *
  * The server is the real CLI, with the sandbox (profile and scenario as bench/scale.ts) in its own process
  * for both N: the CLI would otherwise put it in the single worker's process for N = 1 but in the primary
@@ -20,14 +24,18 @@ import WebSocket from 'ws';
 import { resolveEndpoints, SANDBOX_API_KEY } from '../src/providers/env.js';
 import { formatTable, quantile } from '../src/runner/report.js';
 import { callerAudio, clientUsage, microphone, staggered, type CallerAudio } from './caller.js';
+import { treeCpuMeter } from './proc-cpu.js';
 import { startSandboxProcess } from './sandbox-process.js';
 
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
-    start: { type: 'string', default: '5' },
-    step: { type: 'string', default: '5' },
-    max: { type: 'string', default: '60' },
+    start: { type: 'string', default: '25' },
+    step: { type: 'string', default: '25' },
+    max: { type: 'string', default: '200' },
+    sandbox: { type: 'string', default: 'cheap' },
+    // Run every level up to --max even after one misses the bar (for CPU per call-second at every level).
+    'every-level': { type: 'boolean', default: false },
     workers: { type: 'string', default: '1,2' },
     profile: { type: 'string', default: 'typical' },
     fixture: { type: 'string', default: 'fixtures/call-3turns.wav' },
@@ -42,13 +50,17 @@ const warmup = await callerAudio('fixtures/one-sentence.wav');
 const TURNS = 3;
 const BAR_MS = 20;
 
-const sandbox = await startSandboxProcess(['--profile', values.profile, '--scenario', 'examples/scenarios/demo.json']);
+if (values.sandbox !== 'cheap' && values.sandbox !== 'full') throw new Error(`--sandbox must be cheap or full (got ${values.sandbox})`);
+const sandbox = await startSandboxProcess([
+  '--profile', values.profile, '--scenario', 'examples/scenarios/demo.json', ...(values.sandbox === 'cheap' ? ['--cheap'] : []),
+]);
 const sandboxEndpoints = resolveEndpoints({}, sandbox.url);
 const sandboxOpenAI = sandboxEndpoints.openai.kind === 'openai' ? sandboxEndpoints.openai.baseURL : sandbox.url;
 
 interface Server {
   readonly url: string;
   readonly lagDir: string;
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -88,6 +100,7 @@ async function startServer(workers: number): Promise<Server> {
   return {
     url: url.replace(/^http/, 'ws') + '/v1/stream',
     lagDir,
+    pid: child.pid,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
@@ -99,11 +112,14 @@ async function startServer(workers: number): Promise<Server> {
 interface CallOutcome {
   readonly replies: number;
   readonly errors: number;
+  /** From the socket's open to its close. */
+  readonly seconds: number;
 }
 
 /** One call over the socket: the fixture at real time, 3 s of quiet for the last reply, then stop. */
 async function oneCall(url: string, caller: CallerAudio, lateness: number[] | undefined): Promise<CallOutcome> {
   const ws = new WebSocket(url);
+  const openedAt = performance.now();
   let replies = 0;
   let errors = 0;
   let started!: () => void;
@@ -133,7 +149,7 @@ async function oneCall(url: string, caller: CallerAudio, lateness: number[] | un
   await new Promise((r) => setTimeout(r, 3000));
   ws.send(JSON.stringify({ type: 'stop' }));
   await closed;
-  return { replies, errors };
+  return { replies, errors, seconds: (performance.now() - openedAt) / 1000 };
 }
 
 /** Frame lags the server's processes measured between `from` and `to` (wall ms). */
@@ -163,6 +179,10 @@ interface Level {
   clientSendLateP99Ms: number;
   clientCpuPercent: number;
   clientLoopBusy: number;
+  /** The headline: CPU ms of the server's processes (primary + workers) per second of call. */
+  serverCpuMsPerCallSecond: number;
+  serverCpuPercent: number;
+  sandboxCpuPercent: number;
   passed: boolean;
 }
 
@@ -178,12 +198,17 @@ try {
         // Not counted: loads Silero and compiles the paths in every worker (round-robin spreads these).
         await Promise.all(Array.from({ length: 2 * workers }, () => oneCall(server.url, warmup, undefined)));
         let capacity = 0;
+        let missed = false;
         for (let calls = first; calls <= max; calls += step) {
           const lateness: number[] = [];
           const from = Date.now();
           const usage = clientUsage();
+          const serverCpu = treeCpuMeter(server.pid);
+          const sandboxCpu = treeCpuMeter(sandbox.pid);
           const outcomes = await staggered(calls, () => oneCall(server.url, audio, lateness));
           const client = usage();
+          const [serverMs, sandboxMs] = [serverCpu(), sandboxCpu()];
+          const callSeconds = outcomes.reduce((s, o) => s + o.seconds, 0);
           const to = Date.now();
           await new Promise((r) => setTimeout(r, 1500)); // the probe appends once a second
           const lags = serverLags(server.lagDir, from, to);
@@ -204,13 +229,18 @@ try {
             clientSendLateP99Ms: quantile(lateness, 0.99),
             clientCpuPercent: client.cpuPercent,
             clientLoopBusy: client.loopBusy,
+            serverCpuMsPerCallSecond: serverMs / callSeconds,
+            serverCpuPercent: (serverMs / client.wallMs) * 100,
+            sandboxCpuPercent: (sandboxMs / client.wallMs) * 100,
             passed: false,
           };
           level.passed = level.lagP99Ms < BAR_MS && errors === 0 && replies === level.expectedReplies;
           levels.push(level);
-          process.stderr.write(`run ${run}, --workers ${workers}, ${calls} calls: p99 ${level.lagP99Ms.toFixed(1)} ms, replies ${replies}/${level.expectedReplies}, client CPU ${client.cpuPercent.toFixed(0)} %\n`);
-          if (!level.passed) break;
-          capacity = calls;
+          process.stderr.write(`run ${run}, --workers ${workers}, ${calls} calls: server ${level.serverCpuMsPerCallSecond.toFixed(2)} ms CPU per call-second, p99 ${level.lagP99Ms.toFixed(1)} ms, replies ${replies}/${level.expectedReplies}, client CPU ${client.cpuPercent.toFixed(0)} %\n`);
+          // Capacity = the last level before the first miss (later levels may pass by luck).
+          if (!level.passed) missed = true;
+          else if (!missed) capacity = calls;
+          if (missed && !values['every-level']) break;
         }
         (capacities[workers] ??= []).push(capacity);
       } finally {
@@ -224,16 +254,19 @@ try {
 
 const median = (xs: readonly number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
 const table = formatTable(
-  ['workers', 'run', 'calls', 'frame lag p50', 'p99', 'max', 'replies with audio', 'errors', 'client send late p99', 'client CPU (1 core = 100 %)', 'client loop busy', ''],
+  ['workers', 'run', 'calls', 'server CPU per call-second', 'frame lag p99', 'p50', 'max', 'replies with audio', 'errors', 'server CPU (1 core = 100 %)', 'sandbox CPU', 'client send late p99', 'caller CPU', 'caller loop busy', ''],
   levels.map((l) => [
     String(l.workers),
     String(l.run),
     String(l.calls),
-    `${l.lagP50Ms.toFixed(1)} ms`,
+    `${l.serverCpuMsPerCallSecond.toFixed(2)} ms`,
     `${l.lagP99Ms.toFixed(1)} ms`,
+    `${l.lagP50Ms.toFixed(1)} ms`,
     `${l.lagMaxMs.toFixed(0)} ms`,
     `${l.replies}/${l.expectedReplies}`,
     String(l.errors),
+    `${l.serverCpuPercent.toFixed(0)} %`,
+    `${l.sandboxCpuPercent.toFixed(0)} %`,
     `${l.clientSendLateP99Ms.toFixed(1)} ms`,
     `${l.clientCpuPercent.toFixed(0)} %`,
     `${(l.clientLoopBusy * 100).toFixed(0)} %`,
@@ -241,15 +274,26 @@ const table = formatTable(
   ]),
 );
 const summary = workerCounts.map((w) => `--workers ${w}: ${median(capacities[w] ?? [0])} calls (runs: ${(capacities[w] ?? []).join(', ')})`);
+/** Per worker count and level, the median over the runs that reached it. */
+const perLevel = workerCounts.flatMap((w) =>
+  [...new Set(levels.filter((l) => l.workers === w).map((l) => l.calls))].map((calls) => {
+    const of = levels.filter((l) => l.workers === w && l.calls === calls);
+    return `--workers ${w}, ${calls} calls (${of.length} run(s)): server ${median(of.map((l) => l.serverCpuMsPerCallSecond)).toFixed(2)} ms CPU per call-second, ` +
+      `p99 frame lag ${median(of.map((l) => l.lagP99Ms)).toFixed(1)} ms, sandbox CPU ${median(of.map((l) => l.sandboxCpuPercent)).toFixed(0)} %`;
+  }),
+);
+const shared =
+  `still shared: the sandbox (${values.sandbox} mode) and this caller process run on the same ${cpus().length} cores as the server`;
 const [c1, c2] = [median(capacities[workerCounts[0]!] ?? [0]), median(capacities[workerCounts[1]!] ?? [0])];
 const ratio = workerCounts.length === 2 && c1 > 0 ? `ratio --workers ${workerCounts[1]} / --workers ${workerCounts[0]}: ${(c2 / c1).toFixed(2)}` : '';
 process.stdout.write(
   `\nmachine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n` +
-    `profile ${values.profile}, ${values.fixture} (${audio.seconds.toFixed(1)} s, ${TURNS} turns) per call, rxvoice serve, step ${step}\n${table}\n` +
-    `capacity (median of ${runs}; p99 frame lag < ${BAR_MS} ms, every reply back, no error):\n  ${summary.join('\n  ')}\n  ${ratio}\n`,
+    `profile ${values.profile}, sandbox ${values.sandbox}, ${values.fixture} (${audio.seconds.toFixed(1)} s, ${TURNS} turns) per call, rxvoice serve, step ${step}\n${table}\n` +
+    `medians per level:\n  ${perLevel.join('\n  ')}\n` +
+    `capacity (median of ${runs}; p99 frame lag < ${BAR_MS} ms, every reply back, no error):\n  ${summary.join('\n  ')}\n  ${ratio}\n${shared}\n`,
 );
 if (values.out) {
   mkdirSync(dirname(values.out), { recursive: true });
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version };
-  writeFileSync(values.out, `${JSON.stringify({ machine, profile: values.profile, fixture: values.fixture, levels, capacities, table }, null, 2)}\n`);
+  writeFileSync(values.out, `${JSON.stringify({ machine, profile: values.profile, sandbox: values.sandbox, fixture: values.fixture, levels, capacities, table }, null, 2)}\n`);
 }

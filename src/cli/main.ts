@@ -53,6 +53,8 @@ realtime chain, then prints the three conversations and the latency comparison.
   --seed N                       seed of the per-request delays (default 1: runs repeat exactly)
   --scenario FILE                scenario JSON (transcripts, reply rules, faults)
   --api-key KEY                  accept only this key (default: any non-empty key)
+  --cheap                        for load tests: speech synthesised and encoded once per (text, voice,
+                                 format) and served from memory; same wire protocol and latency
 `,
   serve: `Usage: rxvoice serve [options]
 
@@ -170,6 +172,7 @@ const RUN_OPTIONS: OptionSpec = {
 const DEMO_OPTIONS: OptionSpec = { profile: { type: 'string' }, timeline: { type: 'string' } };
 const SANDBOX_OPTIONS: OptionSpec = {
   port: { type: 'string' },
+  cheap: { type: 'boolean' },
   seed: { type: 'string' },
   host: { type: 'string' },
   profile: { type: 'string' },

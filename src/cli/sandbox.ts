@@ -18,6 +18,7 @@ export async function sandboxCommand(opts: ParsedOptions): Promise<number> {
     ...(scenario ? { scenario } : {}),
     ...(apiKey ? { apiKey } : {}),
     ...(seed !== undefined ? { seed } : {}),
+    ...(opts['cheap'] === true ? { cheap: true } : {}),
   });
   process.stdout.write(
     [
@@ -26,6 +27,7 @@ export async function sandboxCommand(opts: ParsedOptions): Promise<number> {
       `  Azure:       AZURE_OPENAI_ENDPOINT=${sandbox.url}`,
       `  ElevenLabs:  ELEVENLABS_BASE_URL=${sandbox.url}`,
       apiKey ? '  accepts only the configured key' : '  accepts any non-empty key',
+      ...(opts['cheap'] === true ? ['  cheap mode: speech served from memory after its first synthesis'] : []),
       '',
     ].join('\n'),
   );

@@ -34,6 +34,12 @@ export interface SandboxContext {
 
   /** Real synthesized speech (offline espeak-ng), resampled to `sampleRate`, with character alignment. */
   synthesize(text: string, sampleRate: SampleRate, options?: { language?: string; speed?: number }): Promise<SynthesizedSpeech>;
+
+  /**
+   * `compute()`, or in cheap mode (`SandboxOptions.cheap`) its remembered result for `key`: surfaces use it
+   * for per-request work whose result depends only on the key (encoding speech in an output format).
+   */
+  memoize<V>(key: string, compute: () => Promise<V>): Promise<V>;
 }
 
 export interface AuthFailure {

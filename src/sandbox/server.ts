@@ -39,6 +39,11 @@ export interface SandboxOptions {
    * a kind (transcription, chat, text-to-speech, realtime response) always draws the same delay.
    */
   readonly seed?: number;
+  /**
+   * Cheap mode for load tests (default false): speech synthesised, resampled and encoded once per
+   * (text, voice, speed, format) and served from memory; same wire protocol, same injected latency.
+   */
+  readonly cheap?: boolean;
   /** The Twilio REST API and simulated callees (who answers which number). */
   readonly twilio?: TwilioSandboxOptions;
 }
@@ -82,6 +87,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(scenario ? { scenario } : {}),
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+    ...(options.cheap ? { cheap: true } : {}),
   });
   const realtime = createRealtimeHandler(state);
   const elevenlabs = createElevenLabsHandler(state);

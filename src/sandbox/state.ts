@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SampleRate } from '../audio/frame.js';
 import { checkKey } from './auth.js';
+import { CheapCache, speechKey } from './cheap.js';
 import type { AuthFailure, SandboxContext, SandboxMessage, SandboxReply, SynthesizedSpeech } from './context.js';
 import { parseFault } from './faults.js';
 import { LatencySampler } from './latency.js';
@@ -72,6 +73,8 @@ export interface SandboxStateOptions {
   readonly label?: string;
   /** Seed of the injected delays (default 1): the same seed and requests give the same delays. */
   readonly seed?: number;
+  /** Cheap mode: synthesised and encoded speech served from memory (see src/sandbox/cheap.ts). */
+  readonly cheap?: boolean;
 }
 
 /** Scenario position, counters and fault rules: the one `SandboxContext` every surface shares. */
@@ -85,6 +88,8 @@ export class SandboxState implements SandboxContext {
   private readonly apiKey: string | undefined;
   private readonly positions = new Map<string, number>();
   private readonly turnUtterances = new Map<string, { turnKey: string; utterance: UtteranceText }>();
+  private readonly speechCache: CheapCache<SynthesizedSpeech> | undefined;
+  private readonly memo: CheapCache<unknown> | undefined;
 
   constructor(options: SandboxStateOptions) {
     this.profile = options.profile;
@@ -93,6 +98,10 @@ export class SandboxState implements SandboxContext {
     this.maxSessionMs = options.maxSessionMs;
     this.scenario = options.scenario;
     this.apiKey = options.apiKey;
+    if (options.cheap) {
+      this.speechCache = new CheapCache();
+      this.memo = new CheapCache();
+    }
     this.stats = {
       requests: { chat: 0, transcribe: 0, tts: 0, tts_ws: 0, realtime: 0 },
       transcriptions: [],
@@ -163,6 +172,11 @@ export class SandboxState implements SandboxContext {
   }
 
   synthesize(text: string, sampleRate: SampleRate, options?: { language?: string; speed?: number }): Promise<SynthesizedSpeech> {
-    return synthesizeSpeech(text, sampleRate, options);
+    if (!this.speechCache) return synthesizeSpeech(text, sampleRate, options);
+    return this.speechCache.get(speechKey(text, sampleRate, options), () => synthesizeSpeech(text, sampleRate, options));
+  }
+
+  memoize<V>(key: string, compute: () => Promise<V>): Promise<V> {
+    return this.memo ? (this.memo.get(key, compute) as Promise<V>) : compute();
   }
 }

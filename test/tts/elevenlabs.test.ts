@@ -66,10 +66,15 @@ describe('AudioDecoder', () => {
   });
 });
 
-describe('ElevenLabs synthesizer against the sandbox', () => {
+// Also against the sandbox's cheap mode (speech served from memory, for load tests): the client must not
+// be able to tell the difference.
+describe.each([
+  { mode: 'normal', cheap: false },
+  { mode: 'cheap', cheap: true },
+])('ElevenLabs synthesizer against the sandbox ($mode mode)', ({ cheap }) => {
   let sandbox: Sandbox;
   beforeAll(async () => {
-    sandbox = await startSandbox({ profile: 'instant', apiKey: KEY });
+    sandbox = await startSandbox({ profile: 'instant', apiKey: KEY, cheap });
   });
   afterAll(async () => {
     await sandbox.close();

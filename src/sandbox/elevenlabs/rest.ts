@@ -1,3 +1,4 @@
+import { speechKey } from '../cheap.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SandboxContext } from '../context.js';
@@ -92,16 +93,19 @@ export async function synthesizeEncoded(
   format: OutputFormat,
 ): Promise<EncodedSpeech> {
   const speed = request.voice_settings?.speed;
-  const speech = await ctx.synthesize(request.text, format.sampleRate, {
+  const options = {
     ...(request.language_code ? { language: request.language_code } : {}),
     ...(typeof speed === 'number' ? { speed } : {}),
-  });
-  return {
-    bytes: await encodeAudio(format, speech.samples),
-    durationMs: (speech.samples.length * 1000) / speech.sampleRate,
-    alignment: speech.alignment,
-    frameBytes: format.frameBytes,
   };
+  return ctx.memoize(speechKey(request.text, format.name, options), async () => {
+    const speech = await ctx.synthesize(request.text, format.sampleRate, options);
+    return {
+      bytes: await encodeAudio(format, speech.samples),
+      durationMs: (speech.samples.length * 1000) / speech.sampleRate,
+      alignment: speech.alignment,
+      frameBytes: format.frameBytes,
+    };
+  });
 }
 
 async function streamChunks(
