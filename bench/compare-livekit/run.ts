@@ -8,7 +8,7 @@
  * per engine runs every fixture once to list the speech segments each finds. Writes <out>.json and <out>.md.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,12 +75,26 @@ const agreement = Object.keys(seg.rxvoice).map((fixture) => {
   return { fixture, expected: seg.rxvoice[fixture]!.expected, rxvoice: a, livekit: b, dStartMs: pairs.map((p) => p.dStart), dEndMs: pairs.map((p) => p.dEnd), agree };
 });
 
+const version = (dir: string) => {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'absent';
+  }
+};
+const versions = {
+  'rxvoice onnxruntime-node': version(join(root, 'node_modules', 'onnxruntime-node')),
+  '@livekit/agents-plugin-silero': version(join(here, 'node_modules', '@livekit', 'agents-plugin-silero')),
+  '@livekit/agents': version(join(here, 'node_modules', '@livekit', 'agents')),
+  'LiveKit onnxruntime-node': version(join(here, 'node_modules', 'onnxruntime-node')),
+};
 const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const segs = (s: Segment[]) => (s.length ? s.map((x) => `${x.startMs}-${x.endMs}${x.openAtEnd ? '*' : ''}`).join(', ') : 'none');
 const md: string[] = [
   `# rxvoice VAD vs LiveKit agents-js Silero plugin`,
   '',
   `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}; load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')} (a shared machine: other load inflates lag, not much CPU time).`,
+  `Versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
   `Each row: one Node process, N streams of fixtures/demo-call.wav (16 kHz) paced at real time in 20 ms frames for ${seconds} s (one clock, starts spread over 4 slots of 5 ms, stream i starts 53*i frames in).`,
   '',
   '| streams | engine | CPU ms per stream-second | lag p50 ms | lag p99 ms | lag max ms | windows decided | late clock ticks | RSS per stream MiB | RSS base MiB |',
@@ -101,6 +115,6 @@ const md: string[] = [
   '',
 ];
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(`${out}.json`, `${JSON.stringify({ seconds, loadavgBefore: loadBefore, loadavgAfter: loadAfter, tolerance: TOLERANCE_MS, config: COMPARABLE, load, agreement }, null, 2)}\n`);
+writeFileSync(`${out}.json`, `${JSON.stringify({ versions, seconds, loadavgBefore: loadBefore, loadavgAfter: loadAfter, tolerance: TOLERANCE_MS, config: COMPARABLE, load, agreement }, null, 2)}\n`);
 writeFileSync(`${out}.md`, md.join('\n'));
 process.stdout.write(md.join('\n'));
