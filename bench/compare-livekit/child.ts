@@ -89,6 +89,7 @@ async function runLoad(streams: number, seconds: number) {
     setTimeout(step, FRAME_MS);
   });
   const audioEnd = performance.now();
+  const pacedWallMs = audioEnd - t0;
   // An engine behind real time gets at most 10 s more: then the undecided windows count as missing.
   const capMs = 10_000;
   await Promise.race([Promise.all(handles.map((h) => h.drain(capMs))), new Promise((r) => setTimeout(r, capMs))]);
@@ -111,6 +112,7 @@ async function runLoad(streams: number, seconds: number) {
     windowsDecided: lags.length,
     windowsExpected: expectedWindows,
     drainMs,
+    pacedWallMs,
     lateTicks,
     rssBaseMiB: rssBase / 2 ** 20,
     rssPeakMiB: rssPeak / 2 ** 20,

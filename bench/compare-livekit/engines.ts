@@ -126,6 +126,7 @@ interface LkEvent {
   type: number;
   samplesIndex: number;
   timestamp: number;
+  probability: number;
   speechDuration: number;
   silenceDuration: number;
 }
@@ -170,12 +171,15 @@ async function livekitEngine(): Promise<Engine> {
       let progressAt = performance.now();
       let pushed16k = 0;
       let closed = false;
+      /** End of the last window over the threshold: where an utterance still open at the end stops. */
+      let lastSpeechEndMs = 0;
       const reading = (async () => {
         for await (const e of stream) {
           if (e.type === ev.INFERENCE_DONE) {
             decidedSamples = e.samplesIndex;
             progressAt = performance.now();
             hooks?.onWindows(1, e.samplesIndex);
+            if (e.probability > COMPARABLE.threshold) lastSpeechEndMs = e.timestamp;
           } else if (e.type === ev.START_OF_SPEECH) {
             open = e.timestamp - e.speechDuration;
           } else if (e.type === ev.END_OF_SPEECH && open !== undefined) {
@@ -184,7 +188,6 @@ async function livekitEngine(): Promise<Engine> {
           }
         }
       })().catch(() => undefined);
-      let lastTimestampMs = 0;
       return {
         push(samples, rate) {
           pushed16k += Math.round((samples.length * 16000) / rate);
@@ -196,9 +199,8 @@ async function livekitEngine(): Promise<Engine> {
           while (decidedSamples < target && performance.now() - progressAt < idleMs) {
             await new Promise((r) => setTimeout(r, 10));
           }
-          lastTimestampMs = (decidedSamples * 1000) / 16000;
         },
-        segments: () => (open !== undefined ? [...segments, { startMs: open, endMs: lastTimestampMs, openAtEnd: true }] : segments),
+        segments: () => (open !== undefined ? [...segments, { startMs: open, endMs: lastSpeechEndMs, openAtEnd: true }] : segments),
         async close() {
           if (closed) return;
           closed = true;

@@ -36,6 +36,7 @@ interface LoadResult {
   windowsDecided: number;
   windowsExpected: number;
   drainMs: number;
+  pacedWallMs?: number;
   lateTicks: number;
   rssBaseMiB: number;
   rssPeakMiB: number;
@@ -97,15 +98,15 @@ const md: string[] = [
   `Versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
   `Each row: one Node process, N streams of fixtures/demo-call.wav (16 kHz) paced at real time in 20 ms frames for ${seconds} s (one clock, starts spread over 4 slots of 5 ms, stream i starts 53*i frames in).`,
   '',
-  '| streams | engine | CPU ms per stream-second | lag p50 ms | lag p99 ms | lag max ms | windows decided | late clock ticks | RSS per stream MiB | RSS base MiB |',
-  '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...load.map((r) => `| ${r.streams} | ${r.engine} | ${fmt(r.cpuMsPerStreamSecond, 2)} | ${fmt(r.lagMs.p50)} | ${fmt(r.lagMs.p99)} | ${fmt(r.lagMs.max)} | ${r.windowsDecided}/${r.windowsExpected} | ${r.lateTicks} | ${fmt(r.rssPerStreamMiB, 2)} | ${fmt(r.rssBaseMiB, 0)} |`),
+  '| streams | engine | CPU ms per stream-second | lag p50 ms | lag p99 ms | lag max ms | windows decided | late clock ticks | wall s to push the audio | RSS per stream MiB | RSS base MiB |',
+  '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...load.map((r) => `| ${r.streams} | ${r.engine} | ${fmt(r.cpuMsPerStreamSecond, 2)} | ${fmt(r.lagMs.p50)} | ${fmt(r.lagMs.p99)} | ${fmt(r.lagMs.max)} | ${r.windowsDecided}/${r.windowsExpected} | ${r.lateTicks} | ${fmt((r.pacedWallMs ?? NaN) / 1000)} / ${seconds} | ${fmt(r.rssPerStreamMiB, 2)} | ${fmt(r.rssBaseMiB, 0)} |`),
   '',
   'CPU: process.cpuUsage (every thread) from the first paced frame until every window is decided, / (streams x seconds). Lag: for every 512-sample window, the time its decision reached the caller minus the time the 20 ms frame holding its last sample was due. Windows decided: within 10 s after the audio ended (an engine behind real time leaves the rest undecided; its lag percentiles then leave them out, so they understate). Late clock ticks: pacing ticks that fired over 20 ms late (the process\'s event loop was busy). RSS per stream: (peak RSS during the run - RSS after the model\'s warm-up) / streams.',
   '',
   `## Speech segments (ms), tolerance ${TOLERANCE_MS} ms`,
   '',
-  `Both configured alike: threshold ${COMPARABLE.threshold} (rxvoice positiveThreshold, LiveKit activationThreshold), minimum speech ${COMPARABLE.minSpeechMs} ms, end-of-turn silence ${COMPARABLE.silenceMs} ms, padding ${COMPARABLE.paddingMs} ms (audio kept before speech; does not move the times). Not alike, by design of each: rxvoice ends speech below ${COMPARABLE.negativeThreshold} (hysteresis), LiveKit below ${COMPARABLE.threshold} after a 0.35 exponential filter on p; rxvoice runs Silero v4, LiveKit Silero v5 (each bundles its own model). Start = first speech window, end = end of the last speech window. * = still open at the end of the file (rxvoice closes it: end_of_stream; LiveKit reports nothing, shown at its last window).`,
+  `Both configured alike: threshold ${COMPARABLE.threshold} (rxvoice positiveThreshold, LiveKit activationThreshold), minimum speech ${COMPARABLE.minSpeechMs} ms, end-of-turn silence ${COMPARABLE.silenceMs} ms, padding ${COMPARABLE.paddingMs} ms (audio kept before speech; does not move the times). Not alike, by design of each: rxvoice ends speech below ${COMPARABLE.negativeThreshold} (hysteresis), LiveKit below ${COMPARABLE.threshold} after a 0.35 exponential filter on p; rxvoice runs Silero v4, LiveKit Silero v5 (each bundles its own model). Start = first speech window, end = end of the last speech window. * = still open at the end of the file (rxvoice closes it: end_of_stream; LiveKit reports nothing, shown at the end of its last window over the threshold).`,
   '',
   '| fixture | labelled | rxvoice | LiveKit | start diff (LK - rx) | end diff | agree |',
   '|---|---|---|---|---|---|---|',
