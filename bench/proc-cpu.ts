@@ -39,3 +39,34 @@ export function treeCpuMeter(pid: number | undefined): () => number {
   const start = processTreeCpuMs(pid);
   return () => processTreeCpuMs(pid) - start;
 }
+
+/**
+ * CPU ms used so far by each thread of `pid`, by thread id ("main" for the main thread). Node names every
+ * thread "node", so the others (the VAD's worker, V8's GC helpers, libuv's pool) are told apart by id.
+ */
+export function threadCpuMs(pid: number = process.pid): Map<string, number> {
+  const byName = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byName; // not Linux
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = Number(tid) === pid ? 'main' : `thread ${tid}`;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * TICK_MS);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byName;
+}
+
+/** Starts measuring this process's threads; the returned function gives CPU ms per thread since. */
+export function threadCpuMeter(pid: number = process.pid): () => Map<string, number> {
+  const start = threadCpuMs(pid);
+  return () => new Map([...threadCpuMs(pid)].map(([name, ms]) => [name, ms - (start.get(name) ?? 0)]));
+}

@@ -24,7 +24,7 @@ import { resolveEndpoints } from '../src/providers/env.js';
 import { runCall } from '../src/runner/call.js';
 import { formatTable, quantile } from '../src/runner/report.js';
 import { callerAudio, clientUsage, frameEndMs, microphone, staggered } from './caller.js';
-import { treeCpuMeter } from './proc-cpu.js';
+import { threadCpuMeter, treeCpuMeter } from './proc-cpu.js';
 import { startSandboxProcess } from './sandbox-process.js';
 
 const { values } = parseArgs({
@@ -98,10 +98,12 @@ try {
       const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 250);
       const usage = clientUsage();
       const sandboxCpu = treeCpuMeter(sandbox.pid);
+      const threads = threadCpuMeter();
       const lags: number[] = [];
       const outcomes = await staggered(n, () => oneCall(lags));
       const { cpuPercent, loopBusy, loopDelayP99Ms, wallMs } = usage();
       const sandboxMs = sandboxCpu();
+      const threadMs = threads();
       clearInterval(sampler);
       lags.sort((a, b) => a - b);
       const callSeconds = outcomes.reduce((s, o) => s + o.seconds, 0);
@@ -124,7 +126,8 @@ try {
       };
       runsOut.push(level);
       process.stderr.write(
-        `run ${run}, ${n} calls: client ${level.cpuMsPerCallSecond.toFixed(2)} ms CPU per call-second, p99 lag ${level.lagP99Ms.toFixed(1)} ms, sandbox ${level.sandboxCpuMsPerCallSecond.toFixed(2)} ms per call-second\n`,
+        `run ${run}, ${n} calls: client ${level.cpuMsPerCallSecond.toFixed(2)} ms CPU per call-second, p99 lag ${level.lagP99Ms.toFixed(1)} ms, sandbox ${level.sandboxCpuMsPerCallSecond.toFixed(2)} ms per call-second\n` +
+          `  client threads, ms per call-second: ${[...threadMs].filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]).map(([name, ms]) => `${name} ${(ms / callSeconds).toFixed(2)}`).join(', ')}\n`,
       );
     }
   }
