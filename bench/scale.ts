@@ -68,19 +68,31 @@ interface Level {
 
 async function oneCall(lags: number[]): Promise<{ replies: number; errors: number; seconds: number }> {
   const started = performance.now();
+  const pipeline = await buildChain({ pipeline: 'cascaded', mode: 'streaming' }, endpoints);
+  // Lags and errors are counted as events leave; only what the turn reports need is kept (the first
+  // reply audio of each turn, no caller frames), as a server would not hold a call's audio either.
+  const spoken = new Set<string>();
+  let errors = 0;
+  let t0 = 0;
   const result = await runCall({
-    frames: microphone(frames),
-    pipeline: await buildChain({ pipeline: 'cascaded', mode: 'streaming' }, endpoints),
+    frames: microphone(frames, undefined, (at) => (t0 = at)),
+    pipeline,
     idleAfterInputMs: 3000,
+    onEvent: ({ at, event }) => {
+      if (event.type === 'audio.in') lags.push(at - (t0 + frameEndMs(event.frame)));
+      else if (event.type === 'error') errors++;
+    },
+    retain: (event) => {
+      if (event.type === 'audio.in') return false;
+      if (event.type !== 'assistant.audio') return true;
+      if (spoken.has(event.turnId)) return false;
+      spoken.add(event.turnId);
+      return true;
+    },
   });
-  for (const { at, event } of result.events) {
-    if (event.type !== 'audio.in') continue;
-    const dueAt = result.startedAt + frameEndMs(event.frame);
-    lags.push(at - dueAt);
-  }
   return {
     replies: result.turns.filter((t) => t.firstAudioMs !== undefined).length,
-    errors: result.events.filter((e) => e.event.type === 'error').length,
+    errors,
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -14,6 +14,11 @@ export interface RunCallOptions {
    * chain normally completes by itself once its last reply is done).
    */
   readonly idleAfterInputMs?: number;
+  /**
+   * Which events the result keeps (default: all). A load test that keeps every caller frame of a long
+   * call holds megabytes per call, which slows the collector for every call in the process.
+   */
+  readonly retain?: (event: PipelineEvent) => boolean;
 }
 
 export interface CallResult {
@@ -65,7 +70,7 @@ export function runCall(options: RunCallOptions): Promise<CallResult> {
     subscription = frames.pipe(options.pipeline).subscribe({
       next: (event) => {
         const timed = { at: performance.now(), event };
-        events.push(timed);
+        if (!options.retain || options.retain(event)) events.push(timed);
         options.onEvent?.(timed);
         armIdle();
       },
