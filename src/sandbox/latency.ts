@@ -78,6 +78,8 @@ export const INJECTION_LOG_LIMIT = 4096;
 export class LatencySampler {
   private readonly counts: Record<LatencyKind, number> = { transcribe: 0, chat: 0, tts: 0, realtime: 0, realtimeTranscript: 0 };
   private readonly log: InjectionRecord[] = [];
+  /** Where the next record goes once the log is full (the oldest record). */
+  private next = 0;
 
   constructor(
     readonly profile: LatencyProfile,
@@ -110,15 +112,20 @@ export class LatencySampler {
 
   /** The last INJECTION_LOG_LIMIT delays drawn, oldest first, optionally only those drawn at or after `sinceEpochMs`. */
   injections(sinceEpochMs = -Infinity): InjectionRecord[] {
-    return this.log.filter((r) => r.atEpochMs >= sinceEpochMs);
+    // The log is a ring once full: `next` is where the oldest record is.
+    const ordered = this.log.length < INJECTION_LOG_LIMIT ? this.log : [...this.log.slice(this.next), ...this.log.slice(0, this.next)];
+    return ordered.filter((r) => r.atEpochMs >= sinceEpochMs);
   }
 
   private draw(kind: LatencyKind, medianMs: number): number {
     const n = this.counts[kind]++;
     const spread = this.profile.spread?.[kind];
     const ms = medianMs <= 0 || !spread ? Math.max(0, medianMs) : Math.round(latencyAtZ(medianMs, spread, normalDraw(this.seed, kind, n)));
-    this.log.push({ n, kind, ms, atEpochMs: Date.now() });
-    if (this.log.length > INJECTION_LOG_LIMIT) this.log.splice(0, this.log.length - INJECTION_LOG_LIMIT);
+    const record = { n, kind, ms, atEpochMs: Date.now() };
+    // O(1) per draw: a full log overwrites its oldest record in place.
+    if (this.log.length < INJECTION_LOG_LIMIT) this.log.push(record);
+    else this.log[this.next] = record;
+    this.next = (this.next + 1) % INJECTION_LOG_LIMIT;
     return ms;
   }
 }

@@ -144,6 +144,7 @@ describe('the injection log', () => {
     expect(log).toHaveLength(INJECTION_LOG_LIMIT);
     expect(log[0]!.n).toBe(10);
     expect(log.at(-1)!.n).toBe(INJECTION_LOG_LIMIT + 9);
+    expect(log.every((r, i) => i === 0 || r.n === log[i - 1]!.n + 1)).toBe(true); // oldest first across the wrap
     expect(log.every((r) => r.kind === 'chat' && r.ms === 500)).toBe(true);
   });
 });
