@@ -38,10 +38,11 @@ export function realtimePipeline(options: RealtimePipelineOptions = {}): Operato
   const scheduler = options.scheduler ?? asyncScheduler;
   const choice: RealtimeTtsChoice = options.tts ?? (options.mode === 'seed' ? 'final' : 'streamed');
   const providers = realtimeProviders(options.providers, { ...options, needsSynthesizer: choice !== 'model' });
-  const turnDetection = serverTurnsOf(options.turnDetection);
+  const turns = turnsOf(options.turnDetection);
+  const turnDetection = turns.server;
   const local = turnDetection.type === 'none';
   const preemptive = options.preemptive ?? true;
-  const detection = local && preemptive !== false ? turnDetectionSettings(localDetectionOf(options.turnDetection)) : undefined;
+  const detection = local && preemptive !== false ? turnDetectionSettings(turns.local) : undefined;
   return (frames) =>
     defer(() => {
       const playback = options.playback ?? new PlaybackClock(scheduler);
@@ -131,15 +132,10 @@ function isServerTurns(option: TurnDetectionChoice): option is RealtimeTurnDetec
   return typeof option === 'object' && 'type' in option;
 }
 
-/** The session's turn detection: `none` when the local vad decides turns. */
-function serverTurnsOf(option: TurnDetectionChoice): RealtimeTurnDetection {
-  if (option === 'server_vad' || option === 'semantic_vad') return { type: option };
-  if (isServerTurns(option)) return option;
-  return { type: 'none' };
-}
-
-/** The local turn detector's option, in `cascaded()`'s shape. */
-function localDetectionOf(option: TurnDetectionChoice): TurnDetectionOption | undefined {
-  if (option === undefined || option === 'local' || option === 'server_vad' || option === 'semantic_vad' || isServerTurns(option)) return undefined;
-  return option;
+/** The session's turn detection (`none` when the local vad decides turns) and the local detector's option. */
+function turnsOf(option: TurnDetectionChoice): { server: RealtimeTurnDetection; local?: TurnDetectionOption } {
+  if (option === 'server_vad' || option === 'semantic_vad') return { server: { type: option } };
+  if (isServerTurns(option)) return { server: option };
+  // Local turns: the turn detector's option, in `cascaded()`'s shape ('local' and undefined: its defaults).
+  return option === undefined || option === 'local' ? { server: { type: 'none' } } : { server: { type: 'none' }, local: option };
 }

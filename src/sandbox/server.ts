@@ -30,8 +30,8 @@ export interface SandboxOptions {
   /** Realtime session limit (default 60 min, as OpenAI's). */
   readonly maxSessionMs?: number;
   /**
-   * Compile the speech synthesizer before answering (default: unless the profile is `instant`), so the
-   * first reply's latency is the profile's and not the WASM start-up's.
+   * Compile the speech synthesizer before answering (default true; once per process, ~0.5 s, seconds on a
+   * loaded machine), so the first reply's latency is the profile's and not the WASM start-up's.
    */
   readonly warmUp?: boolean;
   /**
@@ -159,7 +159,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       resolve();
     });
   });
-  if (options.warmUp ?? profile.name !== 'instant') await synthesizeSpeech('Ready.', 16000).catch(() => undefined);
+  if (options.warmUp ?? true) await synthesizeSpeech('Ready.', 16000).catch(() => undefined);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
