@@ -68,8 +68,9 @@ interface Server {
 async function startServer(workers: number): Promise<Server> {
   const lagDir = mkdtempSync(join(tmpdir(), 'rxvoice-workers-'));
   const args = ['--import', 'tsx', '--import', './bench/frame-lag-probe.ts', 'src/cli/main.ts', 'serve', '--workers', String(workers), '--port', '0'];
-  // The lag gate would refuse calls at a level's start (a burst of set-ups); capacity is what we measure here.
-  args.push('--max-lag-ms', '100000', '--drain-seconds', '1');
+  // The lag gate would refuse calls at a level's start (a burst of set-ups), and the session limit (100 per
+  // worker by default) the levels above it: capacity by frame lag is what we measure here.
+  args.push('--max-lag-ms', '100000', '--drain-seconds', '1', '--max-sessions', String(max + step));
   const child: ChildProcess = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
