@@ -44,8 +44,11 @@ export function fallbackOptions(choice: true | string | SpokenFallbackOptions): 
 export const DEFAULT_SYSTEM_PROMPT =
   'You are a helpful voice assistant on a phone call. Answer in one to three short spoken sentences, without lists or markdown.';
 
-/** The pause that starts a preemptive request: long enough to skip the gaps between words. */
-export const DEFAULT_PAUSE_MS = 200;
+/**
+ * The pause that starts a preemptive request: long enough to skip the gaps between words. Six of Silero's
+ * 32 ms windows: the vad decides on window ends, so 200 meant seven windows (224 ms) in practice.
+ */
+export const DEFAULT_PAUSE_MS = 192;
 
 /** How both pipelines speak a reply: the options they pass to `tts` unchanged. */
 export interface VoiceOptions {

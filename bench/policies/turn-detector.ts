@@ -1,5 +1,5 @@
 /**
- * The cascaded chain's end of turn (issue 13): vad with the 200 ms preemptive pause and the turnDetector
+ * The cascaded chain's end of turn (issue 13): vad with the preemptive pause (DEFAULT_PAUSE_MS) and the turnDetector
  * operator with the transparent text detector, its verdicts fed back to the vad (`vad({ endOfTurn })`), as
  * pipelines/cascaded.ts wires them. The preview transcript at each pause is the bench's scripted one,
  * delivered at once (the detector's best case) and after 400 ms of audio (the `typical` profile's
@@ -14,6 +14,7 @@ import { frameDurationMs } from '../../src/audio/frame.js';
 import type { PipelineEvent } from '../../src/events.js';
 import type { VadOptions } from '../../operators/vad.js';
 import type { TurnPolicy } from '../turns-measure.js';
+import { DEFAULT_PAUSE_MS } from '../../pipelines/options.js';
 
 interface TurnDetectorModule {
   textTurnDetector(): unknown;
@@ -38,14 +39,14 @@ function audioClock(): { scheduler: SchedulerLike; track: OperatorFunction<Pipel
 function textDetectorPolicy(name: string, delayMs: number): TurnPolicy {
   return {
     name,
-    vad: { pauseMs: 200 },
+    vad: { pauseMs: DEFAULT_PAUSE_MS },
     transcripts: { delayMs },
     setup: () => {
       const endOfTurn = new Subject<unknown>();
       const clock = audioClock();
       const detect = mod.turnDetector({ detector: mod.textTurnDetector(), requests: endOfTurn, scheduler: clock.scheduler });
       // `endOfTurn` is the turn detector's channel back to the vad (VadOptions gains it with the detector).
-      const vad = { pauseMs: 200, endOfTurn } as VadOptions;
+      const vad = { pauseMs: DEFAULT_PAUSE_MS, endOfTurn } as VadOptions;
       return { vad, policy: (source) => detect(clock.track(source)) };
     },
   };

@@ -92,7 +92,7 @@ export async function demoCommand(opts: ParsedOptions): Promise<number> {
   process.stdout.write(
     '\n"vs original design" compares with the first row: the cascaded chain that speaks each reply only once its\n' +
       'whole text is written. "end-of-turn wait" is the silence before the caller is taken to be done: the\n' +
-      "VAD's fixed 512 ms, or, with preemption, as soon as the words heard at a 200 ms pause read complete\n" +
+      "VAD's fixed 512 ms, or, with preemption, as soon as the words heard at a 192 ms pause read complete\n" +
       '(longer when they trail off). The rest is provider latency (the sandbox profile, which varies per\n' +
       'request like the real services) plus rxvoice. "wasted requests" are speculative requests started at a pause\n' +
       'and discarded because the caller went on. The four calls shared this machine; `npm run bench` runs\n' +

@@ -12,7 +12,7 @@ import type { TurnReport } from './report.js';
  *   floor = max(shortest end-of-turn silence, pause + the injected latencies of the requests that must run
  *               in sequence for the turn + the sandbox's pacing up to the first speakable text)
  *
- * - pause: the shortest pause the end of turn can act on: the preemptive pause (200 ms) when the chain
+ * - pause: the shortest pause the end of turn can act on: the preemptive pause (192 ms) when the chain
  *   starts its reply there, else the vad's fixed silence (the turn's measured end-of-turn silence);
  * - shortest end-of-turn silence: no reply audio leaves before the turn is decided: the pause when a turn
  *   detector can end the turn there (cascaded streaming), else the vad's fixed silence;
@@ -34,8 +34,8 @@ export interface FloorChain {
   readonly turnDetector: boolean;
 }
 
-/** The pipelines' preemptive pause (pipelines/options.ts DEFAULT_PAUSE_MS). */
-export const PREEMPTIVE_PAUSE_MS = 200;
+/** The pipelines' preemptive pause (pipelines/options.ts DEFAULT_PAUSE_MS; test/runner/floor.test.ts pins the two equal). */
+export const PREEMPTIVE_PAUSE_MS = 192;
 /** The realtime sandbox sends model audio in 100 ms chunks at 4x real time (src/sandbox/realtime/response.ts). */
 const MODEL_AUDIO_FIRST_CHUNK_MS = 100 / 4;
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PipelineEvent } from '../../src/events.js';
+import { DEFAULT_PAUSE_MS } from '../../pipelines/options.js';
 import { PREEMPTIVE_PAUSE_MS, speculationCounts, turnFloor, type FloorChain } from '../../src/runner/floor.js';
 import type { CallResult } from '../../src/runner/call.js';
 import type { TurnReport } from '../../src/runner/report.js';
@@ -17,6 +18,10 @@ const streaming: FloorChain = { pipeline: 'cascaded', wholeText: false, modelVoi
 const firstSegment: PipelineEvent = { type: 'assistant.text', turnId: 't1', delta: 'Sure,', segment: true };
 
 describe('turnFloor', () => {
+  it("counts the pipelines' own preemptive pause", () => {
+    expect(PREEMPTIVE_PAUSE_MS).toBe(DEFAULT_PAUSE_MS);
+  });
+
   it('adds the pause, the last transcription, the chat and the first tts request, and the pacing to the first segment', () => {
     const log = [
       injected('transcribe', 999, -500, 0), // a discarded speculation before the end of speech: not counted
