@@ -1,4 +1,4 @@
-import type { SandboxContext, SandboxMessage, SandboxReply } from '../context.js';
+import type { SandboxContext, SandboxMessage, SandboxReply, SynthesizedSpeech } from '../context.js';
 import { DEFAULT_AFTER_CHUNKS, DEFAULT_STALL_MS } from '../faults.js';
 import type { FaultSpec } from '../types.js';
 import { gaAudioFormat } from '../../providers/openai-realtime/audio-format.js';
@@ -94,6 +94,8 @@ export class ResponseRun {
   /** performance.now() of the first audio delta, to estimate when the caller finishes hearing it. */
   private firstAudioAt: number | undefined;
   private incompleteReason: string | undefined;
+  /** The model's voice for the reply, synthesised while the response start is waited out. */
+  private preparedSpeech: { text: string; speech: Promise<SynthesizedSpeech> } | undefined;
 
   constructor(
     private readonly host: ResponseHost,
@@ -161,6 +163,9 @@ export class ResponseRun {
     let failure: { type: string; code: string } | undefined;
     try {
       const reply = this.plan.reply ?? this.host.ctx.reply(this.plan.messages);
+      // The model's voice is synthesised while the response start is waited out: the real model streams
+      // its audio, so the sandbox's own speech synthesis must not add to the profile's latency.
+      this.prepareSpeech(reply);
       // Drawn per response: the model has heard the audio already, so the length of the turn does not count.
       await this.sleep(this.host.ctx.latency.realtimeResponseStartMs());
       await this.produce(reply);
@@ -193,13 +198,30 @@ export class ResponseRun {
   }
 
   private async produce(reply: SandboxReply): Promise<void> {
-    if (reply.kind === 'tool_call' && this.plan.tools.some((tool) => tool.name === reply.name)) {
+    if (this.callsGivenTool(reply)) {
       await this.functionCall(reply.name, reply.arguments);
       return;
     }
-    // A model only calls tools it was given: without the tool, it says what it would have done.
-    const text = reply.kind === 'text' ? reply.text : `I would need the ${reply.name} tool for that, but it is not available.`;
-    await this.message(text);
+    await this.message(messageText(reply));
+  }
+
+  private callsGivenTool(reply: SandboxReply): reply is Extract<SandboxReply, { kind: 'tool_call' }> {
+    return reply.kind === 'tool_call' && this.plan.tools.some((tool) => tool.name === reply.name);
+  }
+
+  /** The tokens the message sends: cut at `max_output_tokens`. */
+  private messageTokens(fullText: string): string[] {
+    const tokens = tokenize(fullText);
+    const max = this.plan.maxOutputTokens;
+    return max !== 'inf' && tokens.length > max ? tokens.slice(0, max) : tokens;
+  }
+
+  private prepareSpeech(reply: SandboxReply): void {
+    if (this.plan.output !== 'audio' || this.callsGivenTool(reply)) return;
+    const spoken = this.messageTokens(messageText(reply)).join('');
+    const speech = this.host.ctx.synthesize(spoken, formatSampleRate(this.plan.outputFormat), { speed: this.plan.speed });
+    speech.catch(() => undefined); // awaited (and its error handled) in speak()
+    this.preparedSpeech = { text: spoken, speech };
   }
 
   private openItem(item: StoredItem): { outputIndex: number; previous: string | null } {
@@ -215,12 +237,8 @@ export class ResponseRun {
   }
 
   private async message(fullText: string): Promise<void> {
-    let tokens = tokenize(fullText);
-    const max = this.plan.maxOutputTokens;
-    if (max !== 'inf' && tokens.length > max) {
-      tokens = tokens.slice(0, max);
-      this.incompleteReason = 'max_output_tokens';
-    }
+    const tokens = this.messageTokens(fullText);
+    if (tokens.length < tokenize(fullText).length) this.incompleteReason = 'max_output_tokens';
     const text = tokens.join('');
     const audio = this.plan.output === 'audio';
     const item: Extract<StoredItem, { type: 'message' }> = { id: newId('item'), type: 'message', role: 'assistant', status: 'in_progress', content: [] };
@@ -260,7 +278,8 @@ export class ResponseRun {
     tokenDelay: number,
   ): Promise<void> {
     const rate = formatSampleRate(this.plan.outputFormat);
-    const speech = await this.host.ctx.synthesize(text, rate, { speed: this.plan.speed });
+    const prepared = this.preparedSpeech?.text === text ? this.preparedSpeech.speech : undefined;
+    const speech = await (prepared ?? this.host.ctx.synthesize(text, rate, { speed: this.plan.speed }));
     this.check();
     part.alignment = speech.alignment;
     const samples = speech.samples;
@@ -480,4 +499,9 @@ function charTimer(text: string, alignment: { chars: readonly string[]; charStar
     if (starts.length > 0) return starts[Math.min(starts.length - 1, Math.floor((offset * starts.length) / length))] ?? 0;
     return (offset / length) * totalMs;
   };
+}
+
+/** What a reply says as a message: a tool the session was not given, the model says it would have used. */
+function messageText(reply: SandboxReply): string {
+  return reply.kind === 'text' ? reply.text : `I would need the ${reply.name} tool for that, but it is not available.`;
 }
