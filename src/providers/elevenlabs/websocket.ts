@@ -4,6 +4,7 @@ import { RxVoiceError } from '../../errors.js';
 import type { Alignment, SynthesisChunk } from '../types.js';
 import { AudioDecoder } from './audio.js';
 import { closeError, httpError, retryDelayMs } from './errors.js';
+import { parseStreamMessage } from './message.js';
 import type { ElevenLabsRequest, ElevenLabsVoiceSettings } from './options.js';
 import type { RetryOptions } from './rest.js';
 import type { VoiceSettingsWire, WsAlignmentReceived, WsTextMessage } from './wire.js';
@@ -141,13 +142,14 @@ export function streamInputSynthesis(options: StreamInputOptions, request: Eleve
       });
       socket.on('message', (data: WebSocket.RawData) => {
         let message: Record<string, unknown>;
+        let audio: Buffer | undefined;
         try {
-          message = JSON.parse(data.toString()) as Record<string, unknown>;
+          ({ fields: message, audio } = parseStreamMessage(data));
         } catch {
           return fail(new RxVoiceError({ code: 'protocol', stage: 'tts', message: 'ElevenLabs sent a message that is not JSON' }));
         }
-        if (typeof message.audio === 'string' && message.audio.length > 0) {
-          const samples = decoder.push(Buffer.from(message.audio, 'base64'));
+        if (audio) {
+          const samples = decoder.pushOwned(audio);
           const alignment = toAlignment((message.alignment ?? message.normalizedAlignment) as WsAlignmentReceived | null);
           if (samples.length > 0) gotAudio = true;
           subscriber.next({ samples, sampleRate: decoder.sampleRate, ...(alignment ? { alignment } : {}) });
