@@ -2,6 +2,7 @@ import { CALL_HEADER, TURN_HEADER } from '../../sandbox/types.js';
 import { Readable } from 'node:stream';
 import { Observable } from 'rxjs';
 import { request, type Dispatcher } from 'undici';
+import { pcm16ToBytes } from '../../audio/pcm.js';
 import { RxVoiceError } from '../../errors.js';
 import type { OpenAIEndpoint } from '../env.js';
 import type { Transcriber, TranscriptionRequest, TranscriptUpdate } from '../types.js';
@@ -232,15 +233,10 @@ export function wavHeader(sampleRate: number, dataBytes: number | undefined): Bu
   return h;
 }
 
-function pcmBytes(samples: Int16Array): Buffer {
-  const out = Buffer.alloc(samples.length * 2);
-  for (let i = 0; i < samples.length; i++) out.writeInt16LE(samples[i]!, i * 2);
-  return out;
-}
 
 async function collect(audio: Observable<Int16Array>, signal: AbortSignal): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const samples of toAsyncIterable(audio, signal)) parts.push(pcmBytes(samples));
+  for await (const samples of toAsyncIterable(audio, signal)) parts.push(pcm16ToBytes(samples));
   return Buffer.concat(parts);
 }
 
@@ -252,7 +248,7 @@ async function* streamedBody(
   signal: AbortSignal,
 ): AsyncGenerator<Buffer> {
   yield Buffer.concat([head, wav]);
-  for await (const samples of toAsyncIterable(audio, signal)) if (samples.length > 0) yield pcmBytes(samples);
+  for await (const samples of toAsyncIterable(audio, signal)) if (samples.length > 0) yield pcm16ToBytes(samples);
   yield tail;
 }
 
