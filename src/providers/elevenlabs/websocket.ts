@@ -117,7 +117,9 @@ export function streamInputSynthesis(options: StreamInputOptions, request: Eleve
         ...options.query,
       });
       const url = `${options.wsBase}/v1/text-to-speech/${encodeURIComponent(request.voiceId)}/stream-input?${query}`;
-      const socket = new WebSocket(url, { headers: { 'xi-api-key': options.apiKey } });
+      // No permessage-deflate offer: base64 PCM barely compresses, and inflating every audio message
+      // costs more CPU than the bytes it saves (one socket per reply, so the offer is made per reply too).
+      const socket = new WebSocket(url, { headers: { 'xi-api-key': options.apiKey }, perMessageDeflate: false });
       ws = socket;
       const decoder = new AudioDecoder(request.format);
       let lastError: { message?: string; error?: string } | undefined;
