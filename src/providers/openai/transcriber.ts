@@ -248,12 +248,22 @@ async function* streamedBody(
   signal: AbortSignal,
 ): AsyncGenerator<Buffer> {
   yield Buffer.concat([head, wav]);
-  for await (const samples of toAsyncIterable(audio, signal)) if (samples.length > 0) yield pcm16ToBytes(samples);
+  // What queued up between pulls (the audio so far, replayed to a request opened mid-utterance) goes out
+  // as one write: one chunk header and one socket write instead of one per piece.
+  for await (const batch of toAsyncBatches(audio, signal)) {
+    const bytes = batch.length === 1 ? pcm16ToBytes(batch[0]!) : Buffer.concat(batch.map(pcm16ToBytes));
+    if (bytes.length > 0) yield bytes;
+  }
   yield tail;
 }
 
 /** An Observable as an async iterable (buffers what arrives between pulls; unsubscribes when abandoned). */
 export async function* toAsyncIterable<T>(source: Observable<T>, signal?: AbortSignal): AsyncGenerator<T> {
+  for await (const batch of toAsyncBatches(source, signal)) yield* batch;
+}
+
+/** `toAsyncIterable`, but each pull takes everything that arrived since the last one. */
+async function* toAsyncBatches<T>(source: Observable<T>, signal?: AbortSignal): AsyncGenerator<T[]> {
   const queue: T[] = [];
   let finished = false;
   let failure: { err: unknown } | undefined;
@@ -281,7 +291,7 @@ export async function* toAsyncIterable<T>(source: Observable<T>, signal?: AbortS
   try {
     for (;;) {
       if (queue.length > 0) {
-        yield queue.shift()!;
+        yield queue.splice(0);
         continue;
       }
       if (failure) throw failure.err;
