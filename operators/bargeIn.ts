@@ -154,6 +154,8 @@ export function bargeIn(options: BargeInOptions): OperatorFunction<PipelineEvent
             case 'audio.in':
               subscriber.next(event);
               lastAudioMs = frameEndMs(event.frame);
+              // Per caller frame: nothing to copy or loop over unless someone talks over a reply.
+              if (candidates.size === 0 || minSpeechMs === 0) return;
               for (const [turnId, c] of [...candidates]) {
                 if (minSpeechMs > 0 && !c.spokeLongEnough && lastAudioMs - c.startedAudioMs >= minSpeechMs) {
                   c.spokeLongEnough = true;

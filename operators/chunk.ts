@@ -85,7 +85,7 @@ export function chunk(options: ChunkOptions = {}): OperatorFunction<PipelineEven
         let i = 0;
         while (i < samples.length) {
           const n = Math.min(u.buffer.length - u.filled, samples.length - i);
-          u.buffer.set(samples.subarray(i, i + n), u.filled);
+          u.buffer.set(n === samples.length ? samples : samples.subarray(i, i + n), u.filled); // a whole frame: no view to make
           u.filled += n;
           i += n;
           if (u.filled === u.buffer.length) {

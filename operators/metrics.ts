@@ -69,6 +69,10 @@ export function turnMetrics(options: TurnMetricsOptions = {}): OperatorFunction<
 
       return source.subscribe({
         next: (event) => {
+          // Per frame (caller audio, reply audio after the first): nothing to time, not even the clock.
+          if (event.type === 'audio.in' || (event.type === 'assistant.audio' && turns.get(event.turnId)?.firstAudio !== undefined)) {
+            return subscriber.next(event);
+          }
           const now = scheduler.now();
           if (event.type === 'metric' && event.name === 'tts_first_byte') {
             // Re-expressed from the end of speech so all of a turn's metrics share one origin.

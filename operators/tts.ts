@@ -84,7 +84,8 @@ export function tts(options: TtsOptions): OperatorFunction<PipelineEvent, Pipeli
       const emitFrame = (reply: Reply, samples: Int16Array): void => {
         const { frame, text, durationMs } = cutFrame(reply, samples);
         playback.emitted(reply.turnId, durationMs);
-        subscriber.next({ type: 'assistant.audio', turnId: reply.turnId, frame, ...(text ? { text } : {}) });
+        // Per frame: one event object (a conditional spread would build a second one).
+        subscriber.next(text ? { type: 'assistant.audio', turnId: reply.turnId, frame, text } : { type: 'assistant.audio', turnId: reply.turnId, frame });
       };
 
       const onChunk = (reply: Reply, chunk: SynthesisChunk): void => {

@@ -48,10 +48,18 @@ export function runCall(options: RunCallOptions): Promise<CallResult> {
       subscription?.unsubscribe();
       resolve({ events, turns: buildTurnReports(events), durationMs: performance.now() - started, startedAt: started });
     };
-    const armIdle = (): void => {
+    // One timer for the idle wait, not one per event: each event only moves the deadline, and the timer,
+    // when it fires early, waits out the rest.
+    let lastActivity = 0;
+    const onIdle = (): void => {
+      const left = lastActivity + idleMs - performance.now();
+      idleTimer = left >= 1 ? setTimeout(onIdle, left) : undefined;
+      if (!idleTimer) finish();
+    };
+    const armIdle = (at: number): void => {
       if (!inputDone) return;
-      if (idleTimer) clearTimeout(idleTimer);
-      idleTimer = setTimeout(finish, idleMs);
+      lastActivity = at;
+      idleTimer ??= setTimeout(onIdle, idleMs);
     };
 
     // Watch the input's completion without subscribing to it twice.
@@ -61,7 +69,7 @@ export function runCall(options: RunCallOptions): Promise<CallResult> {
         error: (err: unknown) => subscriber.error(err),
         complete: () => {
           inputDone = true;
-          armIdle();
+          armIdle(performance.now());
           subscriber.complete();
         },
       }),
@@ -72,7 +80,7 @@ export function runCall(options: RunCallOptions): Promise<CallResult> {
         const timed = { at: performance.now(), event };
         if (!options.retain || options.retain(event)) events.push(timed);
         options.onEvent?.(timed);
-        armIdle();
+        armIdle(timed.at);
       },
       error: (err: unknown) => {
         if (idleTimer) clearTimeout(idleTimer);

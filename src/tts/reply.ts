@@ -68,15 +68,27 @@ export function takeAudio(reply: Reply, chunk: SynthesisChunk, frameMs: number):
       reply.timeline.push({ char: a.chars[i]!, startMs: start, endMs: start + (a.charDurationMs[i] ?? 0) });
     }
   }
-  reply.samplesIn += chunk.samples.length;
+  const samples = chunk.samples;
+  reply.samplesIn += samples.length;
   const frameSamples = Math.max(1, Math.round((rate * frameMs) / 1000));
-  let pending = reply.pending.length === 0 ? chunk.samples : concatSamples([reply.pending, chunk.samples]);
   const frames: Int16Array[] = [];
-  while (pending.length >= frameSamples) {
-    frames.push(pending.slice(0, frameSamples));
-    pending = pending.subarray(frameSamples);
+  let at = 0;
+  const held = reply.pending.length;
+  if (held > 0) {
+    if (held + samples.length < frameSamples) {
+      reply.pending = concatSamples([reply.pending, samples]);
+      return frames;
+    }
+    // The one frame that straddles two chunks is a copy; every other frame is a view of the chunk.
+    const first = new Int16Array(frameSamples);
+    first.set(reply.pending);
+    at = frameSamples - held;
+    first.set(samples.subarray(0, at), held);
+    frames.push(first);
   }
-  reply.pending = pending.slice();
+  for (; at + frameSamples <= samples.length; at += frameSamples) frames.push(samples.subarray(at, at + frameSamples));
+  // Frames are immutable by convention, so views of the chunk are safe (the chunk is the synthesizer's own).
+  reply.pending = samples.subarray(at);
   return frames;
 }
 

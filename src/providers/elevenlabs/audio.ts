@@ -2,6 +2,8 @@ import type { SampleRate } from '../../audio/frame.js';
 import { muLawDecode } from '../../audio/g711.js';
 import type { AudioFormat } from '../../audio/format.js';
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /**
  * Turns the byte chunks of an audio stream into PCM16 samples. Chunk boundaries are arbitrary, so a PCM
  * chunk of odd length leaves its last byte for the next one (no sample is torn or lost); mu-law bytes are
@@ -17,9 +19,19 @@ export class AudioDecoder {
   }
 
   push(bytes: Uint8Array): Int16Array {
+    return this.decode(bytes, false);
+  }
+
+  /** `push` for bytes nobody else holds (decoded from a message): PCM16 is then a view of them, not a copy. */
+  pushOwned(bytes: Uint8Array): Int16Array {
+    return this.decode(bytes, true);
+  }
+
+  private decode(bytes: Uint8Array, owned: boolean): Int16Array {
     if (this.format.encoding === 'mulaw') return muLawDecode(bytes);
     let data = bytes;
     if (this.carry !== undefined) {
+      owned = true;
       data = new Uint8Array(bytes.length + 1);
       data[0] = this.carry;
       data.set(bytes, 1);
@@ -27,7 +39,13 @@ export class AudioDecoder {
     }
     const even = data.length - (data.length % 2);
     if (even < data.length) this.carry = data[data.length - 1];
+    // Bytes of our own on a little-endian host: viewed as samples in place, without a copy.
+    if (owned && LITTLE_ENDIAN && data.byteOffset % 2 === 0) return new Int16Array(data.buffer, data.byteOffset, even / 2);
     const out = new Int16Array(even / 2);
+    if (LITTLE_ENDIAN) {
+      new Uint8Array(out.buffer).set(data.subarray(0, even));
+      return out;
+    }
     const view = new DataView(data.buffer, data.byteOffset, even);
     for (let i = 0; i < out.length; i++) out[i] = view.getInt16(i * 2, true);
     return out;

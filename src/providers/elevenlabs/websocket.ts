@@ -4,6 +4,7 @@ import { RxVoiceError } from '../../errors.js';
 import type { Alignment, SynthesisChunk } from '../types.js';
 import { AudioDecoder } from './audio.js';
 import { closeError, httpError, retryDelayMs } from './errors.js';
+import { parseStreamMessage } from './message.js';
 import type { ElevenLabsRequest, ElevenLabsVoiceSettings } from './options.js';
 import type { RetryOptions } from './rest.js';
 import type { VoiceSettingsWire, WsAlignmentReceived, WsTextMessage } from './wire.js';
@@ -116,7 +117,9 @@ export function streamInputSynthesis(options: StreamInputOptions, request: Eleve
         ...options.query,
       });
       const url = `${options.wsBase}/v1/text-to-speech/${encodeURIComponent(request.voiceId)}/stream-input?${query}`;
-      const socket = new WebSocket(url, { headers: { 'xi-api-key': options.apiKey } });
+      // No permessage-deflate offer: base64 PCM barely compresses, and inflating every audio message
+      // costs more CPU than the bytes it saves (one socket per reply, so the offer is made per reply too).
+      const socket = new WebSocket(url, { headers: { 'xi-api-key': options.apiKey }, perMessageDeflate: false });
       ws = socket;
       const decoder = new AudioDecoder(request.format);
       let lastError: { message?: string; error?: string } | undefined;
@@ -141,13 +144,14 @@ export function streamInputSynthesis(options: StreamInputOptions, request: Eleve
       });
       socket.on('message', (data: WebSocket.RawData) => {
         let message: Record<string, unknown>;
+        let audio: Buffer | undefined;
         try {
-          message = JSON.parse(data.toString()) as Record<string, unknown>;
+          ({ fields: message, audio } = parseStreamMessage(data));
         } catch {
           return fail(new RxVoiceError({ code: 'protocol', stage: 'tts', message: 'ElevenLabs sent a message that is not JSON' }));
         }
-        if (typeof message.audio === 'string' && message.audio.length > 0) {
-          const samples = decoder.push(Buffer.from(message.audio, 'base64'));
+        if (audio) {
+          const samples = decoder.pushOwned(audio);
           const alignment = toAlignment((message.alignment ?? message.normalizedAlignment) as WsAlignmentReceived | null);
           if (samples.length > 0) gotAudio = true;
           subscriber.next({ samples, sampleRate: decoder.sampleRate, ...(alignment ? { alignment } : {}) });

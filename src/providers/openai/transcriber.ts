@@ -2,6 +2,7 @@ import { CALL_HEADER, TURN_HEADER } from '../../sandbox/types.js';
 import { Readable } from 'node:stream';
 import { Observable } from 'rxjs';
 import { request, type Dispatcher } from 'undici';
+import { pcm16ToBytes } from '../../audio/pcm.js';
 import { RxVoiceError } from '../../errors.js';
 import type { OpenAIEndpoint } from '../env.js';
 import type { Transcriber, TranscriptionRequest, TranscriptUpdate } from '../types.js';
@@ -232,15 +233,10 @@ export function wavHeader(sampleRate: number, dataBytes: number | undefined): Bu
   return h;
 }
 
-function pcmBytes(samples: Int16Array): Buffer {
-  const out = Buffer.alloc(samples.length * 2);
-  for (let i = 0; i < samples.length; i++) out.writeInt16LE(samples[i]!, i * 2);
-  return out;
-}
 
 async function collect(audio: Observable<Int16Array>, signal: AbortSignal): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const samples of toAsyncIterable(audio, signal)) parts.push(pcmBytes(samples));
+  for await (const samples of toAsyncIterable(audio, signal)) parts.push(pcm16ToBytes(samples));
   return Buffer.concat(parts);
 }
 
@@ -252,12 +248,22 @@ async function* streamedBody(
   signal: AbortSignal,
 ): AsyncGenerator<Buffer> {
   yield Buffer.concat([head, wav]);
-  for await (const samples of toAsyncIterable(audio, signal)) if (samples.length > 0) yield pcmBytes(samples);
+  // What queued up between pulls (the audio so far, replayed to a request opened mid-utterance) goes out
+  // as one write: one chunk header and one socket write instead of one per piece.
+  for await (const batch of toAsyncBatches(audio, signal)) {
+    const bytes = batch.length === 1 ? pcm16ToBytes(batch[0]!) : Buffer.concat(batch.map(pcm16ToBytes));
+    if (bytes.length > 0) yield bytes;
+  }
   yield tail;
 }
 
 /** An Observable as an async iterable (buffers what arrives between pulls; unsubscribes when abandoned). */
 export async function* toAsyncIterable<T>(source: Observable<T>, signal?: AbortSignal): AsyncGenerator<T> {
+  for await (const batch of toAsyncBatches(source, signal)) yield* batch;
+}
+
+/** `toAsyncIterable`, but each pull takes everything that arrived since the last one. */
+async function* toAsyncBatches<T>(source: Observable<T>, signal?: AbortSignal): AsyncGenerator<T[]> {
   const queue: T[] = [];
   let finished = false;
   let failure: { err: unknown } | undefined;
@@ -285,7 +291,7 @@ export async function* toAsyncIterable<T>(source: Observable<T>, signal?: AbortS
   try {
     for (;;) {
       if (queue.length > 0) {
-        yield queue.shift()!;
+        yield queue.splice(0);
         continue;
       }
       if (failure) throw failure.err;
