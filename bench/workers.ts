@@ -3,6 +3,7 @@
  * `rxvoice serve --workers 1` and with `--workers 2`, in the same run (the ratio is the point).
  *
  *   npx tsx bench/workers.ts [--runs 3] [--start 25] [--step 25] [--max 200] [--sandbox cheap|full] [--fixture fixtures/call-3turns.wav] [--out bench/results/workers.json]
+ *     [--server-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof']
  *
  * Headline per level: the server's CPU per call-second (all its processes: primary and workers, from
  * /proc) and the p99 frame lag; the sandbox's CPU (cheap mode by default: speech served from memory) and
@@ -40,6 +41,8 @@ const { values } = parseArgs({
     profile: { type: 'string', default: 'typical' },
     fixture: { type: 'string', default: 'fixtures/call-3turns.wav' },
     out: { type: 'string' },
+    // Node flags for the server's processes only (cluster workers inherit them), e.g. a CPU profile of each.
+    'server-node-args': { type: 'string' },
   },
 });
 const runs = Number(values.runs);
@@ -67,7 +70,8 @@ interface Server {
 /** `rxvoice serve --workers n` against the sandbox process (as if it were the real providers). */
 async function startServer(workers: number): Promise<Server> {
   const lagDir = mkdtempSync(join(tmpdir(), 'rxvoice-workers-'));
-  const args = ['--import', 'tsx', '--import', './bench/frame-lag-probe.ts', 'src/cli/main.ts', 'serve', '--workers', String(workers), '--port', '0'];
+  const nodeArgs = values['server-node-args']?.split(' ').filter((a) => a !== '') ?? [];
+  const args = [...nodeArgs, '--import', 'tsx', '--import', './bench/frame-lag-probe.ts', 'src/cli/main.ts', 'serve', '--workers', String(workers), '--port', '0'];
   // The lag gate would refuse calls at a level's start (a burst of set-ups), and the session limit (100 per
   // worker by default) the levels above it: capacity by frame lag is what we measure here.
   args.push('--max-lag-ms', '100000', '--drain-seconds', '1', '--max-sessions', String(max + step));
