@@ -115,7 +115,7 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
       (event: PipelineEvent) => {
         if (event.type === 'assistant.audio') {
           const bytes = audio.encode(event);
-          if (bytes) host.gate.sendAudio(bytes, bytes.length);
+          if (bytes) host.gate.queueAudio(bytes);
           return;
         }
         audio.observe(event);

@@ -130,6 +130,7 @@ export class SessionHost {
   }
 
   close(code: number, reason: string): void {
+    this.gate.flushAudio(); // the reply audio of this tick goes before the close frame
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
     // A peer that never answers the close handshake must not hold the session open.
     setTimeout(() => this.ws.terminate(), 2000).unref();
