@@ -157,16 +157,19 @@ async function oneCall(url: string, caller: CallerAudio, lateness: number[] | un
   return { replies, errors, seconds: (performance.now() - openedAt) / 1000 };
 }
 
-/** Frame lags the server's processes measured between `from` and `to` (wall ms). */
-function serverLags(dir: string, from: number, to: number): number[] {
+/** Frame lags the server's processes measured between `from` and `to` (wall ms), and how many per process. */
+function serverLags(dir: string, from: number, to: number): { lags: number[]; perProcess: number[] } {
   const lags: number[] = [];
+  const perProcess: number[] = [];
   for (const file of readdirSync(dir)) {
+    const before = lags.length;
     for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
       if (!line) continue;
       for (const [at, lag] of JSON.parse(line) as [number, number][]) if (at >= from && at <= to) lags.push(lag);
     }
+    if (lags.length > before) perProcess.push(lags.length - before);
   }
-  return lags.sort((a, b) => a - b);
+  return { lags: lags.sort((a, b) => a - b), perProcess };
 }
 
 interface Level {
@@ -216,7 +219,7 @@ try {
           const callSeconds = outcomes.reduce((s, o) => s + o.seconds, 0);
           const to = Date.now();
           await new Promise((r) => setTimeout(r, 1500)); // the probe appends once a second
-          const lags = serverLags(server.lagDir, from, to);
+          const { lags, perProcess } = serverLags(server.lagDir, from, to);
           lateness.sort((a, b) => a - b);
           const replies = outcomes.reduce((s, o) => s + o.replies, 0);
           const errors = outcomes.reduce((s, o) => s + o.errors, 0);
@@ -241,7 +244,7 @@ try {
           };
           level.passed = level.lagP99Ms < BAR_MS && errors === 0 && replies === level.expectedReplies;
           levels.push(level);
-          process.stderr.write(`run ${run}, --workers ${workers}, ${calls} calls: server ${level.serverCpuMsPerCallSecond.toFixed(2)} ms CPU per call-second, p99 ${level.lagP99Ms.toFixed(1)} ms, replies ${replies}/${level.expectedReplies}, client CPU ${client.cpuPercent.toFixed(0)} %\n`);
+          process.stderr.write(`run ${run}, --workers ${workers}, ${calls} calls: server ${level.serverCpuMsPerCallSecond.toFixed(2)} ms CPU per call-second, p99 ${level.lagP99Ms.toFixed(1)} ms, replies ${replies}/${level.expectedReplies}, client CPU ${client.cpuPercent.toFixed(0)} %, caller frames per worker ${perProcess.join(' / ')}\n`);
           // Capacity = the last level before the first miss (later levels may pass by luck).
           if (!level.passed) missed = true;
           else if (!missed) capacity = calls;
