@@ -3,6 +3,7 @@
  * `rxvoice serve --workers 1` and with `--workers 2`, in the same run (the ratio is the point).
  *
  *   npx tsx bench/workers.ts [--runs 3] [--start 25] [--step 25] [--max 200] [--sandbox cheap|full] [--fixture fixtures/call-3turns.wav] [--out bench/results/workers.json]
+ *     [--server-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof']
  *
  * Headline per level: the server's CPU per call-second (all its processes: primary and workers, from
  * /proc) and the p99 frame lag; the sandbox's CPU (cheap mode by default: speech served from memory) and
@@ -40,6 +41,8 @@ const { values } = parseArgs({
     profile: { type: 'string', default: 'typical' },
     fixture: { type: 'string', default: 'fixtures/call-3turns.wav' },
     out: { type: 'string' },
+    // Node flags for the server's processes only (cluster workers inherit them), e.g. a CPU profile of each.
+    'server-node-args': { type: 'string' },
   },
 });
 const runs = Number(values.runs);
@@ -67,7 +70,8 @@ interface Server {
 /** `rxvoice serve --workers n` against the sandbox process (as if it were the real providers). */
 async function startServer(workers: number): Promise<Server> {
   const lagDir = mkdtempSync(join(tmpdir(), 'rxvoice-workers-'));
-  const args = ['--import', 'tsx', '--import', './bench/frame-lag-probe.ts', 'src/cli/main.ts', 'serve', '--workers', String(workers), '--port', '0'];
+  const nodeArgs = values['server-node-args']?.split(' ').filter((a) => a !== '') ?? [];
+  const args = [...nodeArgs, '--import', 'tsx', '--import', './bench/frame-lag-probe.ts', 'src/cli/main.ts', 'serve', '--workers', String(workers), '--port', '0'];
   // The lag gate would refuse calls at a level's start (a burst of set-ups), and the session limit (100 per
   // worker by default) the levels above it: capacity by frame lag is what we measure here.
   args.push('--max-lag-ms', '100000', '--drain-seconds', '1', '--max-sessions', String(max + step));
@@ -153,16 +157,19 @@ async function oneCall(url: string, caller: CallerAudio, lateness: number[] | un
   return { replies, errors, seconds: (performance.now() - openedAt) / 1000 };
 }
 
-/** Frame lags the server's processes measured between `from` and `to` (wall ms). */
-function serverLags(dir: string, from: number, to: number): number[] {
+/** Frame lags the server's processes measured between `from` and `to` (wall ms), and how many per process. */
+function serverLags(dir: string, from: number, to: number): { lags: number[]; perProcess: number[] } {
   const lags: number[] = [];
+  const perProcess: number[] = [];
   for (const file of readdirSync(dir)) {
+    const before = lags.length;
     for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
       if (!line) continue;
       for (const [at, lag] of JSON.parse(line) as [number, number][]) if (at >= from && at <= to) lags.push(lag);
     }
+    if (lags.length > before) perProcess.push(lags.length - before);
   }
-  return lags.sort((a, b) => a - b);
+  return { lags: lags.sort((a, b) => a - b), perProcess };
 }
 
 interface Level {
@@ -212,7 +219,7 @@ try {
           const callSeconds = outcomes.reduce((s, o) => s + o.seconds, 0);
           const to = Date.now();
           await new Promise((r) => setTimeout(r, 1500)); // the probe appends once a second
-          const lags = serverLags(server.lagDir, from, to);
+          const { lags, perProcess } = serverLags(server.lagDir, from, to);
           lateness.sort((a, b) => a - b);
           const replies = outcomes.reduce((s, o) => s + o.replies, 0);
           const errors = outcomes.reduce((s, o) => s + o.errors, 0);
@@ -237,7 +244,7 @@ try {
           };
           level.passed = level.lagP99Ms < BAR_MS && errors === 0 && replies === level.expectedReplies;
           levels.push(level);
-          process.stderr.write(`run ${run}, --workers ${workers}, ${calls} calls: server ${level.serverCpuMsPerCallSecond.toFixed(2)} ms CPU per call-second, p99 ${level.lagP99Ms.toFixed(1)} ms, replies ${replies}/${level.expectedReplies}, client CPU ${client.cpuPercent.toFixed(0)} %\n`);
+          process.stderr.write(`run ${run}, --workers ${workers}, ${calls} calls: server ${level.serverCpuMsPerCallSecond.toFixed(2)} ms CPU per call-second, p99 ${level.lagP99Ms.toFixed(1)} ms, replies ${replies}/${level.expectedReplies}, client CPU ${client.cpuPercent.toFixed(0)} %, caller frames per worker ${perProcess.join(' / ')}\n`);
           // Capacity = the last level before the first miss (later levels may pass by luck).
           if (!level.passed) missed = true;
           else if (!missed) capacity = calls;

@@ -1,8 +1,10 @@
 import type { AudioFrame, SampleRate } from '../audio/frame.js';
 
+const EMPTY = new Int16Array(0);
+
 /** Turns audio of any chunk size into 20 ms frames with continuous `seq` and `startMs`. */
 export class InboundFramer {
-  private pending: Int16Array = new Int16Array(0);
+  private pending: Int16Array = EMPTY;
   private seq = 0;
   private samplesOut = 0;
   private readonly frameSamples: number;
@@ -17,22 +19,28 @@ export class InboundFramer {
   }
 
   push(samples: Int16Array): AudioFrame[] {
-    const all = new Int16Array(this.pending.length + samples.length);
-    all.set(this.pending);
-    all.set(samples, this.pending.length);
+    // The usual case (a client sending whole 20 ms frames, nothing pending): the chunk is the frame, no
+    // copy. The framer owns `samples` from here (the transports hand it a fresh decode).
+    if (this.pending.length === 0 && samples.length === this.frameSamples) return [this.frame(samples)];
+    let all = samples;
+    if (this.pending.length > 0) {
+      all = new Int16Array(this.pending.length + samples.length);
+      all.set(this.pending);
+      all.set(samples, this.pending.length);
+    }
     const frames: AudioFrame[] = [];
     let offset = 0;
     for (; offset + this.frameSamples <= all.length; offset += this.frameSamples) {
       frames.push(this.frame(all.slice(offset, offset + this.frameSamples)));
     }
-    this.pending = all.slice(offset);
+    this.pending = offset === all.length ? EMPTY : all.slice(offset);
     return frames;
   }
 
   flush(): AudioFrame[] {
     if (this.pending.length === 0) return [];
     const last = this.frame(this.pending);
-    this.pending = new Int16Array(0);
+    this.pending = EMPTY;
     return [last];
   }
 

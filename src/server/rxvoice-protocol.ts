@@ -115,7 +115,7 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
       (event: PipelineEvent) => {
         if (event.type === 'assistant.audio') {
           const bytes = audio.encode(event);
-          if (bytes) host.gate.sendAudio(bytes, bytes.length);
+          if (bytes) host.gate.queueAudio(bytes);
           return;
         }
         audio.observe(event);
@@ -213,7 +213,8 @@ export function handleRxvoiceSession(ws: WebSocket, host: SessionHost): void {
 
   ws.on('message', (data: RawData, isBinary: boolean) => {
     try {
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      // ws hands a Buffer (binaryType 'nodebuffer'): use it as is (Buffer.from would copy every frame).
+      const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       if (isBinary) onBinary(buf);
       else onText(buf.toString('utf8'));
     } catch (err) {

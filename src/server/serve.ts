@@ -164,7 +164,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       settle();
       try {
-        openSession(ws, transport, carrier, url, req);
+        openSession(ws, transport, carrier, url, req, socket);
       } catch (err) {
         log(`http: session setup failed: ${err instanceof Error ? err.message : String(err)}`, {}, 'error');
         ws.terminate();
@@ -172,7 +172,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     });
   };
 
-  const openSession = (ws: WebSocket, transport: TransportName, carrier: CarrierRoute | undefined, url: URL, req: IncomingMessage): void => {
+  const openSession = (ws: WebSocket, transport: TransportName, carrier: CarrierRoute | undefined, url: URL, req: IncomingMessage, socket: Duplex): void => {
     const id = randomUUID();
     const host = new SessionHost(ws, {
       id,
@@ -185,6 +185,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       idleTimeoutMs: limits.idleTimeoutMs,
       finishGraceMs: limits.finishGraceMs,
       log,
+      socket,
     });
     sessions.set(id, host);
     metrics.callStarted(transport);

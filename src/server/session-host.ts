@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { errorEvent, type AssistantAudioEvent, type PipelineEvent } from '../events.js';
 import { RxVoiceError } from '../errors.js';
-import { OutboundGate } from './outbound.js';
+import { OutboundGate, type Corkable } from './outbound.js';
 import { OutboundEncoder } from './outbound-audio.js';
 import { CallRecorder } from './recording.js';
 import type { ServerLog } from './logging.js';
@@ -20,6 +20,8 @@ export interface SessionHostOptions {
   /** How long a stopped call may take to finish its last reply before the socket is closed. */
   readonly finishGraceMs: number;
   readonly log: ServerLog;
+  /** The connection under `ws`: sends of one tick are written together. */
+  readonly socket?: Corkable;
 }
 
 /**
@@ -34,6 +36,7 @@ export class SessionHost {
   private run: PipelineRun | undefined;
   private recorder: CallRecorder | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  private lastMessageAt = 0;
   private finishing: Promise<void> | undefined;
 
   constructor(
@@ -45,7 +48,7 @@ export class SessionHost {
       this.notify(
         errorEvent(new RxVoiceError({ code: 'connection', stage: 'transport', message: 'client is not reading fast enough: reply audio is being dropped', retryable: true })),
       );
-    });
+    }, options.socket);
     this.closed = new Promise((resolve) => ws.once('close', () => resolve()));
     ws.on('message', () => this.touch());
     this.released = this.closed.then(() => this.release());
@@ -127,20 +130,26 @@ export class SessionHost {
   }
 
   close(code: number, reason: string): void {
+    this.gate.flushAudio(); // the reply audio of this tick goes before the close frame
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
     // A peer that never answers the close handshake must not hold the session open.
     setTimeout(() => this.ws.terminate(), 2000).unref();
   }
 
+  /** Per message: only a timestamp. The one idle timer re-arms itself for what is left when it fires. */
   private touch(): void {
-    clearTimeout(this.idleTimer);
-    if (this.options.idleTimeoutMs > 0) {
-      this.idleTimer = setTimeout(() => {
-        this.options.log(`idle for ${this.options.idleTimeoutMs} ms, closing`, { callId: this.options.id });
-        this.close(4408, 'idle timeout');
-      }, this.options.idleTimeoutMs);
-      this.idleTimer.unref();
-    }
+    this.lastMessageAt = Date.now();
+    if (this.idleTimer === undefined && this.options.idleTimeoutMs > 0) this.armIdle(this.options.idleTimeoutMs);
+  }
+
+  private armIdle(delayMs: number): void {
+    this.idleTimer = setTimeout(() => {
+      const left = this.lastMessageAt + this.options.idleTimeoutMs - Date.now();
+      if (left > 0) return this.armIdle(left);
+      this.options.log(`idle for ${this.options.idleTimeoutMs} ms, closing`, { callId: this.options.id });
+      this.close(4408, 'idle timeout');
+    }, delayMs);
+    this.idleTimer.unref();
   }
 
   private async release(): Promise<void> {
