@@ -57,6 +57,8 @@ interface BatchStream {
   readonly c: Float32Array;
   /** Counting period in which the stream was last counted as active (see WindowBatcher.countStream). */
   period: number;
+  /** Windows given to `SileroModel.process` and not answered yet (the batcher counts them down). */
+  inFlight: number;
 }
 
 interface PendingWindow {
@@ -184,13 +186,17 @@ class WindowBatcher {
         vadBatchChannel.publish({ durationMs: performance.now() - started, windows: n, inWorker: runner === this.worker } satisfies VadBatchReport);
       }
     } catch (err) {
-      for (const w of batch) w.reject(err);
+      for (const w of batch) {
+        w.stream.inFlight--;
+        w.reject(err);
+      }
       return;
     }
     for (let b = 0; b < n; b++) {
       const w = batch[b]!;
       unpackState(out.hn, w.stream.h, b, n);
       unpackState(out.cn, w.stream.c, b, n);
+      w.stream.inFlight--;
       w.resolve(out.output[b]!);
     }
   }
@@ -360,10 +366,9 @@ async function workerRunner(ortPath: string, modelPath: string): Promise<BatchRu
  * the process are batched into shared model runs (see WindowBatcher).
  */
 export class SileroModel implements SpeechProbabilityModel {
-  private readonly stream: BatchStream = { h: new Float32Array(STATE_FLOATS), c: new Float32Array(STATE_FLOATS), period: -1 };
-  /** The window in flight: the next one waits for its state. */
-  private last: Promise<unknown> = Promise.resolve();
-  private inFlight = 0;
+  private readonly stream: BatchStream = { h: new Float32Array(STATE_FLOATS), c: new Float32Array(STATE_FLOATS), period: -1, inFlight: 0 };
+  /** The last window submitted: a window given while one is in flight waits for its state. */
+  private last: Promise<number> | undefined;
   private released = false;
 
   private constructor(private readonly shared: Shared) {}
@@ -380,12 +385,12 @@ export class SileroModel implements SpeechProbabilityModel {
         new RxVoiceError({ code: 'bad_audio', stage: 'vad', message: `Silero takes ${SILERO_FRAME_SAMPLES} samples, got ${frame.length}` }),
       );
     }
-    // Windows of one stream are sequential (each needs the state the previous one left).
+    // Windows of one stream are sequential (each needs the state the previous one left). The usual
+    // caller waits for each answer: then the window is submitted at once, with no promise besides its own.
     const run = (): Promise<number> => this.shared.batcher.submit(frame, this.stream);
-    const result = this.inFlight === 0 ? run() : this.last.then(run, run);
-    this.inFlight++;
-    const settled = result.finally(() => this.inFlight--);
-    this.last = settled.catch(() => undefined);
+    const result = this.stream.inFlight === 0 || !this.last ? run() : this.last.then(run, run);
+    this.stream.inFlight++;
+    this.last = result;
     return result;
   }
 
