@@ -85,8 +85,8 @@ type BatchRunner = (input: Float32Array, h: Float32Array, c: Float32Array, n: nu
  * Runs the windows of every stream as ONE batched model run ([B, 512] input, [2, B, 64] state). A run's
  * fixed cost (tensor setup, N-API, graph walk) dominates a single 32 ms window: ~0.2 ms for 1 window vs
  * ~0.09 ms per window in a batch of 8 or more. One batch is in flight at a time; windows that arrive
- * meanwhile form the next one, so batches grow with load, and the wait between runs grows with the
- * number of active streams (see batch-interval.ts). Unbatched, 100 streams (3125 windows/s) needed
+ * meanwhile form the next one, so batches grow with load (see batch-interval.ts for the wait between
+ * runs and which thread runs them). Unbatched, 100 streams (3125 windows/s) needed
  * ~0.7 s of main thread per second and the frame lag grew without bound. The LSTM's rows are
  * independent: a stream's probability is the same (to float rounding, ~1e-7) as when run alone.
  */
@@ -159,8 +159,9 @@ class WindowBatcher {
         this.schedule();
       });
     };
-    // After this turn's timers and socket reads: every stream that got audio in it joins the batch. Under
-    // load, runs are batchIntervalMs apart, so 100 paced streams send ~30 windows per run instead of 1.
+    // After this turn's timers and socket reads: every stream that got audio in it joins the batch. With
+    // several streams, runs are batchIntervalMs apart: 100 streams send ~12 windows per run instead of 1
+    // (a run of 1 costs as much as a run of 4); a lone stream never waits.
     const wait = this.lastDispatch + batchIntervalMs(this.streams) - performance.now();
     if (wait > 0) setTimeout(dispatch, wait);
     else setImmediate(dispatch);
