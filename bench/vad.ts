@@ -3,7 +3,8 @@
  *
  * 0. `--paced N` (alone: only this part): N streams paced at real time (20 ms frames, start times spread over
  *    one 20 ms frame by one process-wide clock), energy gate on and off interleaved in the same run, 3 runs
- *    each: CPU per stream-second (process.cpuUsage: main thread + the model's worker thread), push latency
+ *    each: CPU per stream-second (process.cpuUsage: main thread + the model's worker thread; the main thread
+ *    alone from /proc/self/task, 10 ms ticks), push latency
  *    p99, windows the model ran, and the gated / ungated CPU ratio.
  *
  * 1. Real-time factor of one stream: processing time / audio time over the 20 s fixture (8 kHz mu-law, so
@@ -17,6 +18,7 @@ import { framesOf } from '../src/audio/sources.js';
 import type { AudioFrame } from '../src/audio/frame.js';
 import { createSpeechDetector } from '../src/vad/detector.js';
 import { loadFixture } from '../src/testing/index.js';
+import { threadCpuMeter } from './proc-cpu.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -59,7 +61,9 @@ async function runStreams(frames: AudioFrame[], streams: number): Promise<{ wall
 }
 
 /** N detectors fed at real time; CPU over the whole run (after one warm-up frame each). */
-async function runPaced(frames: AudioFrame[], streams: number, energyGate: boolean): Promise<{ cpuMsPerStreamS: number; p99Ms: number; windowsRun: number }> {
+type PacedResult = { cpuMsPerStreamS: number; mainMsPerStreamS: number; p99Ms: number; windowsRun: number };
+
+async function runPaced(frames: AudioFrame[], streams: number, energyGate: boolean): Promise<PacedResult> {
   const detectors = Array.from({ length: streams }, () => createSpeechDetector({ energyGate }));
   await Promise.all(detectors.map((d) => d.push(frames[0]!)));
   const { VAD_BATCH_CHANNEL } = await import('../src/vad/silero.js');
@@ -70,6 +74,7 @@ async function runPaced(frames: AudioFrame[], streams: number, energyGate: boole
   const latencies: number[] = [];
   const groups = 4; // stream i pushes at offset (i % 4) * 5 ms within each 20 ms frame
   const cpu0 = process.cpuUsage();
+  const threads = threadCpuMeter();
   const t0 = performance.now();
   let tick = 0;
   const pending: Promise<unknown>[] = [];
@@ -91,25 +96,26 @@ async function runPaced(frames: AudioFrame[], streams: number, energyGate: boole
   await Promise.all(pending);
   await Promise.all(detectors.map((d) => d.end()));
   const cpu = process.cpuUsage(cpu0);
+  const mainMs = threads().get('main') ?? Number.NaN;
   unsubscribe(VAD_BATCH_CHANNEL, count);
   await Promise.all(detectors.map((d) => d.release()));
   const audioS = ((frames.length - 1) * 20 * streams) / 1000;
   latencies.sort((a, b) => a - b);
-  return { cpuMsPerStreamS: (cpu.user + cpu.system) / 1000 / audioS, p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? 0, windowsRun };
+  return { cpuMsPerStreamS: (cpu.user + cpu.system) / 1000 / audioS, mainMsPerStreamS: mainMs / audioS, p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? 0, windowsRun };
 }
 
 if (paced !== undefined) {
   const call = await loadFrames('call-3turns');
   const frames = call.frames.slice(0, Math.min(call.frames.length, Math.round((pacedSeconds * 1000) / 20) + 1));
   await runPaced(frames.slice(0, 50), paced, true); // warm-up: model, worker, JIT
-  const results: Record<'gated' | 'ungated', { cpuMsPerStreamS: number; p99Ms: number; windowsRun: number }[]> = { gated: [], ungated: [] };
+  const results: Record<'gated' | 'ungated', PacedResult[]> = { gated: [], ungated: [] };
   for (let r = 0; r < 3; r++) {
     if (onlyGate !== 'on') results.ungated.push(await runPaced(frames, paced, false));
     if (onlyGate !== 'off') results.gated.push(await runPaced(frames, paced, true));
   }
   if (onlyGate !== 'both') {
     const only = results[onlyGate === 'on' ? 'gated' : 'ungated'];
-    console.log(`gate ${onlyGate}: ${only.map((x) => x.cpuMsPerStreamS.toFixed(2)).join(' / ')} ms CPU per stream-second`);
+    console.log(`gate ${onlyGate}: ${only.map((x) => x.cpuMsPerStreamS.toFixed(2)).join(' / ')} ms CPU per stream-second (main thread ${only.map((x) => x.mainMsPerStreamS.toFixed(2)).join(' / ')})`);
     process.exit(0);
   }
   const row = (name: 'gated' | 'ungated') => ({
@@ -117,6 +123,7 @@ if (paced !== undefined) {
     streams: paced,
     'CPU ms per stream-second': +median(results[name].map((x) => x.cpuMsPerStreamS)).toFixed(2),
     'runs (ms/stream-s)': results[name].map((x) => x.cpuMsPerStreamS.toFixed(2)).join(' / '),
+    'main thread ms/stream-s': +median(results[name].map((x) => x.mainMsPerStreamS)).toFixed(2),
     'push latency p99 ms': +median(results[name].map((x) => x.p99Ms)).toFixed(1),
     'model windows per stream': Math.round(median(results[name].map((x) => x.windowsRun)) / paced),
   });

@@ -64,13 +64,13 @@ export function vad(options: VadOptions = {}): OperatorFunction<AudioFrame, Pipe
       let turnCount = 0;
       let turnId: string | undefined;
 
+      // No closures per frame: at 50 frames per second per call, they were most of the vad's allocations.
+      const sendAudio = (frame: AudioFrame) => {
+        subscriber.next(turnId === undefined ? { type: 'audio.in', frame } : { type: 'audio.in', frame, turnId });
+      };
+
       const apply = (frame: AudioFrame | undefined, transitions: readonly VadTransition[]) => {
         let audioSent = frame === undefined;
-        const sendAudio = () => {
-          if (audioSent) return;
-          audioSent = true;
-          subscriber.next(turnId === undefined ? { type: 'audio.in', frame: frame! } : { type: 'audio.in', frame: frame!, turnId });
-        };
         for (const t of transitions) {
           if (t.type === 'start') {
             turnId = `turn-${++turnCount}`;
@@ -80,12 +80,14 @@ export function vad(options: VadOptions = {}): OperatorFunction<AudioFrame, Pipe
           } else if (t.type === 'resume') {
             if (turnId !== undefined) subscriber.next({ type: 'speech.resumed', turnId, audioMs: t.audioMs });
           } else if (turnId !== undefined) {
-            sendAudio(); // the frame that completed the silence still belongs to the utterance
+            // the frame that completed the silence still belongs to the utterance
+            if (!audioSent) sendAudio(frame!);
+            audioSent = true;
             subscriber.next({ type: 'speech.ended', turnId, audioMs: t.audioMs, reason: t.reason, decidedAudioMs: t.decidedAudioMs });
             turnId = undefined;
           }
         }
-        sendAudio();
+        if (!audioSent) sendAudio(frame!);
       };
 
       const fail = (err: unknown, frame: AudioFrame | undefined) => {
@@ -94,6 +96,21 @@ export function vad(options: VadOptions = {}): OperatorFunction<AudioFrame, Pipe
         // A frame the vad could not read is dropped; one the model failed on is still caller audio.
         if (frame && e.code !== 'unsupported_sample_rate' && e.code !== 'bad_audio') apply(frame, []);
       };
+
+      /** The frame (undefined: the end) whose transitions the model is computing while `busy`. */
+      let current: AudioFrame | undefined;
+      const settled = (transitions: VadTransition[] | undefined, err?: unknown) => {
+        busy = false;
+        if (subscriber.closed) return;
+        const frame = current;
+        current = undefined;
+        if (transitions) apply(frame, transitions);
+        else fail(err, frame);
+        if (!frame) subscriber.complete();
+        drain();
+      };
+      const onTransitions = (transitions: VadTransition[]) => settled(transitions);
+      const onError = (err: unknown) => settled(undefined, err);
 
       const drain = () => {
         while (!busy && queue.length > 0 && !subscriber.closed) {
@@ -117,22 +134,8 @@ export function vad(options: VadOptions = {}): OperatorFunction<AudioFrame, Pipe
             continue;
           }
           busy = true;
-          result.then(
-            (transitions) => {
-              busy = false;
-              if (subscriber.closed) return;
-              apply(frame, transitions);
-              if (!frame) subscriber.complete();
-              drain();
-            },
-            (err: unknown) => {
-              busy = false;
-              if (subscriber.closed) return;
-              fail(err, frame);
-              if (!frame) subscriber.complete();
-              drain();
-            },
-          );
+          current = frame;
+          result.then(onTransitions, onError);
         }
       };
 

@@ -33,6 +33,11 @@ class Warmup {
 /** A window for the model, `null` for one the gate skipped (probability 0), or a warm-up replay. */
 type Window = Float32Array | null | Warmup;
 
+/** What `cut` returns when no window completed (most 20 ms frames): never mutated. */
+const NO_WINDOWS: readonly Window[] = [];
+/** Window buffers kept for reuse per stream: one push rarely completes more. */
+const POOL_LIMIT = 16;
+
 function isPromise<T>(v: MaybePromise<T>): v is Promise<T> {
   return typeof (v as Promise<T> | undefined)?.then === 'function';
 }
@@ -59,6 +64,8 @@ export class VadEngine {
   private skippedCount = 0;
   private skippedNext = 0;
   private windowsDone = 0;
+  /** Window copies the built-in model is done with (it copies each into its batch), reused by `admit`. */
+  private readonly pool: Float32Array[] = [];
   private baseMs: number | undefined;
   private released = false;
 
@@ -132,7 +139,7 @@ export class VadEngine {
   finish(): MaybePromise<VadTransition[]> {
     const tail = this.resampler ? this.resampler.flush() : new Int16Array(0);
     this.resampler = undefined;
-    const windows = this.cut(tail);
+    const windows = [...this.cut(tail)];
     const endMs = this.processedMs + (this.filled * 1000) / SILERO_SAMPLE_RATE + windows.length * WINDOW_MS;
     if (this.filled > 0) {
       this.window.fill(0, this.filled);
@@ -157,8 +164,8 @@ export class VadEngine {
    * Splits 16 kHz samples into complete windows, keeping the remainder for later. A window the gate
    * skips is `null` (no copy made).
    */
-  private cut(pcm16: Int16Array): Window[] {
-    const windows: Window[] = [];
+  private cut(pcm16: Int16Array): readonly Window[] {
+    let windows: Window[] | undefined;
     const window = this.window;
     let i = 0;
     while (i < pcm16.length) {
@@ -174,12 +181,28 @@ export class VadEngine {
       this.filled += n;
       i += n;
       if (this.filled === SILERO_FRAME_SAMPLES) {
+        windows ??= [];
         this.admit(windows);
         this.filled = 0;
         this.squares = 0;
       }
     }
-    return windows;
+    return windows ?? NO_WINDOWS;
+  }
+
+  /** A window buffer, from the pool when one is free. */
+  private copyOf(samples: Float32Array): Float32Array {
+    const copy = this.pool.pop() ?? new Float32Array(SILERO_FRAME_SAMPLES);
+    copy.set(samples);
+    return copy;
+  }
+
+  /**
+   * The model answered on this window: its buffer can be reused. Only with the built-in model, which
+   * copies the window into its batch before answering; a model given in `probabilities` may keep it.
+   */
+  private recycle(frame: Float32Array): void {
+    if (this.model instanceof SileroModel && this.pool.length < POOL_LIMIT) this.pool.push(frame);
   }
 
   /** Adds the full window to `windows` as the gate says (a copy, `null`, or warm-ups then a copy). */
@@ -198,14 +221,14 @@ export class VadEngine {
       const n = Math.min(this.skippedCount, slots);
       for (let k = 0; k < n; k++) {
         const slot = (this.skippedNext - n + k + slots) % slots;
-        windows.push(new Warmup(ring.slice(slot * SILERO_FRAME_SAMPLES, (slot + 1) * SILERO_FRAME_SAMPLES)));
+        windows.push(new Warmup(this.copyOf(ring.subarray(slot * SILERO_FRAME_SAMPLES, (slot + 1) * SILERO_FRAME_SAMPLES))));
       }
       this.skippedCount = 0;
     }
-    windows.push(this.window.slice());
+    windows.push(this.copyOf(this.window));
   }
 
-  private run(windows: Window[]): MaybePromise<VadTransition[]> {
+  private run(windows: readonly Window[]): MaybePromise<VadTransition[]> {
     if (windows.length === 0) return [];
     if (this.loading) return this.loading.then(() => this.run(windows));
     if (this.released) return [];
@@ -224,8 +247,10 @@ export class VadEngine {
         this.decide(0, out, false);
         continue;
       }
-      const p = model.process(w instanceof Warmup ? w.frame : w);
+      const frame = w instanceof Warmup ? w.frame : w;
+      const p = model.process(frame);
       if (isPromise(p)) return this.runAsync(model, windows, i, p, out);
+      this.recycle(frame);
       if (!(w instanceof Warmup)) this.decide(p, out, true);
     }
     return out;
@@ -233,19 +258,28 @@ export class VadEngine {
 
   private async runAsync(
     model: SpeechProbabilityModel,
-    windows: Window[],
+    windows: readonly Window[],
     from: number,
     first: Promise<number>,
     out: VadTransition[],
   ): Promise<VadTransition[]> {
     const p = await first;
-    if (!(windows[from] instanceof Warmup)) this.decide(p, out, true);
+    const head = windows[from]!;
+    this.recycle(head instanceof Warmup ? head.frame : head);
+    if (!(head instanceof Warmup)) this.decide(p, out, true);
     for (let i = from + 1; i < windows.length; i++) {
       if (this.released) break;
       const w = windows[i]!;
-      if (w === null) this.decide(0, out, false);
-      else if (w instanceof Warmup) await model.process(w.frame);
-      else this.decide(await model.process(w), out, true);
+      if (w === null) {
+        this.decide(0, out, false);
+      } else if (w instanceof Warmup) {
+        await model.process(w.frame);
+        this.recycle(w.frame);
+      } else {
+        const q = await model.process(w);
+        this.recycle(w);
+        this.decide(q, out, true);
+      }
     }
     return out;
   }
