@@ -269,7 +269,7 @@ const tables = [
 const header = `profile ${profile.name} (seed ${values.seed}), scenario ${values.scenario}, ${runs} runs of ${values.fixture} per chain (after one warm-up call); medians over all turns, ms from the true end of speech`;
 const legend =
   'floor (per turn, then the median): max(shortest end-of-turn silence, pause + the latencies the sandbox injected for the\n' +
-  "turn's requests in sequence + its token pacing to the first spoken text); pause = 200 ms when preemptive, else the vad's\n" +
+  `turn's requests in sequence + its token pacing to the first spoken text); pause = ${PREEMPTIVE_PAUSE_MS} ms when preemptive, else the vad's\n` +
   'fixed silence; the requests are read from the sandbox (GET /sandbox/stats) among those started between the end of speech\n' +
   'and the first audio (docs/sandbox.md, src/runner/floor.ts). measure/floor = median first audio / median floor.\n' +
   'wasted requests per turn = speculative requests discarded / turns; requests per turn = every request the sandbox served.';
