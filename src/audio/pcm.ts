@@ -43,6 +43,15 @@ export function bytesToPcm16(bytes: Uint8Array): Int16Array {
 }
 
 /**
+ * Little-endian bytes that nobody else holds -> PCM16 samples: on a little-endian host, with the bytes
+ * 2-aligned, a view of the same memory (no copy); else a copy (`bytesToPcm16`).
+ */
+export function ownedBytesToPcm16(bytes: Uint8Array): Int16Array {
+  if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) return new Int16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
+  return bytesToPcm16(bytes);
+}
+
+/**
  * PCM16 samples -> little-endian bytes. On little-endian hosts this is a view of the same memory (no copy):
  * frames are immutable by convention, so sharing is safe and keeps the hot path allocation-free.
  */

@@ -1,8 +1,7 @@
 import type { SampleRate } from '../../audio/frame.js';
 import { muLawDecode } from '../../audio/g711.js';
+import { bytesToPcm16, ownedBytesToPcm16 } from '../../audio/pcm.js';
 import type { AudioFormat } from '../../audio/format.js';
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Turns the byte chunks of an audio stream into PCM16 samples. Chunk boundaries are arbitrary, so a PCM
@@ -39,16 +38,9 @@ export class AudioDecoder {
     }
     const even = data.length - (data.length % 2);
     if (even < data.length) this.carry = data[data.length - 1];
-    // Bytes of our own on a little-endian host: viewed as samples in place, without a copy.
-    if (owned && LITTLE_ENDIAN && data.byteOffset % 2 === 0) return new Int16Array(data.buffer, data.byteOffset, even / 2);
-    const out = new Int16Array(even / 2);
-    if (LITTLE_ENDIAN) {
-      new Uint8Array(out.buffer).set(data.subarray(0, even));
-      return out;
-    }
-    const view = new DataView(data.buffer, data.byteOffset, even);
-    for (let i = 0; i < out.length; i++) out[i] = view.getInt16(i * 2, true);
-    return out;
+    // Bytes of our own (a decoded message, or the carry's new array): viewed as samples in place.
+    const whole = data.subarray(0, even);
+    return owned ? ownedBytesToPcm16(whole) : bytesToPcm16(whole);
   }
 
   /** True when a byte is still waiting for its pair (at the end of a stream: truncated audio). */

@@ -209,16 +209,16 @@ export class ResponseRun {
     return reply.kind === 'tool_call' && this.plan.tools.some((tool) => tool.name === reply.name);
   }
 
-  /** The tokens the message sends: cut at `max_output_tokens`. */
-  private messageTokens(fullText: string): string[] {
+  /** The tokens the message sends, and whether `max_output_tokens` cut them. */
+  private messageTokens(fullText: string): { tokens: string[]; cut: boolean } {
     const tokens = tokenize(fullText);
     const max = this.plan.maxOutputTokens;
-    return max !== 'inf' && tokens.length > max ? tokens.slice(0, max) : tokens;
+    return max !== 'inf' && tokens.length > max ? { tokens: tokens.slice(0, max), cut: true } : { tokens, cut: false };
   }
 
   private prepareSpeech(reply: SandboxReply): void {
     if (this.plan.output !== 'audio' || this.callsGivenTool(reply)) return;
-    const spoken = this.messageTokens(messageText(reply)).join('');
+    const spoken = this.messageTokens(messageText(reply)).tokens.join('');
     const speech = this.host.ctx.synthesize(spoken, formatSampleRate(this.plan.outputFormat), { speed: this.plan.speed });
     speech.catch(() => undefined); // awaited (and its error handled) in speak()
     this.preparedSpeech = { text: spoken, speech };
@@ -237,8 +237,8 @@ export class ResponseRun {
   }
 
   private async message(fullText: string): Promise<void> {
-    const tokens = this.messageTokens(fullText);
-    if (tokens.length < tokenize(fullText).length) this.incompleteReason = 'max_output_tokens';
+    const { tokens, cut } = this.messageTokens(fullText);
+    if (cut) this.incompleteReason = 'max_output_tokens';
     const text = tokens.join('');
     const audio = this.plan.output === 'audio';
     const item: Extract<StoredItem, { type: 'message' }> = { id: newId('item'), type: 'message', role: 'assistant', status: 'in_progress', content: [] };
